@@ -1,0 +1,257 @@
+// The typed shape of every table, for the query builder. Each module's migrations own its tables;
+// this file only mirrors them so that queries are checked by the compiler.
+import type { ColumnType, Generated } from 'kysely';
+
+type Json<T> = ColumnType<T, string, string>;
+type Timestamp = Date;
+
+export interface PlatformSettingsTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: string;
+  handle: string;
+  display_name: string;
+  password_hash: string;
+  role: ColumnType<'user' | 'operator', 'user' | 'operator' | undefined, 'user' | 'operator'>;
+  created_at: Timestamp;
+}
+
+export interface AuthSessionsTable {
+  id: string;
+  user_id: string;
+  secret_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export type ShopStatus = 'trial' | 'active' | 'suspended';
+
+export interface ShopsTable {
+  id: string;
+  name: string;
+  owner_id: string;
+  status: ShopStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ShopMembersTable {
+  shop_id: string;
+  user_id: string;
+  role: 'owner' | 'staff';
+  created_at: Timestamp;
+}
+
+export interface ShopStatusChangesTable {
+  id: string;
+  shop_id: string;
+  from_status: ShopStatus;
+  to_status: ShopStatus;
+  reason: Generated<string>;
+  actor_id: string | null;
+  at: Timestamp;
+}
+
+export type ProductStatus = 'draft' | 'listed' | 'delisted';
+
+export interface ProductsTable {
+  id: string;
+  shop_id: string;
+  title: string;
+  description: Generated<string>;
+  images: Json<string[]>;
+  status: ProductStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SkusTable {
+  id: string;
+  product_id: string;
+  shop_id: string;
+  position: number;
+  name: string;
+  price: number;
+  stocked: number;
+  held: Generated<number>;
+  sold: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StockAdjustmentsTable {
+  id: string;
+  sku_id: string;
+  delta: number;
+  stocked_after: number;
+  reason: string;
+  actor_id: string;
+  at: Timestamp;
+}
+
+export interface PriceChangesTable {
+  id: string;
+  sku_id: string;
+  old_price: number;
+  new_price: number;
+  actor_id: string;
+  at: Timestamp;
+}
+
+export type OrderStatus = 'pending_payment' | 'paid' | 'shipped' | 'delivered' | 'completed' | 'cancelled' | 'expired' | 'refunded';
+
+export interface Address {
+  name: string;
+  phone: string;
+  line1: string;
+  city: string;
+  country?: string;
+}
+
+export interface OrdersTable {
+  id: string;
+  buyer_id: string;
+  shop_id: string;
+  status: OrderStatus;
+  total: number;
+  currency: Generated<string>;
+  idempotency_key: string;
+  request_hash: string;
+  address: Json<Address>;
+  drop_id: string | null;
+  share_token: string | null;
+  shipping_insurance: Generated<boolean>;
+  carrier: string | null;
+  tracking_number: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  paid_at: Timestamp | null;
+  shipped_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  expired_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface OrderItemsTable {
+  order_id: string;
+  line: number;
+  sku_id: string;
+  product_id: string;
+  title: string;
+  sku_name: string;
+  quantity: number;
+  price: number;
+}
+
+export interface OrderEventsTable {
+  id: string;
+  order_id: string;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  actor_id: string | null;
+  detail: Json<Record<string, unknown>>;
+  at: Timestamp;
+}
+
+export interface LedgerTransactionsTable {
+  id: string;
+  kind: string;
+  ref: string;
+  idempotency_key: string;
+  memo: Generated<string>;
+  created_at: Timestamp;
+}
+
+export interface LedgerPostingsTable {
+  transaction_id: string;
+  line: number;
+  account: string;
+  amount: number;
+}
+
+export type PaymentStatus = 'pending' | 'succeeded' | 'closed';
+
+export interface PaymentsTable {
+  id: string;
+  order_id: string;
+  provider: string;
+  status: PaymentStatus;
+  amount: number;
+  provider_ref: string | null;
+  created_at: Timestamp;
+  succeeded_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface PaymentNotificationNoncesTable {
+  nonce: string;
+  provider: string;
+  seen_at: Timestamp;
+}
+
+export interface SandboxTransactionsTable {
+  payment_id: string;
+  amount: number;
+  status: PaymentStatus;
+  notify_url: string;
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+}
+
+export interface SandboxOutboxTable {
+  id: string;
+  payment_id: string;
+  body: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  delivered_at: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export type LiveSessionStatus = 'scheduled' | 'live' | 'ended';
+
+export interface LiveSessionsTable {
+  id: string;
+  shop_id: string;
+  host_id: string;
+  title: string;
+  status: LiveSessionStatus;
+  stream_key: string;
+  scheduled_at: Timestamp | null;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Schema {
+  platform_settings: PlatformSettingsTable;
+  users: UsersTable;
+  auth_sessions: AuthSessionsTable;
+  shops: ShopsTable;
+  shop_members: ShopMembersTable;
+  shop_status_changes: ShopStatusChangesTable;
+  products: ProductsTable;
+  skus: SkusTable;
+  stock_adjustments: StockAdjustmentsTable;
+  price_changes: PriceChangesTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  order_events: OrderEventsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_postings: LedgerPostingsTable;
+  payments: PaymentsTable;
+  payment_notification_nonces: PaymentNotificationNoncesTable;
+  sandbox_transactions: SandboxTransactionsTable;
+  sandbox_outbox: SandboxOutboxTable;
+  live_sessions: LiveSessionsTable;
+}

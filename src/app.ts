@@ -1,0 +1,104 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import { MemoryWindowCounters } from './adapters/cache/counters.ts';
+import { openDatabase, type Database } from './adapters/db/index.ts';
+import { migrate } from './adapters/db/migrate.ts';
+import type { Config } from './config.ts';
+import { accountsRoutes } from './modules/accounts/routes.ts';
+import { Accounts } from './modules/accounts/service.ts';
+import { Clock } from './platform/clock.ts';
+import type { App, AppContext } from './platform/context.ts';
+import { ErrorBody } from './platform/errors.ts';
+import { errorHandler, notFoundHandler } from './platform/http.ts';
+import { createMetrics } from './platform/metrics.ts';
+import { PlatformSettings } from './platform/settings.ts';
+
+export interface Hawker {
+  app: App;
+  ctx: AppContext;
+  /** Starts background jobs (sweepers, notification delivery). */
+  startJobs(): void;
+  close(): Promise<void>;
+}
+
+/** Builds one Hawker node: storage opened and migrated, every module's routes registered. */
+export async function buildHawker(config: Config, opts: { database?: Database } = {}): Promise<Hawker> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const database = opts.database ?? (await openDatabase(config));
+  await migrate(database);
+  const clock = new Clock();
+  const metrics = createMetrics();
+  const counters = new MemoryWindowCounters();
+  const accounts = new Accounts({ db: database.db, config, clock, counters });
+  await accounts.ensureOperatorUser();
+  const ctx: AppContext = {
+    config,
+    database,
+    db: database.db,
+    clock,
+    metrics,
+    log: app.log,
+    counters,
+    accounts,
+    settings: new PlatformSettings(database.db, clock),
+  };
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addSchema(ErrorBody);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Hawker API', version: '1.0.0', description: 'Live social commerce: accounts, shops, catalog, orders, payments, live rooms.' },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/readyz',
+    { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } } },
+    async (_req, reply) => ((await database.ping()) ? { status: 'ready' } : reply.status(503).send({ status: 'database unavailable' })),
+  );
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      accountsRoutes(api as App, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  const timers: NodeJS.Timeout[] = [];
+  return {
+    app,
+    ctx,
+    startJobs() {},
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await app.close();
+      await database.close();
+    },
+  };
+}

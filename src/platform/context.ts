@@ -1,0 +1,25 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { WindowCounters } from '../adapters/cache/counters.ts';
+import type { Database, Db } from '../adapters/db/index.ts';
+import type { Config } from '../config.ts';
+import type { Accounts } from '../modules/accounts/service.ts';
+import type { Clock } from './clock.ts';
+import type { Metrics } from './metrics.ts';
+import type { PlatformSettings } from './settings.ts';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** What every module gets: configuration, storage, time, metrics, logging and shared counters. */
+export interface AppContext {
+  config: Config;
+  database: Database;
+  db: Db;
+  clock: Clock;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  counters: WindowCounters;
+  accounts: Accounts;
+  settings: PlatformSettings;
+}

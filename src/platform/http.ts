@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from './errors.ts';
+
+/** Maps every failure to API.md's error shape; bad input is always a 4xx, and only our own faults are 5xx. */
+export function errorHandler(err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof AppError) {
+    return reply.status(err.status).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    return reply.status(400).send({ error: { code: 'invalid_request', message: fe.message } });
+  }
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply.status(413).send({ error: { code: 'payload_too_large', message: 'request body is too large' } });
+  }
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'send JSON (application/json)' } });
+  }
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    return reply.status(status).send({ error: { code: status === 404 ? 'not_found' : 'invalid_request', message: fe.message } });
+  }
+  request.log.error({ err }, 'unhandled error');
+  return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error' } });
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+}
