@@ -8,11 +8,18 @@ import { openDatabase, type Database } from './adapters/db/index.ts';
 import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { catalogRoutes } from './modules/catalog/routes.ts';
+import { ledgerRoutes } from './modules/ledger/routes.ts';
+import { liveRoutes } from './modules/live/routes.ts';
+import { ordersRoutes } from './modules/orders/routes.ts';
+import { paymentsRoutes } from './modules/payments/routes.ts';
+import { shopsRoutes } from './modules/shops/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { ErrorBody } from './platform/errors.ts';
 import { errorHandler, notFoundHandler } from './platform/http.ts';
+import { Jobs } from './platform/jobs.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { PlatformSettings } from './platform/settings.ts';
 
@@ -50,6 +57,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     counters,
     accounts,
     settings: new PlatformSettings(database.db, clock),
+    jobs: new Jobs(app.log),
   };
 
   app.setErrorHandler(errorHandler);
@@ -85,18 +93,19 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(
     async (api) => {
-      accountsRoutes(api as App, ctx);
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes]) {
+        routes(api as App, ctx);
+      }
     },
     { prefix: '/api/v1' },
   );
 
-  const timers: NodeJS.Timeout[] = [];
   return {
     app,
     ctx,
-    startJobs() {},
+    startJobs: () => ctx.jobs.start(),
     async close() {
-      for (const t of timers) clearInterval(t);
+      await ctx.jobs.stop();
       await app.close();
       await database.close();
     },

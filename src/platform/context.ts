@@ -6,6 +6,7 @@ import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
 import type { Clock } from './clock.ts';
+import type { Jobs } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
 import type { PlatformSettings } from './settings.ts';
 
@@ -22,4 +23,5 @@ export interface AppContext {
   counters: WindowCounters;
   accounts: Accounts;
   settings: PlatformSettings;
+  jobs: Jobs;
 }

@@ -1,0 +1,53 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+interface Job {
+  name: string;
+  intervalMs: number;
+  run: () => Promise<unknown>;
+}
+
+/** Background jobs (sweepers, deliveries): each runs on an interval, never overlapping itself; a failure is logged and retried next tick. */
+export class Jobs {
+  private readonly jobs: Job[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  every(name: string, intervalMs: number, run: () => Promise<unknown>): void {
+    this.jobs.push({ name, intervalMs, run });
+  }
+
+  start(): void {
+    for (const job of this.jobs) {
+      let busy = false;
+      const tick = () => {
+        if (busy || this.stopped) return;
+        busy = true;
+        const p = job
+          .run()
+          .catch((err) => this.log.error({ err, job: job.name }, 'job failed'))
+          .finally(() => {
+            busy = false;
+            this.running.delete(p);
+          });
+        this.running.add(p);
+      };
+      this.timers.push(setInterval(tick, job.intervalMs));
+    }
+  }
+
+  /** Runs one job now (tests, operator "run now"). */
+  async runNow(name: string): Promise<void> {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job) throw new Error(`no job ${name}`);
+    await job.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled([...this.running]);
+  }
+}
