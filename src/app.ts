@@ -8,11 +8,13 @@ import { openDatabase, type Database } from './adapters/db/index.ts';
 import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
 import { ordersRoutes } from './modules/orders/routes.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
+import { platformRoutes } from './modules/platform/routes.ts';
 import { shopsRoutes } from './modules/shops/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
@@ -93,7 +95,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, analyticsRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
     },

@@ -38,6 +38,10 @@ export class Jobs {
     }
   }
 
+  has(name: string): boolean {
+    return this.jobs.some((j) => j.name === name);
+  }
+
   /** Runs one job now (tests, operator "run now"). */
   async runNow(name: string): Promise<void> {
     const job = this.jobs.find((j) => j.name === name);

@@ -1,0 +1,44 @@
+import { Type } from 'typebox';
+import type { App, AppContext } from '../../platform/context.ts';
+import { invalidRequest } from '../../platform/errors.ts';
+import { requireShopStaff } from '../shops/access.ts';
+import { shopStats } from './service.ts';
+
+const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
+
+export function analyticsRoutes(app: App, ctx: AppContext) {
+  app.get(
+    '/shops/:shopId/stats',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: "A shop's figures for orders paid in [from, to) — shop staff only",
+        params: Type.Object({ shopId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime) }),
+        response: {
+          200: Type.Object({
+            stats: Type.Object({
+              gmv: Type.Integer(),
+              orders: Type.Integer(),
+              buyers: Type.Integer(),
+              unitsSold: Type.Integer(),
+              averageOrderValue: Type.Integer(),
+              currency: Type.String(),
+              from: Type.String(),
+              to: Type.String(),
+            }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const principal = await ctx.accounts.requireUser(req);
+      await requireShopStaff(ctx.db, principal, req.params.shopId);
+      const from = req.query.from ? new Date(req.query.from) : new Date(0);
+      const to = req.query.to ? new Date(req.query.to) : new Date(ctx.clock.nowMs() + 1);
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw invalidRequest('from and to must be ISO-8601 times');
+      if (from > to) throw invalidRequest('from must not be after to');
+      return { stats: await shopStats(ctx.db, req.params.shopId, from, to) };
+    },
+  );
+}
