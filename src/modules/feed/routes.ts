@@ -20,6 +20,10 @@ export function feedRoutes(app: App, ctx: AppContext) {
         response: { 200: Type.Object({ items: Type.Array(FeedItem), nextCursor: NextCursor }) },
       },
     },
-    async (req) => discoveryFeed(ctx, await ctx.accounts.optionalUser(req), req.query),
+    async (req) => {
+      // A token is optional, but one that is sent must be valid; the ranked feed will personalise by it.
+      await ctx.accounts.optionalUser(req);
+      return discoveryFeed(ctx, req.query);
+    },
   );
 }
