@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
@@ -10,6 +11,8 @@ import type { Config } from './config.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
+import { seedDemo } from './modules/demo/seed.ts';
+import { feedRoutes } from './modules/feed/routes.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
 import { ordersRoutes } from './modules/orders/routes.ts';
@@ -33,6 +36,17 @@ export interface Hawker {
   close(): Promise<void>;
 }
 
+/** JSON bodies must carry the right types ("5" is not a number); query strings and path params are text, so their numbers are coerced. */
+function typedBodiesTextQueries(): ValidatorFactory {
+  const bodies = AjvCompiler();
+  const text = AjvCompiler();
+  return (external, options) => {
+    const body = bodies(external, options);
+    const rest = text(external, { customOptions: { ...(options?.customOptions as object), coerceTypes: true } });
+    return (route) => (route.httpPart === 'body' ? body : rest)(route);
+  };
+}
+
 /** Builds one Hawker node: storage opened and migrated, every module's routes registered. */
 export async function buildHawker(config: Config, opts: { database?: Database } = {}): Promise<Hawker> {
   const app = Fastify({
@@ -40,6 +54,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: typedBodiesTextQueries() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const database = opts.database ?? (await openDatabase(config));
@@ -61,6 +76,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     settings: new PlatformSettings(database.db, clock),
     jobs: new Jobs(app.log),
   };
+
+  if (config.seedDemo) await seedDemo(ctx);
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -95,7 +112,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, analyticsRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
     },

@@ -91,13 +91,13 @@ const SHOPS: DemoShop[] = [
 ];
 
 /**
- * Seeds the demo once per database. Only a fresh database gets it (no shops yet), so it never mixes
+ * Seeds the demo once per database. Only a fresh database gets it (nobody has registered yet), so it never mixes
  * into real data; the marker in platform_settings keeps a restart from seeding again.
  */
 export async function seedDemo(ctx: AppContext): Promise<void> {
   await ctx.database.withLock(SEED_LOCK, async () => {
     if (await ctx.settings.get(SEEDED_KEY, false)) return;
-    if (await ctx.db.selectFrom('shops').select('id').limit(1).executeTakeFirst()) return;
+    if (await ctx.db.selectFrom('users').select('id').where('role', '=', 'user').limit(1).executeTakeFirst()) return;
     const passwordHash = await hashPassword(DEMO_PASSWORD, ctx.config.scryptLogN);
     const now = ctx.clock.now();
     await ctx.db.transaction().execute(async (trx) => {
@@ -146,7 +146,7 @@ async function insertShop(trx: Transaction<Schema>, shop: DemoShop, ownerId: str
         .execute();
       await trx
         .insertInto('stock_adjustments')
-        .values({ id: newId('adj'), sku_id: skuId, delta: sku.stock, stocked_after: sku.stock, reason: 'initial', actor_id: ownerId, at: now })
+        .values({ id: newId('sadj'), sku_id: skuId, delta: sku.stock, stocked_after: sku.stock, reason: 'initial', actor_id: ownerId, at: now })
         .execute();
     }
   }

@@ -46,9 +46,8 @@ async function sessionForStaff(db: Db, principal: Principal, id: string): Promis
 }
 
 export async function createLiveSession(ctx: AppContext, principal: Principal, shopId: string, input: { title: string; scheduledAt?: string }) {
-  const role = await shopRole(ctx.db, principal, shopId);
-  const shop = role && (await ctx.db.selectFrom('shops').select(['status']).where('id', '=', shopId).executeTakeFirst());
-  if (!shop) throw notFound('shop');
+  const shop = await ctx.db.selectFrom('shops').select(['status']).where('id', '=', shopId).executeTakeFirst();
+  if (!shop || !(await shopRole(ctx.db, principal, shopId))) throw notFound('shop');
   if (shop.status === 'suspended') throw invalidState('a suspended shop cannot schedule live sessions');
   const title = input.title.trim();
   if (!title) throw invalidRequest('title must not be blank');
