@@ -233,7 +233,24 @@ export interface LiveSessionsTable {
   updated_at: Timestamp;
 }
 
+export interface DropsTable {
+  id: string;
+  live_session_id: string;
+  shop_id: string;
+  sku_id: string;
+  quantity: number;
+  price: number;
+  per_buyer_limit: number | null;
+  starts_at: Timestamp;
+  status: 'active' | 'ended';
+  held: Generated<number>;
+  sold: Generated<number>;
+  created_at: Timestamp;
+  ended_at: Timestamp | null;
+}
+
 export interface Schema {
+  drops: DropsTable;
   platform_settings: PlatformSettingsTable;
   users: UsersTable;
   auth_sessions: AuthSessionsTable;

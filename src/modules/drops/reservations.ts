@@ -1,0 +1,87 @@
+// The admission counters of the drop engine: how many units a drop can still promise, and how many each
+// buyer holds (for 限购). They answer in memory (one node) or in Redis (many nodes) without touching the
+// database; the database stays the system of record and re-checks every batch (see group-commit.ts).
+
+export type ReserveRefusal = 'sold_out' | 'insufficient_stock' | 'purchase_limit';
+export type ReserveOutcome = { ok: true } | { ok: false; reason: ReserveRefusal };
+
+/** A drop's counters as the database knows them: what is left, and the units each buyer already has. */
+export interface DropCounters {
+  remaining: number;
+  perBuyerLimit: number | null;
+  unitsByBuyer: Map<string, number>;
+}
+
+export type LoadDropCounters = (dropId: string) => Promise<DropCounters>;
+
+export interface DropReservations {
+  /** Takes units for a buyer if the drop has them and the buyer's limit allows. */
+  reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome>;
+  /** Gives units back (an order was not written, or an unpaid order expired while the drop is on). */
+  release(dropId: string, buyerId: string, units: number): Promise<void>;
+  /** Units the buyer holds in the drop as far as the counters know. */
+  unitsOf(dropId: string, buyerId: string): Promise<number>;
+  /** The drop ended: its counters are dropped (a late reservation reloads them and finds it ended). */
+  forget(dropId: string): Promise<void>;
+}
+
+/** One node: plain numbers in memory, loaded from the database the first time a drop is seen. */
+export class MemoryDropReservations implements DropReservations {
+  private readonly drops = new Map<string, DropCounters>();
+  private readonly loading = new Map<string, Promise<DropCounters>>();
+
+  constructor(private readonly load: LoadDropCounters) {}
+
+  private counters(dropId: string): DropCounters | Promise<DropCounters> {
+    const known = this.drops.get(dropId);
+    if (known) return known;
+    let pending = this.loading.get(dropId);
+    if (!pending) {
+      pending = this.load(dropId).then(
+        (c) => {
+          this.drops.set(dropId, c);
+          this.loading.delete(dropId);
+          return c;
+        },
+        (err) => {
+          this.loading.delete(dropId);
+          throw err;
+        },
+      );
+      this.loading.set(dropId, pending);
+    }
+    return pending;
+  }
+
+  async reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome> {
+    const c = await this.counters(dropId);
+    return reserveIn(c, buyerId, units);
+  }
+
+  async release(dropId: string, buyerId: string, units: number): Promise<void> {
+    const c = this.drops.get(dropId);
+    if (!c) return; // not loaded here: the next load reads the database, which already has the units back
+    c.remaining += units;
+    const held = (c.unitsByBuyer.get(buyerId) ?? 0) - units;
+    if (held > 0) c.unitsByBuyer.set(buyerId, held);
+    else c.unitsByBuyer.delete(buyerId);
+  }
+
+  async unitsOf(dropId: string, buyerId: string): Promise<number> {
+    return (await this.counters(dropId)).unitsByBuyer.get(buyerId) ?? 0;
+  }
+
+  async forget(dropId: string): Promise<void> {
+    this.drops.delete(dropId);
+  }
+}
+
+/** The admission rule itself, synchronous so that no other request can interleave on one node. */
+export function reserveIn(c: DropCounters, buyerId: string, units: number): ReserveOutcome {
+  const mine = c.unitsByBuyer.get(buyerId) ?? 0;
+  if (c.perBuyerLimit !== null && mine + units > c.perBuyerLimit) return { ok: false, reason: 'purchase_limit' };
+  if (c.remaining < units) return { ok: false, reason: c.remaining === 0 ? 'sold_out' : 'insufficient_stock' };
+  c.remaining -= units;
+  c.unitsByBuyer.set(buyerId, mine + units);
+  return { ok: true };
+}
