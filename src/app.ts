@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
 import { MemoryWindowCounters } from './adapters/cache/counters.ts';
+import { openRedis, RedisWindowCounters } from './adapters/cache/redis.ts';
 import { openDatabase, type Database } from './adapters/db/index.ts';
 import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
@@ -12,6 +13,10 @@ import { accountsRoutes } from './modules/accounts/routes.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { seedDemo } from './modules/demo/seed.ts';
+import { dropsRoutes } from './modules/drops/routes.ts';
+import { MemoryDropReservations } from './modules/drops/reservations.ts';
+import { RedisDropReservations } from './modules/drops/redis-reservations.ts';
+import { DropEngine, loadDropCounters } from './modules/drops/service.ts';
 import { feedRoutes } from './modules/feed/routes.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
@@ -61,7 +66,13 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   await migrate(database);
   const clock = new Clock();
   const metrics = createMetrics();
-  const counters = new MemoryWindowCounters();
+  const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
+  const counters = redis ? new RedisWindowCounters(redis) : new MemoryWindowCounters();
+  const loadCounters = (dropId: string) => loadDropCounters(database.db, dropId);
+  const dropEngine = new DropEngine(
+    { db: database.db, clock, config, metrics },
+    redis ? new RedisDropReservations(redis, loadCounters) : new MemoryDropReservations(loadCounters),
+  );
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
   const ctx: AppContext = {
@@ -75,6 +86,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     accounts,
     settings: new PlatformSettings(database.db, clock),
     jobs: new Jobs(app.log),
+    dropEngine,
   };
 
   if (config.seedDemo) await seedDemo(ctx);
@@ -112,7 +124,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, dropsRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
     },
@@ -126,6 +138,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     async close() {
       await ctx.jobs.stop();
       await app.close();
+      await dropEngine.writer.drain();
+      redis?.disconnect();
       await database.close();
     },
   };

@@ -5,6 +5,7 @@ import type { WindowCounters } from '../adapters/cache/counters.ts';
 import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
+import type { DropEngine } from '../modules/drops/service.ts';
 import type { Clock } from './clock.ts';
 import type { Jobs } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
@@ -24,4 +25,5 @@ export interface AppContext {
   accounts: Accounts;
   settings: PlatformSettings;
   jobs: Jobs;
+  dropEngine: DropEngine;
 }

@@ -6,6 +6,7 @@ import { invalidRequest, invalidState, notFound } from '../../platform/errors.ts
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
+import { activeDropOf, endActiveDrop } from '../drops/service.ts';
 import { shopRole } from '../shops/access.ts';
 import { publicLiveSession, staffLiveSession, type LiveSessionRow } from './views.ts';
 
@@ -74,9 +75,11 @@ export async function createLiveSession(ctx: AppContext, principal: Principal, s
 export async function liveSessionForCaller(ctx: AppContext, principal: Principal | null, id: string) {
   const session = await loadSession(ctx.db, id);
   if (!session) throw notFound('live session');
-  if (await shopRole(ctx.db, principal, session.shop_id)) return staffLiveSession(ctx.config, session);
-  if (session.shop_status === 'suspended') throw notFound('live session');
-  return publicLiveSession(ctx.config, session);
+  const staff = (await shopRole(ctx.db, principal, session.shop_id)) !== null;
+  if (!staff && session.shop_status === 'suspended') throw notFound('live session');
+  const view = staff ? staffLiveSession(ctx.config, session) : publicLiveSession(ctx.config, session);
+  const drop = await activeDropOf(ctx.db, id);
+  return drop ? { ...view, drop } : view;
 }
 
 export async function listShopLiveSessions(ctx: AppContext, principal: Principal | null, shopId: string, page: PageQuery) {
@@ -100,16 +103,22 @@ export async function moveLiveSession(ctx: AppContext, principal: Principal, id:
   const session = await sessionForStaff(ctx.db, principal, id);
   if (to === 'live' && session.shop_status === 'suspended') throw invalidState('a suspended shop cannot go live');
   const now = ctx.clock.now();
-  const moved = await ctx.db
-    .updateTable('live_sessions')
-    .set(to === 'live' ? { status: 'live', started_at: now, updated_at: now } : { status: 'ended', ended_at: now, updated_at: now })
-    .where('id', '=', id)
-    .where('status', 'in', ALLOWED_FROM[to])
-    .executeTakeFirst();
-  if (moved.numUpdatedRows === 0n) {
+  const { moved, endedDrop } = await ctx.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('live_sessions')
+      .set(to === 'live' ? { status: 'live', started_at: now, updated_at: now } : { status: 'ended', ended_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ALLOWED_FROM[to])
+      .executeTakeFirst();
+    // Ending the session ends its drop: the units nobody ordered go back to the SKU.
+    const dropId = result.numUpdatedRows > 0n && to === 'ended' ? await endActiveDrop(trx, id, now) : null;
+    return { moved: result.numUpdatedRows > 0n, endedDrop: dropId };
+  });
+  if (!moved) {
     const current = (await loadSession(ctx.db, id))!.status;
     throw invalidState(`a live session that is ${current} cannot become ${to}`);
   }
+  if (endedDrop) await ctx.dropEngine.dropEnded(endedDrop);
   return staffLiveSession(ctx.config, (await loadSession(ctx.db, id))!);
 }
 

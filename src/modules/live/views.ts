@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { Type } from 'typebox';
 import type { LiveSessionsTable, ShopStatus } from '../../adapters/db/schema.ts';
 import type { Config } from '../../config.ts';
+import { DropView } from '../drops/views.ts';
 
 /** A session row with the shop it belongs to, as every live query selects it. */
 export type LiveSessionRow = Selectable<LiveSessionsTable> & { shop_name: string; shop_status: ShopStatus };
@@ -33,7 +34,11 @@ const Ingest = Type.Object(
 );
 
 /** The one schema routes answer with: the public view, plus ingest when the caller is shop staff. */
-export const LiveSessionView = Type.Object({ ...PublicLiveSessionView.properties, ingest: Type.Optional(Ingest) });
+export const LiveSessionView = Type.Object({
+  ...PublicLiveSessionView.properties,
+  ingest: Type.Optional(Ingest),
+  drop: Type.Optional(Type.Object(DropView.properties, { description: 'The drop pinned in the room now' })),
+});
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

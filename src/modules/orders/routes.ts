@@ -46,7 +46,10 @@ export function ordersRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const buyer = await accounts.requireUser(req);
-      const { order, created } = await placeOrder(ctx, buyer, req.headers['idempotency-key'], req.body);
+      const key = req.headers['idempotency-key'];
+      const { dropId } = req.body;
+      const { order, created } =
+        dropId === undefined ? await placeOrder(ctx, buyer, key, req.body) : await ctx.dropEngine.placeOrder(buyer, key, { ...req.body, dropId });
       return reply.status(created ? 201 : 200).send({ order });
     },
   );

@@ -34,6 +34,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What identifies "the same request" for an Idempotency-Key. */
+export const orderRequestHash = (input: PlaceOrderInput) => createHash('sha256').update(canonicalJson(input)).digest('base64url');
+
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
 export async function loadOrder(db: Db, orderId: string): Promise<OrderView | null> {
@@ -44,7 +47,7 @@ export async function loadOrder(db: Db, orderId: string): Promise<OrderView | nu
 }
 
 /** The same key with the same body answers the first order; with another body, 409. */
-async function replayIdempotent(db: Db, buyerId: string, key: string, requestHash: string): Promise<OrderView | null> {
+export async function replayIdempotent(db: Db, buyerId: string, key: string, requestHash: string): Promise<OrderView | null> {
   const existing = await db
     .selectFrom('orders')
     .select(['id', 'request_hash'])
@@ -66,11 +69,10 @@ export async function placeOrder(
   idempotencyKey: string,
   input: PlaceOrderInput,
 ): Promise<{ order: OrderView; created: boolean }> {
-  const requestHash = createHash('sha256').update(canonicalJson(input)).digest('base64url');
+  const requestHash = orderRequestHash(input);
   const replay = await replayIdempotent(ctx.db, buyer.userId, idempotencyKey, requestHash);
   if (replay) return { order: replay, created: false };
 
-  if (input.dropId !== undefined) throw notFound('drop');
   const skuIds = [...new Set(input.items.map((i) => i.skuId))];
   const skus = await ctx.db
     .selectFrom('skus as s')

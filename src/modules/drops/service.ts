@@ -1,0 +1,314 @@
+import { sql } from 'kysely';
+import type { Db } from '../../adapters/db/index.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import type { Principal } from '../accounts/service.ts';
+import { holdStock, releaseHeldStock } from '../catalog/stock.ts';
+import { orderRequestHash, replayIdempotent, type OrderView, type PlaceOrderInput } from '../orders/service.ts';
+import { orderView } from '../orders/views.ts';
+import { shopRole } from '../shops/access.ts';
+import { isShopSelling, shopGmvUsed, trialLimits } from '../shops/service.ts';
+import { DropOrderWriter, type DropOrderDraft } from './group-commit.ts';
+import type { DropCounters, DropReservations } from './reservations.ts';
+import { dropView, type DropRow } from './views.ts';
+
+export function dropsWithSku(db: Db) {
+  return db
+    .selectFrom('drops as d')
+    .innerJoin('skus as s', 's.id', 'd.sku_id')
+    .innerJoin('products as p', 'p.id', 's.product_id')
+    .selectAll('d')
+    .select(['p.id as product_id', 'p.title', 's.name as sku_name', 's.price as sku_price']);
+}
+
+/** The drop pinned in a session now, if any. */
+export async function activeDropOf(db: Db, liveSessionId: string) {
+  const row = await dropsWithSku(db).where('d.live_session_id', '=', liveSessionId).where('d.status', '=', 'active').executeTakeFirst();
+  return row ? dropView(row) : undefined;
+}
+
+/** Counters as the database knows them, for the reservation store to start from. */
+export async function loadDropCounters(db: Db, dropId: string): Promise<DropCounters> {
+  const drop = await db.selectFrom('drops').select(['quantity', 'held', 'sold', 'status', 'per_buyer_limit']).where('id', '=', dropId).executeTakeFirst();
+  if (!drop) return { remaining: 0, perBuyerLimit: null, unitsByBuyer: new Map() };
+  const byBuyer = await db
+    .selectFrom('orders as o')
+    .innerJoin('order_items as i', 'i.order_id', 'o.id')
+    .select(['o.buyer_id', sql<number>`sum(i.quantity)::int8`.as('units')])
+    .where('o.drop_id', '=', dropId)
+    .where('o.status', 'not in', ['cancelled', 'expired'])
+    .groupBy('o.buyer_id')
+    .execute();
+  return {
+    remaining: drop.status === 'active' ? drop.quantity - drop.held - drop.sold : 0,
+    perBuyerLimit: drop.per_buyer_limit,
+    unitsByBuyer: new Map(byBuyer.map((r) => [r.buyer_id, r.units])),
+  };
+}
+
+interface DropForSale {
+  row: DropRow;
+  shopSelling: boolean;
+  loadedAt: number;
+}
+
+/** How long a node trusts its copy of a drop's row; the database re-checks status in every batch anyway. */
+const DROP_CACHE_MS = 1000;
+
+/**
+ * The flash-sale engine (上链接): admits buyers against in-memory or Redis counters with no row lock per
+ * buyer, writes orders by group commit, and answers a buyer only once its order is durable.
+ */
+export class DropEngine {
+  readonly writer: DropOrderWriter;
+  private readonly inFlight = new Map<string, { hash: string; result: Promise<{ order: OrderView; created: boolean }> }>();
+  private readonly cache = new Map<string, DropForSale>();
+
+  constructor(
+    private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics'>,
+    readonly reservations: DropReservations,
+  ) {
+    this.writer = new DropOrderWriter(ctx.db);
+  }
+
+  private async dropForSale(dropId: string): Promise<DropForSale | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(dropId);
+    if (hit && now - hit.loadedAt < DROP_CACHE_MS) return hit;
+    const row = await dropsWithSku(this.ctx.db)
+      .innerJoin('shops as sh', 'sh.id', 'd.shop_id')
+      .select('sh.status as shop_status')
+      .where('d.id', '=', dropId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const entry = { row, shopSelling: isShopSelling(row.shop_status), loadedAt: now };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(dropId, entry);
+    return entry;
+  }
+
+  /** POST /orders with a dropId. A retry of an in-flight request waits for, and answers, the same order. */
+  async placeOrder(buyer: Principal, idempotencyKey: string, input: PlaceOrderInput & { dropId: string }) {
+    const hash = orderRequestHash(input);
+    const flightKey = `${buyer.userId}\u0000${idempotencyKey}`;
+    const flying = this.inFlight.get(flightKey);
+    if (flying) {
+      if (flying.hash !== hash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+      return { order: (await flying.result).order, created: false };
+    }
+    const result = this.admit(buyer, idempotencyKey, hash, input);
+    this.inFlight.set(flightKey, { hash, result });
+    try {
+      return await result;
+    } finally {
+      this.inFlight.delete(flightKey);
+    }
+  }
+
+  private async admit(buyer: Principal, key: string, hash: string, input: PlaceOrderInput & { dropId: string }) {
+    const drop = await this.dropForSale(input.dropId);
+    if (!drop || !drop.shopSelling) throw notFound('drop');
+    const { row } = drop;
+    if (input.items.length !== 1 || input.items[0].skuId !== row.sku_id) {
+      throw invalidRequest(`an order through a drop has one item: the drop's sku ${row.sku_id}`);
+    }
+    const units = input.items[0].quantity;
+    if (row.status !== 'active') throw invalidState('this drop has ended');
+    const now = this.ctx.clock.now();
+    if (now < row.starts_at) throw invalidState(`this drop opens at ${row.starts_at.toISOString()}`);
+
+    const reserved = await this.reservations.reserve(row.id, buyer.userId, units);
+    if (!reserved.ok) {
+      // A retry of an order that was already written finds no units left: answer that order.
+      if ((await this.reservations.unitsOf(row.id, buyer.userId)) > 0) {
+        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
+        if (replay) return { order: replay, created: false };
+      }
+      if (reserved.reason === 'purchase_limit') throw conflict('purchase_limit_reached', `at most ${row.per_buyer_limit} per buyer in this drop`);
+      throw conflict(reserved.reason, reserved.reason === 'sold_out' ? 'sold out' : 'not enough units left in this drop');
+    }
+
+    const draft: DropOrderDraft = {
+      id: newId('ord'),
+      buyerId: buyer.userId,
+      shopId: row.shop_id,
+      dropId: row.id,
+      skuId: row.sku_id,
+      productId: row.product_id,
+      title: row.title,
+      skuName: row.sku_name,
+      quantity: units,
+      price: row.price,
+      total: row.price * units,
+      idempotencyKey: key,
+      requestHash: hash,
+      address: input.address,
+      shareToken: input.shareToken ?? null,
+      shippingInsurance: input.shippingInsurance ?? false,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
+    };
+    let outcome;
+    try {
+      outcome = await this.writer.write(draft);
+    } catch (err) {
+      await this.reservations.release(row.id, buyer.userId, units);
+      throw err;
+    }
+    if (outcome === 'created') {
+      this.ctx.metrics.ordersCreated.inc();
+      return { order: draftView(draft), created: true };
+    }
+    if (outcome === 'sold_out') throw conflict('sold_out', 'sold out');
+    await this.reservations.release(row.id, buyer.userId, units);
+    const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
+    if (!replay) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+    return { order: replay, created: false };
+  }
+
+  /** Units of an expired or cancelled order went back to a drop that is still on: let buyers have them again. */
+  async unitsReturned(dropId: string, buyerId: string, units: number): Promise<void> {
+    await this.reservations.release(dropId, buyerId, units);
+  }
+
+  async dropEnded(dropId: string): Promise<void> {
+    this.cache.delete(dropId);
+    await this.reservations.forget(dropId);
+  }
+}
+
+function draftView(d: DropOrderDraft): OrderView {
+  return orderView(
+    {
+      id: d.id,
+      buyer_id: d.buyerId,
+      shop_id: d.shopId,
+      status: 'pending_payment',
+      total: d.total,
+      currency: 'CNY',
+      idempotency_key: d.idempotencyKey,
+      request_hash: d.requestHash,
+      address: d.address,
+      drop_id: d.dropId,
+      share_token: d.shareToken,
+      shipping_insurance: d.shippingInsurance,
+      carrier: null,
+      tracking_number: null,
+      created_at: d.createdAt,
+      expires_at: d.expiresAt,
+      paid_at: null,
+      shipped_at: null,
+      delivered_at: null,
+      completed_at: null,
+      cancelled_at: null,
+      expired_at: null,
+      updated_at: d.createdAt,
+    },
+    [{ order_id: d.id, line: 1, sku_id: d.skuId, product_id: d.productId, title: d.title, sku_name: d.skuName, quantity: d.quantity, price: d.price }],
+  );
+}
+
+export interface NewDrop {
+  skuId: string;
+  quantity: number;
+  price?: number;
+  startsAt?: string;
+  countdownSeconds?: number;
+  perBuyerLimit?: number;
+}
+
+async function sessionForStaff(db: Db, principal: Principal, liveSessionId: string) {
+  const session = await db.selectFrom('live_sessions').select(['id', 'shop_id', 'status']).where('id', '=', liveSessionId).executeTakeFirst();
+  if (!session || !(await shopRole(db, principal, session.shop_id))) throw notFound('live session');
+  return session;
+}
+
+/** Ends a session's active drop inside trx: the units nobody ordered go back to the SKU. Answers the ended drop's id. */
+export async function endActiveDrop(trx: Db, liveSessionId: string, at: Date): Promise<string | null> {
+  const drop = await trx
+    .selectFrom('drops')
+    .select(['id', 'sku_id', 'quantity', 'held', 'sold'])
+    .where('live_session_id', '=', liveSessionId)
+    .where('status', '=', 'active')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!drop) return null;
+  await trx.updateTable('drops').set({ status: 'ended', ended_at: at }).where('id', '=', drop.id).execute();
+  await releaseHeldStock(trx, [{ skuId: drop.sku_id, quantity: drop.quantity - drop.held - drop.sold }].filter((u) => u.quantity > 0), at);
+  return drop.id;
+}
+
+/** 上链接: pins a SKU in the room with units set aside for it; a drop already pinned there ends. */
+export async function createDrop(ctx: AppContext, principal: Principal, liveSessionId: string, input: NewDrop) {
+  const session = await sessionForStaff(ctx.db, principal, liveSessionId);
+  if (session.status === 'ended') throw invalidState('the live session has ended');
+  const sku = await ctx.db
+    .selectFrom('skus as s')
+    .innerJoin('products as p', 'p.id', 's.product_id')
+    .innerJoin('shops as sh', 'sh.id', 's.shop_id')
+    .select(['s.id', 's.price', 's.shop_id', 'p.status as product_status', 'sh.status as shop_status'])
+    .where('s.id', '=', input.skuId)
+    .executeTakeFirst();
+  if (!sku || sku.shop_id !== session.shop_id) throw notFound('sku');
+  if (sku.product_status !== 'listed') throw invalidState('only a listed product can be dropped');
+  if (!isShopSelling(sku.shop_status)) throw invalidState('a suspended shop cannot sell');
+  if (input.startsAt !== undefined && input.countdownSeconds !== undefined) throw invalidRequest('give startsAt or countdownSeconds, not both');
+  const price = input.price ?? sku.price;
+  if (sku.shop_status === 'trial') {
+    const [limits, used] = await Promise.all([trialLimits(ctx), shopGmvUsed(ctx.db, sku.shop_id)]);
+    if (used + price * input.quantity > limits.gmvCap) throw conflict('trial_limit_reached', 'this drop would take the trial shop past its sales cap');
+  }
+  const now = ctx.clock.now();
+  const startsAt = input.startsAt ? new Date(input.startsAt) : new Date(now.getTime() + (input.countdownSeconds ?? 0) * 1000);
+  const id = newId('drop');
+  const ended = await ctx.db.transaction().execute(async (trx) => {
+    const previous = await endActiveDrop(trx, liveSessionId, now);
+    await holdStock(trx, [{ skuId: sku.id, quantity: input.quantity }], now);
+    await trx
+      .insertInto('drops')
+      .values({
+        id,
+        live_session_id: liveSessionId,
+        shop_id: sku.shop_id,
+        sku_id: sku.id,
+        quantity: input.quantity,
+        price,
+        per_buyer_limit: input.perBuyerLimit ?? null,
+        starts_at: startsAt,
+        status: 'active',
+        created_at: now,
+        ended_at: null,
+      })
+      .execute();
+    return previous;
+  });
+  if (ended) await ctx.dropEngine.dropEnded(ended);
+  return dropView((await dropsWithSku(ctx.db).where('d.id', '=', id).executeTakeFirst())!);
+}
+
+export async function endDrop(ctx: AppContext, principal: Principal, dropId: string) {
+  const drop = await ctx.db.selectFrom('drops').select(['live_session_id', 'status']).where('id', '=', dropId).executeTakeFirst();
+  if (!drop) throw notFound('drop');
+  await sessionForStaff(ctx.db, principal, drop.live_session_id);
+  if (drop.status !== 'active') throw invalidState('this drop has already ended');
+  await ctx.db.transaction().execute((trx) => endActiveDrop(trx, drop.live_session_id, ctx.clock.now()));
+  await ctx.dropEngine.dropEnded(dropId);
+  return dropView((await dropsWithSku(ctx.db).where('d.id', '=', dropId).executeTakeFirst())!);
+}
+
+export async function getDrop(ctx: AppContext, principal: Principal | null, dropId: string) {
+  const row = await dropsWithSku(ctx.db)
+    .innerJoin('shops as sh', 'sh.id', 'd.shop_id')
+    .select('sh.status as shop_status')
+    .where('d.id', '=', dropId)
+    .executeTakeFirst();
+  if (!row || (!isShopSelling(row.shop_status) && !(await shopRole(ctx.db, principal, row.shop_id)))) throw notFound('drop');
+  return dropView(row);
+}
+
+export async function listSessionDrops(ctx: AppContext, principal: Principal, liveSessionId: string) {
+  await sessionForStaff(ctx.db, principal, liveSessionId);
+  const rows = await dropsWithSku(ctx.db).where('d.live_session_id', '=', liveSessionId).orderBy('d.id', 'desc').limit(200).execute();
+  return rows.map(dropView);
+}
