@@ -1,0 +1,25 @@
+import { Type } from 'typebox';
+import type { App, AppContext } from '../../../platform/context.ts';
+import { deliverSandboxNotifications } from './outbox.ts';
+import { confirmSandboxPayment } from './wallet.ts';
+
+/** How often the sandbox looks for notifications to send; small, since an order must read "paid" within 2 s of confirm. */
+const DELIVERY_INTERVAL_MS = 100;
+
+export function sandboxRoutes(app: App, ctx: AppContext) {
+  ctx.jobs.every('sandbox-notifications', DELIVERY_INTERVAL_MS, () => deliverSandboxNotifications(ctx));
+
+  app.post(
+    '/sandbox/payments/:paymentId/confirm',
+    {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'The buyer confirms a payment in the sandbox wallet; the sandbox then notifies Hawker (signed, asynchronously)',
+        description: 'No token is needed (payment ids are unguessable); if one is sent it must be the buyer\'s.',
+        params: Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: Type.Object({ payment: Type.Object({ id: Type.String(), status: Type.Literal('succeeded') }) }) },
+      },
+    },
+    async (req) => ({ payment: await confirmSandboxPayment(ctx, req.params.paymentId, await ctx.accounts.optionalUser(req)) }),
+  );
+}
