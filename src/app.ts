@@ -69,10 +69,9 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const redis = config.redisUrl ? await openRedis(config.redisUrl) : null;
   const counters = redis ? new RedisWindowCounters(redis) : new MemoryWindowCounters();
   const loadCounters = (dropId: string) => loadDropCounters(database.db, dropId);
-  const dropEngine = new DropEngine(
-    { db: database.db, clock, config, metrics },
-    redis ? new RedisDropReservations(redis, loadCounters) : new MemoryDropReservations(loadCounters),
-  );
+  const sharedReservations = redis ? new RedisDropReservations(redis, loadCounters) : null;
+  await sharedReservations?.start();
+  const dropEngine = new DropEngine({ db: database.db, clock, config, metrics }, sharedReservations ?? new MemoryDropReservations(loadCounters));
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
   const ctx: AppContext = {
@@ -88,6 +87,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     jobs: new Jobs(app.log),
     dropEngine,
   };
+  if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
 
   if (config.seedDemo) await seedDemo(ctx);
 
@@ -139,6 +139,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       await ctx.jobs.stop();
       await app.close();
       await dropEngine.writer.drain();
+      await sharedReservations?.stop();
       redis?.disconnect();
       await database.close();
     },

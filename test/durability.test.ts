@@ -32,10 +32,11 @@ describe(`durability (${STORAGE})`, () => {
       }
     });
     while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 5));
+    const exited = new Promise((r) => first.child.once('exit', r));
     first.child.kill('SIGKILL');
     killed = true;
     await Promise.all(loops);
-    await new Promise((r) => first.child.once('exit', r));
+    await exited;
     const ackedAtKill = [...acknowledged];
 
     const second = await spawnNode(storage.env);

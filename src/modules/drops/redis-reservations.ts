@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DropReservations, LoadDropCounters, ReserveOutcome } from './reservations.ts';
 
-// KEYS[1] remaining, KEYS[2] units by buyer, KEYS[3] per-buyer limit; ARGV buyer, units.
+// Keys of one drop: remaining units, units by buyer, the per-buyer limit, and units in flight by node
+// (reserved but not yet written), so that a node that dies mid-batch does not take units with it.
+
+// KEYS remaining, buyers, limit, inflight; ARGV buyer, units, node.
 // Answers -10 when the counters are missing (never loaded, Redis restarted or flushed): the caller reloads.
 const RESERVE = `
 local rem = redis.call('GET', KEYS[1])
@@ -17,10 +21,12 @@ if rem < units then
 end
 redis.call('DECRBY', KEYS[1], units)
 redis.call('HINCRBY', KEYS[2], ARGV[1], units)
+redis.call('HINCRBY', KEYS[4], ARGV[3], units)
 return rem - units
 `;
 
-// Gives units back only to counters that exist: after a flush the reload reads the database instead.
+// KEYS remaining, buyers; ARGV buyer, units. Only counters that exist take units back: after a flush the
+// reload reads the database, which already has them.
 const RELEASE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('INCRBY', KEYS[1], ARGV[2])
@@ -29,47 +35,89 @@ if left <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
 return 1
 `;
 
-// Installs counters loaded from the database unless another node did first. ARGV: remaining, limit, then buyer/units pairs.
+// KEYS inflight; ARGV node, units.
+const SETTLE = `
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[2]))
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+`;
+
+// KEYS remaining, inflight; ARGV node. Gives a dead node's in-flight units back to the drop.
+const RECLAIM = `
+local units = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+redis.call('HDEL', KEYS[2], ARGV[1])
+if units > 0 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], units) end
+return units
+`;
+
+// KEYS remaining, buyers, limit, inflight, active set; ARGV drop id, remaining, limit, then buyer/units pairs.
+// Installs counters loaded from the database unless another node did first.
 const INSTALL = `
-if redis.call('SETNX', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('DEL', KEYS[2])
-redis.call('SET', KEYS[3], ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if redis.call('SETNX', KEYS[1], ARGV[2]) == 0 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[4])
+redis.call('SET', KEYS[3], ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SADD', KEYS[5], ARGV[1])
 return 1
 `;
 
 type Scripted = Redis & {
-  dropReserve(k1: string, k2: string, k3: string, buyer: string, units: number): Promise<number>;
-  dropRelease(k1: string, k2: string, buyer: string, units: number): Promise<number>;
-  dropInstall(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
+  dropReserve(rem: string, buyers: string, limit: string, inflight: string, buyer: string, units: number, node: string): Promise<number>;
+  dropRelease(rem: string, buyers: string, buyer: string, units: number): Promise<number>;
+  dropSettle(inflight: string, node: string, units: number): Promise<number>;
+  dropReclaim(rem: string, inflight: string, node: string): Promise<number>;
+  dropInstall(...args: (string | number)[]): Promise<number>;
 };
+
+const HEARTBEAT_MS = 1000;
+const NODE_TTL_MS = 3000;
 
 /** Many nodes: the counters live in Redis and every admission is one atomic script. */
 export class RedisDropReservations implements DropReservations {
   private readonly redis: Scripted;
+  readonly nodeId = randomBytes(8).toString('hex');
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     redis: Redis,
     private readonly load: LoadDropCounters,
-    private readonly prefix = 'hawker:drop:',
+    private readonly prefix = 'hawker:',
   ) {
-    redis.defineCommand('dropReserve', { numberOfKeys: 3, lua: RESERVE });
+    redis.defineCommand('dropReserve', { numberOfKeys: 4, lua: RESERVE });
     redis.defineCommand('dropRelease', { numberOfKeys: 2, lua: RELEASE });
-    redis.defineCommand('dropInstall', { numberOfKeys: 3, lua: INSTALL });
+    redis.defineCommand('dropSettle', { numberOfKeys: 1, lua: SETTLE });
+    redis.defineCommand('dropReclaim', { numberOfKeys: 2, lua: RECLAIM });
+    redis.defineCommand('dropInstall', { numberOfKeys: 5, lua: INSTALL });
     this.redis = redis as Scripted;
   }
 
-  private keys(dropId: string): [string, string, string] {
-    const base = `${this.prefix}{${dropId}}`;
-    return [`${base}:remaining`, `${base}:buyers`, `${base}:limit`];
+  private keys(dropId: string) {
+    const base = `${this.prefix}drop:{${dropId}}`;
+    return { rem: `${base}:remaining`, buyers: `${base}:buyers`, limit: `${base}:limit`, inflight: `${base}:inflight` };
+  }
+
+  private readonly activeSet = () => `${this.prefix}drops`;
+  private readonly nodeKey = (node: string) => `${this.prefix}node:${node}`;
+
+  /** Announces this node alive; other nodes reclaim the in-flight units of a node that stops announcing. */
+  async start(): Promise<void> {
+    const beat = () => this.redis.set(this.nodeKey(this.nodeId), '1', 'PX', NODE_TTL_MS);
+    await beat();
+    this.heartbeat = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.redis.del(this.nodeKey(this.nodeId)).catch(() => undefined);
   }
 
   async reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome> {
-    const [rem, buyers, limit] = this.keys(dropId);
-    let answer = await this.redis.dropReserve(rem, buyers, limit, buyerId, units);
+    const k = this.keys(dropId);
+    const attempt = () => this.redis.dropReserve(k.rem, k.buyers, k.limit, k.inflight, buyerId, units, this.nodeId);
+    let answer = await attempt();
     if (answer === -10) {
       await this.install(dropId);
-      answer = await this.redis.dropReserve(rem, buyers, limit, buyerId, units);
+      answer = await attempt();
     }
     if (answer >= 0) return { ok: true };
     if (answer === -3) return { ok: false, reason: 'purchase_limit' };
@@ -80,21 +128,40 @@ export class RedisDropReservations implements DropReservations {
   /** Rebuilds a drop's counters from the database (the system of record). */
   private async install(dropId: string): Promise<void> {
     const c = await this.load(dropId);
+    const k = this.keys(dropId);
     const pairs = [...c.unitsByBuyer].flatMap(([buyer, units]) => [buyer, units]);
-    await this.redis.dropInstall(...this.keys(dropId), c.remaining, c.perBuyerLimit ?? 0, ...pairs);
+    await this.redis.dropInstall(k.rem, k.buyers, k.limit, k.inflight, this.activeSet(), dropId, c.remaining, c.perBuyerLimit ?? 0, ...pairs);
+  }
+
+  async settle(dropId: string, units: number): Promise<void> {
+    await this.redis.dropSettle(this.keys(dropId).inflight, this.nodeId, units);
   }
 
   async release(dropId: string, buyerId: string, units: number): Promise<void> {
-    const [rem, buyers] = this.keys(dropId);
-    await this.redis.dropRelease(rem, buyers, buyerId, units);
+    const k = this.keys(dropId);
+    await this.redis.dropRelease(k.rem, k.buyers, buyerId, units);
   }
 
   async unitsOf(dropId: string, buyerId: string): Promise<number> {
-    const [, buyers] = this.keys(dropId);
-    return Number((await this.redis.hget(buyers, buyerId)) ?? 0);
+    return Number((await this.redis.hget(this.keys(dropId).buyers, buyerId)) ?? 0);
   }
 
   async forget(dropId: string): Promise<void> {
-    await this.redis.del(...this.keys(dropId));
+    const k = this.keys(dropId);
+    await this.redis.del(k.rem, k.buyers, k.limit, k.inflight);
+    await this.redis.srem(this.activeSet(), dropId);
+  }
+
+  /** Gives back units that dead nodes reserved but never wrote. Answers how many came back. */
+  async reclaimFromDeadNodes(): Promise<number> {
+    let reclaimed = 0;
+    for (const dropId of await this.redis.smembers(this.activeSet())) {
+      const k = this.keys(dropId);
+      for (const node of Object.keys(await this.redis.hgetall(k.inflight))) {
+        if (node === this.nodeId || (await this.redis.exists(this.nodeKey(node)))) continue;
+        reclaimed += await this.redis.dropReclaim(k.rem, k.inflight, node);
+      }
+    }
+    return reclaimed;
   }
 }

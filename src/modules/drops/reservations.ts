@@ -17,6 +17,8 @@ export type LoadDropCounters = (dropId: string) => Promise<DropCounters>;
 export interface DropReservations {
   /** Takes units for a buyer if the drop has them and the buyer's limit allows. */
   reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome>;
+  /** The order of a reservation was written, refused or failed: it is no longer in flight on this node. */
+  settle(dropId: string, units: number): Promise<void>;
   /** Gives units back (an order was not written, or an unpaid order expired while the drop is on). */
   release(dropId: string, buyerId: string, units: number): Promise<void>;
   /** Units the buyer holds in the drop as far as the counters know. */
@@ -65,6 +67,10 @@ export class MemoryDropReservations implements DropReservations {
     const held = (c.unitsByBuyer.get(buyerId) ?? 0) - units;
     if (held > 0) c.unitsByBuyer.set(buyerId, held);
     else c.unitsByBuyer.delete(buyerId);
+  }
+
+  async settle(): Promise<void> {
+    // In one process nothing can be left in flight by a crash: a restart reloads from the database.
   }
 
   async unitsOf(dropId: string, buyerId: string): Promise<number> {

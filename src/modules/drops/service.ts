@@ -154,8 +154,10 @@ export class DropEngine {
       outcome = await this.writer.write(draft);
     } catch (err) {
       await this.reservations.release(row.id, buyer.userId, units);
+      await this.reservations.settle(row.id, units);
       throw err;
     }
+    await this.reservations.settle(row.id, units);
     if (outcome === 'created') {
       this.ctx.metrics.ordersCreated.inc();
       return { order: draftView(draft), created: true };
