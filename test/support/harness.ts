@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { buildHawker, type Hawker } from '../../src/app.ts';
@@ -91,8 +92,20 @@ export async function startNode(env: Record<string, string> = {}, storage?: { en
 }
 
 /** A Hawker node as a separate OS process (for SIGKILL and multi-node tests). */
+/** A port nothing listens on now (the kernel's pick, so never one of the client sockets' ephemeral ports in use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export async function spawnNode(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; api: Api; stop(): Promise<void> }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...TEST_ENV, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },

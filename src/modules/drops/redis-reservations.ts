@@ -5,7 +5,7 @@ import type { DropReservations, LoadDropCounters, ReserveOutcome } from './reser
 // Keys of one drop: remaining units, units by buyer, the per-buyer limit, and units in flight by node
 // (reserved but not yet written), so that a node that dies mid-batch does not take units with it.
 
-// KEYS remaining, buyers, limit, inflight; ARGV buyer, units, node.
+// KEYS remaining, buyers, limit, inflight, order keys; ARGV buyer, units, node, order key.
 // Answers -10 when the counters are missing (never loaded, Redis restarted or flushed): the caller reloads.
 const RESERVE = `
 local rem = redis.call('GET', KEYS[1])
@@ -22,6 +22,7 @@ end
 redis.call('DECRBY', KEYS[1], units)
 redis.call('HINCRBY', KEYS[2], ARGV[1], units)
 redis.call('HINCRBY', KEYS[4], ARGV[3], units)
+redis.call('SADD', KEYS[5], ARGV[4])
 return rem - units
 `;
 
@@ -50,19 +51,21 @@ if units > 0 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KE
 return units
 `;
 
-// KEYS remaining, buyers, limit, inflight, active set; ARGV drop id, remaining, limit, then buyer/units pairs.
-// Installs counters loaded from the database unless another node did first.
+// KEYS remaining, buyers, limit, inflight, active set, order keys; ARGV drop id, remaining, limit, number of
+// buyer/units pairs, the pairs, then the order keys. Installs counters loaded from the database unless another node did first.
 const INSTALL = `
 if redis.call('SETNX', KEYS[1], ARGV[2]) == 0 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[4])
+redis.call('DEL', KEYS[2], KEYS[4], KEYS[6])
 redis.call('SET', KEYS[3], ARGV[3])
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local pairsEnd = 4 + 2 * tonumber(ARGV[4])
+for i = 5, pairsEnd, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = pairsEnd + 1, #ARGV do redis.call('SADD', KEYS[6], ARGV[i]) end
 redis.call('SADD', KEYS[5], ARGV[1])
 return 1
 `;
 
 type Scripted = Redis & {
-  dropReserve(rem: string, buyers: string, limit: string, inflight: string, buyer: string, units: number, node: string): Promise<number>;
+  dropReserve(rem: string, buyers: string, limit: string, inflight: string, keys: string, buyer: string, units: number, node: string, key: string): Promise<number>;
   dropRelease(rem: string, buyers: string, buyer: string, units: number): Promise<number>;
   dropSettle(inflight: string, node: string, units: number): Promise<number>;
   dropReclaim(rem: string, inflight: string, node: string): Promise<number>;
@@ -83,17 +86,17 @@ export class RedisDropReservations implements DropReservations {
     private readonly load: LoadDropCounters,
     private readonly prefix = 'hawker:',
   ) {
-    redis.defineCommand('dropReserve', { numberOfKeys: 4, lua: RESERVE });
+    redis.defineCommand('dropReserve', { numberOfKeys: 5, lua: RESERVE });
     redis.defineCommand('dropRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('dropSettle', { numberOfKeys: 1, lua: SETTLE });
     redis.defineCommand('dropReclaim', { numberOfKeys: 2, lua: RECLAIM });
-    redis.defineCommand('dropInstall', { numberOfKeys: 5, lua: INSTALL });
+    redis.defineCommand('dropInstall', { numberOfKeys: 6, lua: INSTALL });
     this.redis = redis as Scripted;
   }
 
   private keys(dropId: string) {
     const base = `${this.prefix}drop:{${dropId}}`;
-    return { rem: `${base}:remaining`, buyers: `${base}:buyers`, limit: `${base}:limit`, inflight: `${base}:inflight` };
+    return { rem: `${base}:remaining`, buyers: `${base}:buyers`, limit: `${base}:limit`, inflight: `${base}:inflight`, keys: `${base}:keys` };
   }
 
   private readonly activeSet = () => `${this.prefix}drops`;
@@ -111,9 +114,9 @@ export class RedisDropReservations implements DropReservations {
     await this.redis.del(this.nodeKey(this.nodeId)).catch(() => undefined);
   }
 
-  async reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome> {
+  async reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome> {
     const k = this.keys(dropId);
-    const attempt = () => this.redis.dropReserve(k.rem, k.buyers, k.limit, k.inflight, buyerId, units, this.nodeId);
+    const attempt = () => this.redis.dropReserve(k.rem, k.buyers, k.limit, k.inflight, k.keys, buyerId, units, this.nodeId, key);
     let answer = await attempt();
     if (answer === -10) {
       await this.install(dropId);
@@ -130,7 +133,10 @@ export class RedisDropReservations implements DropReservations {
     const c = await this.load(dropId);
     const k = this.keys(dropId);
     const pairs = [...c.unitsByBuyer].flatMap(([buyer, units]) => [buyer, units]);
-    await this.redis.dropInstall(k.rem, k.buyers, k.limit, k.inflight, this.activeSet(), dropId, c.remaining, c.perBuyerLimit ?? 0, ...pairs);
+    await this.redis.dropInstall(
+      k.rem, k.buyers, k.limit, k.inflight, this.activeSet(), k.keys,
+      dropId, c.remaining, c.perBuyerLimit ?? 0, c.unitsByBuyer.size, ...pairs, ...c.orderKeys,
+    );
   }
 
   async settle(dropId: string, units: number): Promise<void> {
@@ -142,13 +148,16 @@ export class RedisDropReservations implements DropReservations {
     await this.redis.dropRelease(k.rem, k.buyers, buyerId, units);
   }
 
-  async unitsOf(dropId: string, buyerId: string): Promise<number> {
-    return Number((await this.redis.hget(this.keys(dropId).buyers, buyerId)) ?? 0);
+  async mayHaveOrdered(dropId: string, key: string): Promise<boolean> {
+    const k = this.keys(dropId);
+    // Counters lost (flushed) know nothing: then only the database can tell.
+    const [known, counted] = await Promise.all([this.redis.sismember(k.keys, key), this.redis.exists(k.rem)]);
+    return known === 1 || counted === 0;
   }
 
   async forget(dropId: string): Promise<void> {
     const k = this.keys(dropId);
-    await this.redis.del(k.rem, k.buyers, k.limit, k.inflight);
+    await this.redis.del(k.rem, k.buyers, k.limit, k.inflight, k.keys);
     await this.redis.srem(this.activeSet(), dropId);
   }
 

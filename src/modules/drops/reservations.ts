@@ -5,24 +5,29 @@
 export type ReserveRefusal = 'sold_out' | 'insufficient_stock' | 'purchase_limit';
 export type ReserveOutcome = { ok: true } | { ok: false; reason: ReserveRefusal };
 
-/** A drop's counters as the database knows them: what is left, and the units each buyer already has. */
+/** A drop's counters as the database knows them: what is left, the units each buyer already has, and the
+ * buyer+Idempotency-Key of every order placed through it (so a retry after a sell-out still finds its order). */
 export interface DropCounters {
   remaining: number;
   perBuyerLimit: number | null;
   unitsByBuyer: Map<string, number>;
+  orderKeys: Set<string>;
 }
+
+/** How an order's buyer and Idempotency-Key are recorded in the counters. */
+export const orderKey = (buyerId: string, idempotencyKey: string) => `${buyerId}\u0000${idempotencyKey}`;
 
 export type LoadDropCounters = (dropId: string) => Promise<DropCounters>;
 
 export interface DropReservations {
-  /** Takes units for a buyer if the drop has them and the buyer's limit allows. */
-  reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome>;
+  /** Takes units for a buyer if the drop has them and the buyer's limit allows, recording the order's key. */
+  reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome>;
   /** The order of a reservation was written, refused or failed: it is no longer in flight on this node. */
   settle(dropId: string, units: number): Promise<void>;
   /** Gives units back (an order was not written, or an unpaid order expired while the drop is on). */
   release(dropId: string, buyerId: string, units: number): Promise<void>;
-  /** Units the buyer holds in the drop as far as the counters know. */
-  unitsOf(dropId: string, buyerId: string): Promise<number>;
+  /** Whether an order with this key may have been placed through the drop (then the database says which). */
+  mayHaveOrdered(dropId: string, key: string): Promise<boolean>;
   /** The drop ended: its counters are dropped (a late reservation reloads them and finds it ended). */
   forget(dropId: string): Promise<void>;
 }
@@ -55,9 +60,11 @@ export class MemoryDropReservations implements DropReservations {
     return pending;
   }
 
-  async reserve(dropId: string, buyerId: string, units: number): Promise<ReserveOutcome> {
+  async reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome> {
     const c = await this.counters(dropId);
-    return reserveIn(c, buyerId, units);
+    const outcome = reserveIn(c, buyerId, units);
+    if (outcome.ok) c.orderKeys.add(key);
+    return outcome;
   }
 
   async release(dropId: string, buyerId: string, units: number): Promise<void> {
@@ -73,8 +80,8 @@ export class MemoryDropReservations implements DropReservations {
     // In one process nothing can be left in flight by a crash: a restart reloads from the database.
   }
 
-  async unitsOf(dropId: string, buyerId: string): Promise<number> {
-    return (await this.counters(dropId)).unitsByBuyer.get(buyerId) ?? 0;
+  async mayHaveOrdered(dropId: string, key: string): Promise<boolean> {
+    return (await this.counters(dropId)).orderKeys.has(key);
   }
 
   async forget(dropId: string): Promise<void> {

@@ -10,7 +10,7 @@ import { orderView } from '../orders/views.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, shopGmvUsed, trialLimits } from '../shops/service.ts';
 import { DropOrderWriter, type DropOrderDraft } from './group-commit.ts';
-import type { DropCounters, DropReservations } from './reservations.ts';
+import { orderKey, type DropCounters, type DropReservations } from './reservations.ts';
 import { dropView, type DropRow } from './views.ts';
 
 export function dropsWithSku(db: Db) {
@@ -31,19 +31,22 @@ export async function activeDropOf(db: Db, liveSessionId: string) {
 /** Counters as the database knows them, for the reservation store to start from. */
 export async function loadDropCounters(db: Db, dropId: string): Promise<DropCounters> {
   const drop = await db.selectFrom('drops').select(['quantity', 'held', 'sold', 'status', 'per_buyer_limit']).where('id', '=', dropId).executeTakeFirst();
-  if (!drop) return { remaining: 0, perBuyerLimit: null, unitsByBuyer: new Map() };
-  const byBuyer = await db
+  if (!drop) return { remaining: 0, perBuyerLimit: null, unitsByBuyer: new Map(), orderKeys: new Set() };
+  const orders = await db
     .selectFrom('orders as o')
     .innerJoin('order_items as i', 'i.order_id', 'o.id')
-    .select(['o.buyer_id', sql<number>`sum(i.quantity)::int8`.as('units')])
+    .select(['o.buyer_id', 'o.idempotency_key', 'o.status', 'i.quantity'])
     .where('o.drop_id', '=', dropId)
-    .where('o.status', 'not in', ['cancelled', 'expired'])
-    .groupBy('o.buyer_id')
     .execute();
+  const unitsByBuyer = new Map<string, number>();
+  for (const o of orders) {
+    if (o.status !== 'cancelled' && o.status !== 'expired') unitsByBuyer.set(o.buyer_id, (unitsByBuyer.get(o.buyer_id) ?? 0) + o.quantity);
+  }
   return {
     remaining: drop.status === 'active' ? drop.quantity - drop.held - drop.sold : 0,
     perBuyerLimit: drop.per_buyer_limit,
-    unitsByBuyer: new Map(byBuyer.map((r) => [r.buyer_id, r.units])),
+    unitsByBuyer,
+    orderKeys: new Set(orders.map((o) => orderKey(o.buyer_id, o.idempotency_key))),
   };
 }
 
@@ -52,6 +55,9 @@ interface DropForSale {
   shopSelling: boolean;
   loadedAt: number;
 }
+
+/** Thousands of buyers hear "sold out" within a second of each other: one answer, built once (no stack to capture). */
+const SOLD_OUT = conflict('sold_out', 'sold out');
 
 /** How long a node trusts its copy of a drop's row; the database re-checks status in every batch anyway. */
 const DROP_CACHE_MS = 1000;
@@ -90,13 +96,13 @@ export class DropEngine {
 
   /** POST /orders with a dropId. A retry of an in-flight request waits for, and answers, the same order. */
   async placeOrder(buyer: Principal, idempotencyKey: string, input: PlaceOrderInput & { dropId: string }) {
-    const hash = orderRequestHash(input);
-    const flightKey = `${buyer.userId}\u0000${idempotencyKey}`;
+    const flightKey = orderKey(buyer.userId, idempotencyKey);
     const flying = this.inFlight.get(flightKey);
     if (flying) {
-      if (flying.hash !== hash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+      if (flying.hash !== orderRequestHash(input)) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
       return { order: (await flying.result).order, created: false };
     }
+    const hash = orderRequestHash(input);
     const result = this.admit(buyer, idempotencyKey, hash, input);
     this.inFlight.set(flightKey, { hash, result });
     try {
@@ -118,15 +124,15 @@ export class DropEngine {
     const now = this.ctx.clock.now();
     if (now < row.starts_at) throw invalidState(`this drop opens at ${row.starts_at.toISOString()}`);
 
-    const reserved = await this.reservations.reserve(row.id, buyer.userId, units);
+    const reserved = await this.reservations.reserve(row.id, buyer.userId, units, orderKey(buyer.userId, key));
     if (!reserved.ok) {
       // A retry of an order that was already written finds no units left: answer that order.
-      if ((await this.reservations.unitsOf(row.id, buyer.userId)) > 0) {
+      if (await this.reservations.mayHaveOrdered(row.id, orderKey(buyer.userId, key))) {
         const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
         if (replay) return { order: replay, created: false };
       }
       if (reserved.reason === 'purchase_limit') throw conflict('purchase_limit_reached', `at most ${row.per_buyer_limit} per buyer in this drop`);
-      throw conflict(reserved.reason, reserved.reason === 'sold_out' ? 'sold out' : 'not enough units left in this drop');
+      throw reserved.reason === 'sold_out' ? SOLD_OUT : conflict('insufficient_stock', 'not enough units left in this drop');
     }
 
     const draft: DropOrderDraft = {
@@ -162,7 +168,7 @@ export class DropEngine {
       this.ctx.metrics.ordersCreated.inc();
       return { order: draftView(draft), created: true };
     }
-    if (outcome === 'sold_out') throw conflict('sold_out', 'sold out');
+    if (outcome === 'sold_out') throw SOLD_OUT;
     await this.reservations.release(row.id, buyer.userId, units);
     const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
     if (!replay) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');

@@ -138,10 +138,6 @@ export async function placeOrder(
         .insertInto('order_items')
         .values(lines.map((l) => ({ ...l, order_id: orderId })))
         .execute();
-      await trx
-        .insertInto('order_events')
-        .values({ id: newId('oev'), order_id: orderId, from_status: null, to_status: 'pending_payment', actor_id: buyer.userId, detail: '{}', at: now })
-        .execute();
     });
   } catch (err) {
     // A concurrent request with the same key committed first: answer as a replay.
@@ -204,9 +200,14 @@ export async function moveOrder(
   return (await loadOrder(ctx.db, orderId))!;
 }
 
+/** The status history; the first step (placed by the buyer) is the order row itself, so checkout writes no event row. */
 export async function orderEvents(db: Db, orderId: string) {
+  const order = await db.selectFrom('orders').select(['buyer_id', 'created_at']).where('id', '=', orderId).executeTakeFirstOrThrow();
   const rows = await db.selectFrom('order_events').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
-  return rows.map((e) => ({ from: e.from_status, to: e.to_status, actorId: e.actor_id, at: e.at.toISOString() }));
+  return [
+    { from: null, to: 'pending_payment', actorId: order.buyer_id, at: order.created_at.toISOString() },
+    ...rows.map((e) => ({ from: e.from_status, to: e.to_status, actorId: e.actor_id, at: e.at.toISOString() })),
+  ];
 }
 
 /** Shipped orders the buyer never confirmed complete on their own after AUTO_COMPLETE_DAYS. */
