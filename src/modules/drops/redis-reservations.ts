@@ -6,18 +6,24 @@ import type { DropReservations, LoadDropCounters, ReserveOutcome } from './reser
 // (reserved but not yet written), so that a node that dies mid-batch does not take units with it.
 
 // KEYS remaining, buyers, limit, inflight, order keys; ARGV buyer, units, node, order key.
-// Answers -10 when the counters are missing (never loaded, Redis restarted or flushed): the caller reloads.
+// Answers the units left when admitted; a refusal is -1 sold out, -2 not enough, -3 over the buyer's limit,
+// minus 10 when the order key was seen before (a retry); -100 when the counters are missing (never loaded,
+// Redis restarted or flushed): the caller reloads them from the database.
 const RESERVE = `
 local rem = redis.call('GET', KEYS[1])
-if not rem then return -10 end
+if not rem then return -100 end
 rem = tonumber(rem)
 local units = tonumber(ARGV[2])
 local limit = tonumber(redis.call('GET', KEYS[3]) or '0')
 local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if limit > 0 and mine + units > limit then return -3 end
-if rem < units then
-  if rem <= 0 then return -1 end
-  return -2
+local refusal = 0
+if limit > 0 and mine + units > limit then refusal = -3
+elseif rem < units then
+  if rem <= 0 then refusal = -1 else refusal = -2 end
+end
+if refusal < 0 then
+  if redis.call('SISMEMBER', KEYS[5], ARGV[4]) == 1 then return refusal - 10 end
+  return refusal
 end
 redis.call('DECRBY', KEYS[1], units)
 redis.call('HINCRBY', KEYS[2], ARGV[1], units)
@@ -118,14 +124,14 @@ export class RedisDropReservations implements DropReservations {
     const k = this.keys(dropId);
     const attempt = () => this.redis.dropReserve(k.rem, k.buyers, k.limit, k.inflight, k.keys, buyerId, units, this.nodeId, key);
     let answer = await attempt();
-    if (answer === -10) {
+    if (answer === -100) {
       await this.install(dropId);
       answer = await attempt();
     }
     if (answer >= 0) return { ok: true };
-    if (answer === -3) return { ok: false, reason: 'purchase_limit' };
-    if (answer === -2) return { ok: false, reason: 'insufficient_stock' };
-    return { ok: false, reason: 'sold_out' };
+    const seenKey = answer <= -10;
+    const code = seenKey ? answer + 10 : answer;
+    return { ok: false, seenKey, reason: code === -3 ? 'purchase_limit' : code === -2 ? 'insufficient_stock' : 'sold_out' };
   }
 
   /** Rebuilds a drop's counters from the database (the system of record). */
@@ -146,13 +152,6 @@ export class RedisDropReservations implements DropReservations {
   async release(dropId: string, buyerId: string, units: number): Promise<void> {
     const k = this.keys(dropId);
     await this.redis.dropRelease(k.rem, k.buyers, buyerId, units);
-  }
-
-  async mayHaveOrdered(dropId: string, key: string): Promise<boolean> {
-    const k = this.keys(dropId);
-    // Counters lost (flushed) know nothing: then only the database can tell.
-    const [known, counted] = await Promise.all([this.redis.sismember(k.keys, key), this.redis.exists(k.rem)]);
-    return known === 1 || counted === 0;
   }
 
   async forget(dropId: string): Promise<void> {

@@ -3,7 +3,8 @@
 // database; the database stays the system of record and re-checks every batch (see group-commit.ts).
 
 export type ReserveRefusal = 'sold_out' | 'insufficient_stock' | 'purchase_limit';
-export type ReserveOutcome = { ok: true } | { ok: false; reason: ReserveRefusal };
+/** A refusal says whether this order key was seen before: a retry of a written order, to be answered with it. */
+export type ReserveOutcome = { ok: true } | { ok: false; reason: ReserveRefusal; seenKey: boolean };
 
 /** A drop's counters as the database knows them: what is left, the units each buyer already has, and the
  * buyer+Idempotency-Key of every order placed through it (so a retry after a sell-out still finds its order). */
@@ -26,8 +27,6 @@ export interface DropReservations {
   settle(dropId: string, units: number): Promise<void>;
   /** Gives units back (an order was not written, or an unpaid order expired while the drop is on). */
   release(dropId: string, buyerId: string, units: number): Promise<void>;
-  /** Whether an order with this key may have been placed through the drop (then the database says which). */
-  mayHaveOrdered(dropId: string, key: string): Promise<boolean>;
   /** The drop ended: its counters are dropped (a late reservation reloads them and finds it ended). */
   forget(dropId: string): Promise<void>;
 }
@@ -62,9 +61,10 @@ export class MemoryDropReservations implements DropReservations {
 
   async reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome> {
     const c = await this.counters(dropId);
-    const outcome = reserveIn(c, buyerId, units);
-    if (outcome.ok) c.orderKeys.add(key);
-    return outcome;
+    const refusal = reserveIn(c, buyerId, units);
+    if (refusal) return { ok: false, reason: refusal, seenKey: c.orderKeys.has(key) };
+    c.orderKeys.add(key);
+    return { ok: true };
   }
 
   async release(dropId: string, buyerId: string, units: number): Promise<void> {
@@ -80,21 +80,17 @@ export class MemoryDropReservations implements DropReservations {
     // In one process nothing can be left in flight by a crash: a restart reloads from the database.
   }
 
-  async mayHaveOrdered(dropId: string, key: string): Promise<boolean> {
-    return (await this.counters(dropId)).orderKeys.has(key);
-  }
-
   async forget(dropId: string): Promise<void> {
     this.drops.delete(dropId);
   }
 }
 
-/** The admission rule itself, synchronous so that no other request can interleave on one node. */
-export function reserveIn(c: DropCounters, buyerId: string, units: number): ReserveOutcome {
+/** The admission rule itself, synchronous so that no other request can interleave on one node: null when admitted. */
+export function reserveIn(c: DropCounters, buyerId: string, units: number): ReserveRefusal | null {
   const mine = c.unitsByBuyer.get(buyerId) ?? 0;
-  if (c.perBuyerLimit !== null && mine + units > c.perBuyerLimit) return { ok: false, reason: 'purchase_limit' };
-  if (c.remaining < units) return { ok: false, reason: c.remaining === 0 ? 'sold_out' : 'insufficient_stock' };
+  if (c.perBuyerLimit !== null && mine + units > c.perBuyerLimit) return 'purchase_limit';
+  if (c.remaining < units) return c.remaining === 0 ? 'sold_out' : 'insufficient_stock';
   c.remaining -= units;
   c.unitsByBuyer.set(buyerId, mine + units);
-  return { ok: true };
+  return null;
 }

@@ -68,7 +68,7 @@ const DROP_CACHE_MS = 1000;
  */
 export class DropEngine {
   readonly writer: DropOrderWriter;
-  private readonly inFlight = new Map<string, { hash: string; result: Promise<{ order: OrderView; created: boolean }> }>();
+  private readonly inFlight = new Map<string, { hash: () => string; result: Promise<{ order: OrderView; created: boolean }> }>();
   private readonly cache = new Map<string, DropForSale>();
 
   constructor(
@@ -99,12 +99,13 @@ export class DropEngine {
     const flightKey = orderKey(buyer.userId, idempotencyKey);
     const flying = this.inFlight.get(flightKey);
     if (flying) {
-      if (flying.hash !== orderRequestHash(input)) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+      if (flying.hash() !== orderRequestHash(input)) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
       return { order: (await flying.result).order, created: false };
     }
-    const hash = orderRequestHash(input);
-    const result = this.admit(buyer, idempotencyKey, hash, input);
-    this.inFlight.set(flightKey, { hash, result });
+    let hash: string | undefined;
+    const hashOnce = () => (hash ??= orderRequestHash(input));
+    const result = this.admit(buyer, idempotencyKey, hashOnce, input);
+    this.inFlight.set(flightKey, { hash: hashOnce, result });
     try {
       return await result;
     } finally {
@@ -112,7 +113,8 @@ export class DropEngine {
     }
   }
 
-  private async admit(buyer: Principal, key: string, hash: string, input: PlaceOrderInput & { dropId: string }) {
+  /** `hash` is computed only when needed: most attempts in a rush are answered "sold out" without it. */
+  private async admit(buyer: Principal, key: string, hash: () => string, input: PlaceOrderInput & { dropId: string }) {
     const drop = await this.dropForSale(input.dropId);
     if (!drop || !drop.shopSelling) throw notFound('drop');
     const { row } = drop;
@@ -127,8 +129,8 @@ export class DropEngine {
     const reserved = await this.reservations.reserve(row.id, buyer.userId, units, orderKey(buyer.userId, key));
     if (!reserved.ok) {
       // A retry of an order that was already written finds no units left: answer that order.
-      if (await this.reservations.mayHaveOrdered(row.id, orderKey(buyer.userId, key))) {
-        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
+      if (reserved.seenKey) {
+        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash());
         if (replay) return { order: replay, created: false };
       }
       if (reserved.reason === 'purchase_limit') throw conflict('purchase_limit_reached', `at most ${row.per_buyer_limit} per buyer in this drop`);
@@ -148,7 +150,7 @@ export class DropEngine {
       price: row.price,
       total: row.price * units,
       idempotencyKey: key,
-      requestHash: hash,
+      requestHash: hash(),
       address: input.address,
       shareToken: input.shareToken ?? null,
       shippingInsurance: input.shippingInsurance ?? false,
@@ -170,7 +172,7 @@ export class DropEngine {
     }
     if (outcome === 'sold_out') throw SOLD_OUT;
     await this.reservations.release(row.id, buyer.userId, units);
-    const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash);
+    const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash());
     if (!replay) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
     return { order: replay, created: false };
   }
