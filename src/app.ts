@@ -1,15 +1,18 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import AjvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
+import { openBus } from './adapters/bus/index.ts';
 import { MemoryWindowCounters } from './adapters/cache/counters.ts';
 import { openRedis, RedisWindowCounters } from './adapters/cache/redis.ts';
 import { openDatabase, type Database } from './adapters/db/index.ts';
 import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
+import { aftersalesRoutes } from './modules/aftersales/routes.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { seedDemo } from './modules/demo/seed.ts';
@@ -20,10 +23,16 @@ import { DropEngine, loadDropCounters } from './modules/drops/service.ts';
 import { feedRoutes } from './modules/feed/routes.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
+import { mediaRoutes, playbackRoutes } from './modules/media/routes.ts';
+import { Media } from './modules/media/service.ts';
 import { ordersRoutes } from './modules/orders/routes.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { platformRoutes } from './modules/platform/routes.ts';
+import { RoomDropTicker } from './modules/rooms/drop-ticker.ts';
+import { LiveRoomHub } from './modules/rooms/hub.ts';
+import { roomsRoutes } from './modules/rooms/routes.ts';
 import { shopsRoutes } from './modules/shops/routes.ts';
+import { webRoutes } from './modules/web/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
 import type { App, AppContext } from './platform/context.ts';
@@ -74,6 +83,11 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const dropEngine = new DropEngine({ db: database.db, clock, config, metrics }, sharedReservations ?? new MemoryDropReservations(loadCounters));
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
+  const jobs = new Jobs(app.log);
+  const rooms = new LiveRoomHub({ db: database.db, clock, config, counters, log: app.log, jobs, metrics }, await openBus(config, `hawker-${process.pid}`));
+  await rooms.start();
+  // The room shows each drop's card and purchase ticker.
+  dropEngine.listener = new RoomDropTicker(database.db, rooms, jobs);
   const ctx: AppContext = {
     config,
     database,
@@ -84,10 +98,13 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     counters,
     accounts,
     settings: new PlatformSettings(database.db, clock),
-    jobs: new Jobs(app.log),
+    jobs,
     dropEngine,
+    rooms,
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
+  // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
+  const media = await Media.open(ctx);
 
   if (config.seedDemo) await seedDemo(ctx);
 
@@ -110,6 +127,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Client frames in a live room are a like or a line of chat: a few hundred bytes at most.
+  await app.register(websocket, { options: { maxPayload: 4096 } });
 
   app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({ status: 'ok' }));
   app.get(
@@ -121,12 +140,16 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  playbackRoutes(app, media);
+  // The buyer app at / and the merchant console at /console (web/dist).
+  await webRoutes(app);
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, ledgerRoutes, liveRoutes, dropsRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
+      mediaRoutes(api as App, ctx, media);
     },
     { prefix: '/api/v1' },
   );
@@ -137,7 +160,10 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     startJobs: () => ctx.jobs.start(),
     async close() {
       await ctx.jobs.stop();
+      // Before the HTTP server: FLV viewers' endless responses end with their streams.
+      await media.close();
       await app.close();
+      await rooms.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();
       redis?.disconnect();

@@ -22,12 +22,45 @@ export interface Config {
   loginLimitPerAddress: number;
   loginLimitWindowSeconds: number;
   rtmpUrl: string;
+  /** Which media engine takes RTMP in: in-process node-media-server, an nginx-rtmp child, or none. */
+  mediaEngine: MediaEngineKind;
+  rtmpPort: number;
+  mediaDir: string;
+  ffmpegPath: string | null;
+  nginxPath: string | null;
+  /** Where a media engine child (nginx) reaches this node's HTTP callbacks. */
+  mediaCallbackUrl: string;
   sandboxDuplicateRate: number;
   sandboxMaxDelayMs: number;
   testClock: boolean;
   sweepIntervalMs: number;
   scryptLogN: number;
+  /** Live rooms: everything said in a room goes out as one frame per this many ms. */
+  roomFlushMs: number;
+  /** Frames per second one node sends at most (one write per socket per frame): a bigger room gets a longer period. */
+  roomMaxFramesPerSecond: number;
+  /** A room socket with more unsent bytes than this is a slow consumer and is closed. */
+  roomMaxBufferedBytes: number;
+  /** Chat flood control: at most roomChatLimit messages per user per room in roomChatWindowSeconds. */
+  roomChatLimit: number;
+  roomChatWindowSeconds: number;
+  /** Chat messages a joining viewer gets. */
+  roomHistory: number;
+  aftersalesWindowDays: number;
+  autoApproveHours: number;
+  returnShipDays: number;
+  returnReceiveDays: number;
+  insurancePremiumTable: PremiumBand[];
+  returnShippingFee: number;
 }
+
+/** Shipping-return insurance premium for orders whose total is at least `fromTotal` (up to the next band). */
+export interface PremiumBand {
+  fromTotal: number;
+  premium: number;
+}
+
+export type MediaEngineKind = 'builtin' | 'nginx' | 'off';
 
 export class ConfigError extends Error {}
 
@@ -71,10 +104,32 @@ function urlVar(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** "fromTotal:premium,…" in fen, bands ascending from 0 ("0:50,5000:80" = 50 under 50 yuan, else 80). */
+function premiumTableVar(env: Env, name: string, def: string): PremiumBand[] {
+  const raw = env[name] || def;
+  const bands = raw.split(',').map((part) => {
+    const m = /^\s*(\d{1,12})\s*:\s*(\d{1,9})\s*$/.exec(part);
+    if (!m) throw new ConfigError(`${name} must look like "0:50,5000:80" (order total from : premium, in fen), got "${raw}"`);
+    return { fromTotal: Number(m[1]), premium: Number(m[2]) };
+  });
+  if (bands[0].fromTotal !== 0) throw new ConfigError(`${name} must start at total 0, got "${raw}"`);
+  if (bands.some((b, i) => i > 0 && b.fromTotal <= bands[i - 1].fromTotal)) throw new ConfigError(`${name} totals must ascend, got "${raw}"`);
+  return bands;
+}
+
+function enumVar<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
   const port = intVar(env, 'PORT', 8080, 0, 65535);
+  const rtmpPort = intVar(env, 'RTMP_PORT', 1935, 1, 65535);
+  const dataDir = env.DATA_DIR || './data';
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const adminToken = env.ADMIN_TOKEN || null;
@@ -83,7 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST || '0.0.0.0',
     publicUrl: (urlVar(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
-    dataDir: env.DATA_DIR || './data',
+    dataDir,
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
@@ -99,11 +154,29 @@ export function loadConfig(env: Env = process.env): Config {
     loginLimitPerHandle: intVar(env, 'LOGIN_LIMIT_PER_HANDLE', 10, 1, 1_000_000),
     loginLimitPerAddress: intVar(env, 'LOGIN_LIMIT_PER_ADDRESS', 100, 1, 1_000_000),
     loginLimitWindowSeconds: intVar(env, 'LOGIN_LIMIT_WINDOW_SECONDS', 300, 1, 86400),
-    rtmpUrl: (urlVar(env, 'RTMP_URL', ['rtmp:', 'rtmps:']) ?? 'rtmp://localhost:1935/live').replace(/\/$/, ''),
+    rtmpUrl: (urlVar(env, 'RTMP_URL', ['rtmp:', 'rtmps:']) ?? `rtmp://localhost:${rtmpPort}/live`).replace(/\/$/, ''),
+    mediaEngine: enumVar(env, 'MEDIA_ENGINE', ['builtin', 'nginx', 'off'] as const, 'builtin'),
+    rtmpPort,
+    mediaDir: env.MEDIA_DIR || `${dataDir}/media`,
+    ffmpegPath: env.FFMPEG_PATH || null,
+    nginxPath: env.NGINX_PATH || null,
+    mediaCallbackUrl: (urlVar(env, 'MEDIA_CALLBACK_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${port}`).replace(/\/$/, ''),
     sandboxDuplicateRate: floatVar(env, 'SANDBOX_DUPLICATE_RATE', 0.1, 0, 1),
     sandboxMaxDelayMs: intVar(env, 'SANDBOX_MAX_DELAY_MS', 300, 0, 60_000),
     testClock: boolVar(env, 'ENABLE_TEST_CLOCK', false),
     sweepIntervalMs: intVar(env, 'SWEEP_INTERVAL_MS', 1000, 50, 600_000),
     scryptLogN: intVar(env, 'SCRYPT_LOG_N', 15, 10, 20),
+    roomFlushMs: intVar(env, 'ROOM_FLUSH_MS', 100, 10, 2000),
+    roomMaxFramesPerSecond: intVar(env, 'ROOM_MAX_FRAMES_PER_SECOND', 50_000, 1000, 10_000_000),
+    roomMaxBufferedBytes: intVar(env, 'ROOM_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 256 * 1024 * 1024),
+    roomChatLimit: intVar(env, 'ROOM_CHAT_LIMIT', 5, 1, 1_000_000),
+    roomChatWindowSeconds: intVar(env, 'ROOM_CHAT_WINDOW_SECONDS', 10, 1, 3600),
+    roomHistory: intVar(env, 'ROOM_HISTORY', 50, 0, 500),
+    aftersalesWindowDays: intVar(env, 'AFTERSALES_WINDOW_DAYS', 7, 0, 365),
+    autoApproveHours: intVar(env, 'AUTO_APPROVE_HOURS', 48, 1, 24 * 365),
+    returnShipDays: intVar(env, 'RETURN_SHIP_DAYS', 7, 1, 365),
+    returnReceiveDays: intVar(env, 'RETURN_RECEIVE_DAYS', 10, 1, 365),
+    insurancePremiumTable: premiumTableVar(env, 'INSURANCE_PREMIUM_TABLE', '0:50,5000:80,20000:150,100000:300'),
+    returnShippingFee: intVar(env, 'RETURN_SHIPPING_FEE', 1000, 0, 1_000_000),
   };
 }

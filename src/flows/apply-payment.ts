@@ -5,6 +5,7 @@ import type { AppContext } from '../platform/context.ts';
 import { conflict } from '../platform/errors.ts';
 import { paymentPostings, refundDuePostings } from '../modules/ledger/postings.ts';
 import { postLedgerTransaction } from '../modules/ledger/service.ts';
+import { chargeShippingInsurance } from '../modules/aftersales/insurance.ts';
 import { markOrderPaid } from '../modules/orders/transitions.ts';
 
 export interface SucceededPayment {
@@ -41,6 +42,7 @@ export async function applyPayment(ctx: AppContext, event: SucceededPayment): Pr
           memo: `payment ${payment.id}`,
           postings: paymentPostings({ total: payment.amount, shopId: order.shop_id, provider: payment.provider, feeBps: ctx.config.platformFeeBps }),
         });
+        await chargeShippingInsurance(trx, ctx.config, order.id, at);
         return 'paid';
       }
     }

@@ -6,6 +6,7 @@ import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
+import type { LiveRoomHub } from '../modules/rooms/hub.ts';
 import type { Clock } from './clock.ts';
 import type { Jobs } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
@@ -26,4 +27,6 @@ export interface AppContext {
   settings: PlatformSettings;
   jobs: Jobs;
   dropEngine: DropEngine;
+  /** The live rooms of this node, linked to the other nodes' over the message bus. */
+  rooms: LiveRoomHub;
 }

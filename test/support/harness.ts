@@ -63,7 +63,8 @@ export async function freshStorage(): Promise<{ env: Record<string, string>; dis
   return { env: { DATA_DIR: dataDir }, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
-const TEST_ENV = { SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1' };
+// No media engine unless a test asks for one: nodes in one process would all claim the RTMP port.
+const TEST_ENV = { SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off' };
 
 export interface TestNode {
   url: string;
@@ -77,7 +78,7 @@ export async function startNode(env: Record<string, string> = {}, storage?: { en
   const own = storage ? null : await freshStorage();
   const config = loadConfig({ ...TEST_ENV, ...(storage ?? own)!.env, ...env });
   const hawker = await buildHawker(config);
-  const address = await hawker.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = await hawker.app.listen({ port: config.port, host: '127.0.0.1' });
   hawker.ctx.config.publicUrl = address;
   hawker.startJobs();
   return {

@@ -137,6 +137,11 @@ export interface OrdersTable {
   cancelled_at: Timestamp | null;
   expired_at: Timestamp | null;
   updated_at: Timestamp;
+  /** After-sales (0071): refunds applied so far, and the shipping-return insurance charged and paid out. */
+  refunded_amount: Generated<number>;
+  refunded_at: Generated<Timestamp | null>;
+  insurance_premium: Generated<number | null>;
+  insurance_payout: Generated<number>;
 }
 
 export interface OrderItemsTable {
@@ -249,6 +254,138 @@ export interface DropsTable {
   ended_at: Timestamp | null;
 }
 
+export type StreamStopReason = 'publisher_left' | 'session_ended' | 'key_rotated' | 'shop_suspended' | 'replaced' | 'engine_stopped';
+
+export interface StreamPublishesTable {
+  id: string;
+  live_session_id: string;
+  engine: 'builtin' | 'nginx';
+  remote_addr: string;
+  started_at: Timestamp;
+  stopped_at: Timestamp | null;
+  stop_reason: StreamStopReason | null;
+}
+
+export interface RoomMessagesTable {
+  id: string;
+  live_session_id: string;
+  user_id: string;
+  handle: string;
+  text: string;
+  created_at: Timestamp;
+  deleted_at: Timestamp | null;
+  deleted_by: string | null;
+}
+
+export type RoomModerationKind = 'mute' | 'ban';
+
+export interface RoomModerationTable {
+  live_session_id: string;
+  user_id: string;
+  kind: RoomModerationKind;
+  until: Timestamp | null;
+  actor_id: string;
+  created_at: Timestamp;
+}
+
+export interface RoomSensitiveWordsTable {
+  word: string;
+  created_at: Timestamp;
+}
+
+export interface RoomLikesTable {
+  live_session_id: string;
+  total: number;
+}
+
+export interface RoomTipsTable {
+  id: string;
+  live_session_id: string;
+  shop_id: string;
+  tipper_id: string;
+  amount: number;
+  fee: number;
+  message: string;
+  idempotency_key: string;
+  request_hash: string;
+  created_at: Timestamp;
+}
+
+export interface PaymentRefundsTable {
+  id: string;
+  payment_id: string;
+  order_id: string;
+  provider: string;
+  amount: number;
+  reason: Generated<string>;
+  status: 'pending' | 'succeeded';
+  provider_ref: string | null;
+  created_at: Timestamp;
+  submitted_at: Timestamp | null;
+  succeeded_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface SandboxRefundsTable {
+  refund_id: string;
+  payment_id: string;
+  amount: number;
+  created_at: Timestamp;
+}
+
+export type AftersalesType = 'refund_only' | 'return_and_refund';
+export type AftersalesStatus = 'requested' | 'rejected' | 'escalated' | 'awaiting_return' | 'return_shipped' | 'refunding' | 'refunded' | 'cancelled';
+
+export interface AftersalesRequestsTable {
+  id: string;
+  order_id: string;
+  shop_id: string;
+  buyer_id: string;
+  type: AftersalesType;
+  status: AftersalesStatus;
+  amount: number;
+  items: Json<{ skuId: string; quantity: number }[]>;
+  reason_code: string;
+  reason: string;
+  description: Generated<string>;
+  photos: Json<string[]>;
+  initiated_by: 'buyer' | 'merchant';
+  rejection_reason: string | null;
+  escalation_reason: string | null;
+  escalated_at: Timestamp | null;
+  operator_decision: 'approved' | 'rejected' | null;
+  operator_note: string | null;
+  operator_decided_at: Timestamp | null;
+  approved_at: Timestamp | null;
+  return_carrier: string | null;
+  return_tracking_number: string | null;
+  return_shipped_at: Timestamp | null;
+  received_at: Timestamp | null;
+  restocked_at: Timestamp | null;
+  payment_refund_id: string | null;
+  refunded_at: Timestamp | null;
+  closed_reason: string | null;
+  due_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AftersalesEventsTable {
+  id: string;
+  request_id: string;
+  from_status: AftersalesStatus | null;
+  to_status: AftersalesStatus;
+  actor_id: string | null;
+  note: Generated<string>;
+  at: Timestamp;
+}
+
+export interface ShopAftersalesSettingsTable {
+  shop_id: string;
+  insure_all_orders: boolean;
+  updated_at: Timestamp;
+}
+
 export interface Schema {
   drops: DropsTable;
   platform_settings: PlatformSettingsTable;
@@ -270,5 +407,16 @@ export interface Schema {
   payment_notification_nonces: PaymentNotificationNoncesTable;
   sandbox_transactions: SandboxTransactionsTable;
   sandbox_outbox: SandboxOutboxTable;
+  payment_refunds: PaymentRefundsTable;
+  sandbox_refunds: SandboxRefundsTable;
+  aftersales_requests: AftersalesRequestsTable;
+  aftersales_events: AftersalesEventsTable;
+  shop_aftersales_settings: ShopAftersalesSettingsTable;
   live_sessions: LiveSessionsTable;
+  stream_publishes: StreamPublishesTable;
+  room_messages: RoomMessagesTable;
+  room_moderation: RoomModerationTable;
+  room_sensitive_words: RoomSensitiveWordsTable;
+  room_likes: RoomLikesTable;
+  room_tips: RoomTipsTable;
 }

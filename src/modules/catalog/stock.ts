@@ -51,3 +51,11 @@ export async function sellHeldStock(trx: Db, items: readonly SkuUnits[], at: Dat
   await sql`update skus set held = skus.held - v.q, sold = skus.sold + v.q, updated_at = ${at}
     from (values ${valuesList(units)}) as v(id, q) where skus.id = v.id`.execute(trx);
 }
+
+/** Units of a paid order that came back to the merchant (a return received, a refund before shipping) are available again. */
+export async function returnSoldStock(trx: Db, items: readonly SkuUnits[], at: Date): Promise<void> {
+  const units = mergeUnits(items);
+  if (units.length === 0) return;
+  await sql`update skus set sold = skus.sold - v.q, updated_at = ${at}
+    from (values ${valuesList(units)}) as v(id, q) where skus.id = v.id`.execute(trx);
+}

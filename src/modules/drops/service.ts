@@ -59,6 +59,21 @@ interface DropForSale {
 /** Thousands of buyers hear "sold out" within a second of each other: one answer, built once (no stack to capture). */
 const SOLD_OUT = conflict('sold_out', 'sold out');
 
+/** An order through a drop that this node acknowledged (durable). */
+export interface DropOrdered {
+  dropId: string;
+  liveSessionId: string;
+  handle: string;
+  quantity: number;
+}
+
+/** Told what changes a drop's card in the live room (the room's drop ticker listens). Called after the change is durable; must not throw. */
+export interface DropListener {
+  /** A drop was pinned or ended, or units came back to it. */
+  dropChanged(dropId: string): void;
+  dropOrdered(order: DropOrdered): void;
+}
+
 /** How long a node trusts its copy of a drop's row; the database re-checks status in every batch anyway. */
 const DROP_CACHE_MS = 1000;
 
@@ -70,6 +85,7 @@ export class DropEngine {
   readonly writer: DropOrderWriter;
   private readonly inFlight = new Map<string, { hash: () => string; result: Promise<{ order: OrderView; created: boolean }> }>();
   private readonly cache = new Map<string, DropForSale>();
+  listener: DropListener | null = null;
 
   constructor(
     private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics'>,
@@ -168,6 +184,7 @@ export class DropEngine {
     await this.reservations.settle(row.id, units);
     if (outcome === 'created') {
       this.ctx.metrics.ordersCreated.inc();
+      this.listener?.dropOrdered({ dropId: row.id, liveSessionId: row.live_session_id, handle: buyer.handle, quantity: units });
       return { order: draftView(draft), created: true };
     }
     if (outcome === 'sold_out') throw SOLD_OUT;
@@ -180,11 +197,13 @@ export class DropEngine {
   /** Units of an expired or cancelled order went back to a drop that is still on: let buyers have them again. */
   async unitsReturned(dropId: string, buyerId: string, units: number): Promise<void> {
     await this.reservations.release(dropId, buyerId, units);
+    this.listener?.dropChanged(dropId);
   }
 
   async dropEnded(dropId: string): Promise<void> {
     this.cache.delete(dropId);
     await this.reservations.forget(dropId);
+    this.listener?.dropChanged(dropId);
   }
 }
 
@@ -294,6 +313,7 @@ export async function createDrop(ctx: AppContext, principal: Principal, liveSess
     return previous;
   });
   if (ended) await ctx.dropEngine.dropEnded(ended);
+  ctx.dropEngine.listener?.dropChanged(id);
   return dropView((await dropsWithSku(ctx.db).where('d.id', '=', id).executeTakeFirst())!);
 }
 

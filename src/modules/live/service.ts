@@ -77,7 +77,8 @@ export async function liveSessionForCaller(ctx: AppContext, principal: Principal
   if (!session) throw notFound('live session');
   const staff = (await shopRole(ctx.db, principal, session.shop_id)) !== null;
   if (!staff && session.shop_status === 'suspended') throw notFound('live session');
-  const view = staff ? staffLiveSession(ctx.config, session) : publicLiveSession(ctx.config, session);
+  const viewers = ctx.rooms.viewersOf(id);
+  const view = staff ? staffLiveSession(ctx.config, session, viewers) : publicLiveSession(ctx.config, session, viewers);
   const drop = await activeDropOf(ctx.db, id);
   return drop ? { ...view, drop } : view;
 }
@@ -93,7 +94,7 @@ export async function listShopLiveSessions(ctx: AppContext, principal: Principal
   const rows = await query.orderBy('l.id', 'desc').limit(limit + 1).execute();
   const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
   const render = staff ? staffLiveSession : publicLiveSession;
-  return { liveSessions: items.map((s) => render(ctx.config, s)), nextCursor };
+  return { liveSessions: items.map((s) => render(ctx.config, s, ctx.rooms.viewersOf(s.id))), nextCursor };
 }
 
 const ALLOWED_FROM: Record<'live' | 'ended', LiveSessionStatus[]> = { live: ['scheduled'], ended: ['scheduled', 'live'] };

@@ -42,14 +42,14 @@ export const LiveSessionView = Type.Object({
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function publicLiveSession(config: Pick<Config, 'publicUrl'>, s: LiveSessionRow) {
+/** `viewers`: open sockets in the session's room across all nodes (the live-room hub counts them). */
+export function publicLiveSession(config: Pick<Config, 'publicUrl'>, s: LiveSessionRow, viewers = 0) {
   return {
     id: s.id,
     shopId: s.shop_id,
     title: s.title,
     status: s.status,
-    // Viewers are counted by the live room channel; without it nobody is counted as watching.
-    viewers: 0,
+    viewers,
     playback: { hls: `${config.publicUrl}/live/${s.id}/index.m3u8`, flv: `${config.publicUrl}/live/${s.id}.flv` },
     scheduledAt: iso(s.scheduled_at),
     startedAt: iso(s.started_at),
@@ -58,6 +58,6 @@ export function publicLiveSession(config: Pick<Config, 'publicUrl'>, s: LiveSess
   };
 }
 
-export function staffLiveSession(config: Pick<Config, 'publicUrl' | 'rtmpUrl'>, s: LiveSessionRow) {
-  return { ...publicLiveSession(config, s), ingest: { url: config.rtmpUrl, streamKey: s.stream_key } };
+export function staffLiveSession(config: Pick<Config, 'publicUrl' | 'rtmpUrl'>, s: LiveSessionRow, viewers = 0) {
+  return { ...publicLiveSession(config, s, viewers), ingest: { url: config.rtmpUrl, streamKey: s.stream_key } };
 }

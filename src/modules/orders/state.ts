@@ -21,5 +21,9 @@ export function sourcesOf(to: OrderStatus): OrderStatus[] {
   return (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
 }
 
-/** Statuses that count as sold (GMV): the order was paid and has not been refunded. */
+/**
+ * Statuses that count as sold (GMV): the order was paid and has not been refunded in full. A partly refunded order
+ * keeps its status; what was refunded shows in orders.refunded_amount. These are also the statuses that take
+ * after-sales requests.
+ */
 export const PAID_STATUSES: readonly OrderStatus[] = ['paid', 'shipped', 'delivered', 'completed'];

@@ -38,13 +38,14 @@ export async function transitionOrder(
   return { moved: true, from: before.status };
 }
 
-const STAMP: Partial<Record<OrderStatus, 'paid_at' | 'shipped_at' | 'delivered_at' | 'completed_at' | 'cancelled_at' | 'expired_at'>> = {
+const STAMP: Partial<Record<OrderStatus, 'paid_at' | 'shipped_at' | 'delivered_at' | 'completed_at' | 'cancelled_at' | 'expired_at' | 'refunded_at'>> = {
   paid: 'paid_at',
   shipped: 'shipped_at',
   delivered: 'delivered_at',
   completed: 'completed_at',
   cancelled: 'cancelled_at',
   expired: 'expired_at',
+  refunded: 'refunded_at',
 };
 
 async function itemsOf(trx: Db, orderId: string) {

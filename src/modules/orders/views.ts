@@ -2,7 +2,9 @@ import { Type } from 'typebox';
 import type { Selectable } from 'kysely';
 import type { OrderItemsTable, OrdersTable } from '../../adapters/db/schema.ts';
 
-type OrderRow = Selectable<OrdersTable>;
+type AftersalesColumns = 'refunded_amount' | 'refunded_at' | 'insurance_premium' | 'insurance_payout';
+/** An order row; a draft not yet stored (a drop's order before its commit) has no after-sales columns yet. */
+type OrderRow = Omit<Selectable<OrdersTable>, AftersalesColumns> & Partial<Pick<Selectable<OrdersTable>, AftersalesColumns>>;
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
@@ -33,6 +35,14 @@ export const OrderView = Type.Object({
   currency: Type.String(),
   address: AddressSchema,
   shippingInsurance: Type.Boolean(),
+  refundedAmount: Type.Integer({ description: 'refunded so far (minor units); the status stays until the whole total is refunded' }),
+  insurance: Type.Union([
+    Type.Object(
+      { premium: Type.Integer({ description: 'charged to the merchant at payment' }), payout: Type.Integer({ description: 'return shipping paid to the buyer' }) },
+      { description: 'shipping-return insurance (运费险), once charged' },
+    ),
+    Type.Null(),
+  ]),
   dropId: Type.Union([Type.String(), Type.Null()]),
   shipment: Type.Union([Type.Object({ carrier: Type.String(), trackingNumber: Type.String() }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
@@ -43,6 +53,7 @@ export const OrderView = Type.Object({
   completedAt: Time,
   cancelledAt: Time,
   expiredAt: Time,
+  refundedAt: Time,
 });
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -60,6 +71,8 @@ export function orderView(o: OrderRow, items: Selectable<OrderItemsTable>[]) {
     currency: o.currency,
     address: o.address,
     shippingInsurance: o.shipping_insurance,
+    refundedAmount: o.refunded_amount ?? 0,
+    insurance: o.insurance_premium == null ? null : { premium: o.insurance_premium, payout: o.insurance_payout ?? 0 },
     dropId: o.drop_id,
     shipment: o.carrier && o.tracking_number ? { carrier: o.carrier, trackingNumber: o.tracking_number } : null,
     createdAt: o.created_at.toISOString(),
@@ -70,5 +83,6 @@ export function orderView(o: OrderRow, items: Selectable<OrderItemsTable>[]) {
     completedAt: iso(o.completed_at),
     cancelledAt: iso(o.cancelled_at),
     expiredAt: iso(o.expired_at),
+    refundedAt: iso(o.refunded_at ?? null),
   };
 }

@@ -14,6 +14,19 @@ export interface PaymentRequest {
   notifyUrl: string;
 }
 
+/** What Hawker asks a provider to give back of a payment it collected. */
+export interface RefundRequest {
+  /** Hawker's refund id, the provider's merchant refund reference (WeChat Pay's out_refund_no): asking twice refunds once. */
+  refundId: string;
+  paymentId: string;
+  amount: number;
+  /** The amount of the payment being refunded (the provider checks refunds never exceed it). */
+  paymentAmount: number;
+  currency: 'CNY';
+  reason: string;
+  notifyUrl: string;
+}
+
 /** A notification whose signature checked out, parsed into what Hawker needs. */
 export interface VerifiedNotification {
   /** Unique per delivery attempt; a repeat means a replayed request. */
@@ -22,6 +35,8 @@ export interface VerifiedNotification {
   signedAt: Date;
   /** Present when the notification reports a payment that succeeded. */
   payment: { paymentId: string; amount: number; providerRef: string } | null;
+  /** Present when the notification reports a refund that succeeded. */
+  refund: { refundId: string; paymentId: string; amount: number; providerRef: string } | null;
 }
 
 export interface PaymentProvider {
@@ -30,6 +45,11 @@ export interface PaymentProvider {
   createPayment(request: PaymentRequest): Promise<{ providerRef: string }>;
   /** Closes an unpaid payment so it can no longer be paid; answers "succeeded" if the buyer already paid. */
   closePayment(paymentId: string): Promise<'closed' | 'succeeded'>;
+  /**
+   * Asks the provider to refund part or all of a succeeded payment; it does so asynchronously and reports the
+   * outcome in a signed notification. Safe to call again with the same refundId. Answers the provider's reference.
+   */
+  refund(request: RefundRequest): Promise<{ providerRef: string }>;
   /** Checks the signature over the raw body; throws 401 invalid_signature when it is missing or wrong. */
   verifyNotification(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<VerifiedNotification>;
 }

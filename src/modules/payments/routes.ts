@@ -1,6 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { applyPayment } from '../../flows/apply-payment.ts';
+import { applyRefund } from '../../flows/apply-refund.ts';
+import { resendUnsentPaymentRefunds } from '../../flows/refund-payment.ts';
 import { expireUnpaidOrders } from '../../flows/expire-unpaid-orders.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
@@ -28,6 +30,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
 
   ctx.jobs.every('expire-unpaid-orders', ctx.config.sweepIntervalMs, () => expireUnpaidOrders(ctx));
   ctx.jobs.every('prune-notification-nonces', 60_000, () => pruneNotificationNonces(ctx));
+  ctx.jobs.every('resend-payment-refunds', 5_000, () => resendUnsentPaymentRefunds(ctx));
 
   app.post(
     '/orders/:id/pay',
@@ -69,7 +72,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
       {
         schema: {
           tags: ['provider'],
-          summary: "A payment provider's signed asynchronous notification (called by the provider, not by clients)",
+          summary: "A payment provider's signed asynchronous notification of a payment or a refund (called by the provider, not by clients)",
           description: 'Signed like WeChat Pay v3 (Wechatpay-Timestamp, Wechatpay-Nonce, Wechatpay-Signature). 204 once applied or already applied.',
           params: Type.Object({ provider: ProviderName }),
           body: Type.String({ maxLength: NOTIFICATION_LIMIT_BYTES }),
@@ -80,6 +83,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
         const provider = paymentProvider(ctx, req.params.provider);
         const notification = await acceptNotification(ctx, provider, req.headers, req.body);
         if (notification.payment) await applyPayment(ctx, { provider: provider.name, ...notification.payment });
+        if (notification.refund) await applyRefund(ctx, { provider: provider.name, ...notification.refund });
         return reply.status(204).send(null);
       },
     );

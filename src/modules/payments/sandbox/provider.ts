@@ -4,7 +4,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../../platform/context.ts';
 import { AppError, invalidRequest } from '../../../platform/errors.ts';
-import type { PaymentProvider, PaymentRequest, VerifiedNotification } from '../provider.ts';
+import type { PaymentProvider, PaymentRequest, RefundRequest, VerifiedNotification } from '../provider.ts';
+import { acceptSandboxRefund, type SandboxRefundNotificationBody } from './refunds.ts';
 
 export const SANDBOX = 'sandbox';
 /** The name of the shared signing secret (platform settings), the sandbox's "API v3 key". */
@@ -77,6 +78,10 @@ export class SandboxProvider implements PaymentProvider {
     return row?.status === 'succeeded' ? 'succeeded' : 'closed';
   }
 
+  refund(request: RefundRequest): Promise<{ providerRef: string }> {
+    return acceptSandboxRefund(this.ctx, request);
+  }
+
   async verifyNotification(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<VerifiedNotification> {
     const timestamp = header(headers, 'wechatpay-timestamp');
     const nonce = header(headers, 'wechatpay-nonce');
@@ -85,26 +90,46 @@ export class SandboxProvider implements PaymentProvider {
     const expected = Buffer.from(sandboxSignature(await this.signingSecret(), timestamp, nonce, rawBody));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidSignature();
-    return { nonce, signedAt: new Date(Number(timestamp) * 1000), payment: parseSucceededPayment(rawBody) };
+    return { nonce, signedAt: new Date(Number(timestamp) * 1000), ...parseNotification(rawBody) };
   }
 }
 
-/** The succeeded payment a signed body reports, or null for other event types (acknowledged, ignored). */
-function parseSucceededPayment(rawBody: string): VerifiedNotification['payment'] {
-  let body: Partial<SandboxNotificationBody>;
+const isAmount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+
+/** The succeeded payment or refund a signed body reports; neither for other event types (acknowledged, ignored). */
+function parseNotification(rawBody: string): Pick<VerifiedNotification, 'payment' | 'refund'> {
+  let body: Partial<SandboxNotificationBody> | Partial<SandboxRefundNotificationBody>;
   try {
     body = JSON.parse(rawBody);
   } catch {
     throw invalidRequest('notification body is not JSON');
   }
-  if (body?.event_type !== 'TRANSACTION.SUCCESS') return null;
+  if (body?.event_type === 'TRANSACTION.SUCCESS') return { payment: parseSucceededPayment(body as Partial<SandboxNotificationBody>), refund: null };
+  if (body?.event_type === 'REFUND.SUCCESS') return { payment: null, refund: parseSucceededRefund(body as Partial<SandboxRefundNotificationBody>) };
+  return { payment: null, refund: null };
+}
+
+function parseSucceededRefund(body: Partial<SandboxRefundNotificationBody>): NonNullable<VerifiedNotification['refund']> {
+  const r = body.resource;
+  if (
+    typeof r?.out_trade_no !== 'string' ||
+    typeof r.out_refund_no !== 'string' ||
+    typeof r.refund_id !== 'string' ||
+    r.refund_status !== 'SUCCESS' ||
+    !isAmount(r.amount?.refund)
+  ) {
+    throw invalidRequest('notification resource is malformed');
+  }
+  return { refundId: r.out_refund_no, paymentId: r.out_trade_no, amount: r.amount.refund, providerRef: r.refund_id };
+}
+
+function parseSucceededPayment(body: Partial<SandboxNotificationBody>): NonNullable<VerifiedNotification['payment']> {
   const r = body.resource;
   if (
     typeof r?.out_trade_no !== 'string' ||
     typeof r.transaction_id !== 'string' ||
     r.trade_state !== 'SUCCESS' ||
-    !Number.isSafeInteger(r.amount?.total) ||
-    r.amount.total <= 0
+    !isAmount(r.amount?.total)
   ) {
     throw invalidRequest('notification resource is malformed');
   }

@@ -1,0 +1,259 @@
+import { Type, type Static, type TObject } from 'typebox';
+import type { Principal } from '../accounts/service.ts';
+import { orderForCaller } from '../orders/service.ts';
+import type { App, AppContext } from '../../platform/context.ts';
+import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { requireShop } from '../shops/service.ts';
+import { requireShopOwner, requireShopStaff } from '../shops/access.ts';
+import { setShopInsuresAllOrders, shopInsuresAllOrders } from './insurance.ts';
+import { AFTERSALES_STATUSES, AFTERSALES_TYPES, REASON_CODES, refundView, requestEvents, type AftersalesStatus, type RefundView as RefundViewData } from './requests.ts';
+import {
+  approveRefund,
+  cancelRefund,
+  decideEscalation,
+  escalateRefund,
+  listRefunds,
+  receiveReturn,
+  rejectRefund,
+  requestForCaller,
+  requestRefund,
+  runAftersalesTimeouts,
+  shipReturn,
+} from './service.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const IdParams = Type.Object({ id: Id });
+const Time = Type.String({ format: 'date-time' });
+const MaybeTime = Type.Union([Time, Type.Null()]);
+const MaybeText = Type.Union([Type.String(), Type.Null()]);
+const literals = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
+const Status = literals(AFTERSALES_STATUSES);
+const Item = Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) });
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+
+const RefundView = Type.Object({
+  id: Type.String(),
+  orderId: Type.String(),
+  shopId: Type.String(),
+  buyerId: Type.String(),
+  type: literals(AFTERSALES_TYPES),
+  status: Status,
+  amount: Type.Integer({ description: 'minor units (fen)' }),
+  items: Type.Array(Item),
+  reasonCode: Type.String(),
+  reason: Type.String(),
+  description: Type.String(),
+  photos: Type.Array(Type.String()),
+  initiatedBy: literals(['buyer', 'merchant'] as const),
+  rejectionReason: MaybeText,
+  escalation: Type.Union([
+    Type.Object({
+      reason: Type.String(),
+      at: Time,
+      decision: Type.Union([literals(['approved', 'rejected'] as const), Type.Null()]),
+      note: MaybeText,
+      decidedAt: MaybeTime,
+    }),
+    Type.Null(),
+  ]),
+  returnShipment: Type.Union([Type.Object({ carrier: Type.String(), trackingNumber: Type.String(), shippedAt: Time }), Type.Null()]),
+  approvedAt: MaybeTime,
+  receivedAt: MaybeTime,
+  restockedAt: MaybeTime,
+  refundedAt: MaybeTime,
+  closedReason: MaybeText,
+  deadline: Type.Union([Type.Object({ at: Time, action: literals(['auto_approve', 'close', 'auto_receive'] as const) }), Type.Null()], {
+    description: 'what happens at `at` if nobody acts first; null when nobody is waited for',
+  }),
+  createdAt: Time,
+  updatedAt: Time,
+});
+
+const RefundReply = Type.Object({ refund: RefundView });
+const RefundList = Type.Object({ refunds: Type.Array(RefundView), nextCursor: NextCursor });
+const ListQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Status) });
+const Settings = Type.Object({
+  settings: Type.Object({
+    insureAllOrders: Type.Boolean({ description: 'the shop insures the return shipping of every order (运费险), whether or not the buyer opted in' }),
+    windowDays: Type.Integer({ description: 'days after delivery a buyer may ask for after-sales' }),
+    returnShippingFee: Type.Integer({ description: 'paid to the buyer of an insured order when a return is received (fen)' }),
+    premiumTable: Type.Array(Type.Object({ fromTotal: Type.Integer(), premium: Type.Integer() }), { description: 'premium by order total, charged to the merchant at payment' }),
+  }),
+});
+
+export function aftersalesRoutes(app: App, ctx: AppContext) {
+  const { accounts, db } = ctx;
+  ctx.jobs.every('aftersales-timeouts', 60_000, () => runAftersalesTimeouts(ctx));
+
+  app.post(
+    '/orders/:id/refunds',
+    {
+      schema: {
+        tags: ['aftersales'],
+        summary: "Ask for money back (the buyer), or refund of the shop's accord (shop staff: carried out at once)",
+        description:
+          'Without `amount`: the value of `items`, or everything left to refund. Without `type`: refund only. A return without `items` returns every unit not yet claimed. ' +
+          '409 invalid_state for an unpaid or fully refunded order, an amount above what is left to refund, or a closed after-sales window.',
+        params: IdParams,
+        body: Type.Object({
+          reason: Text(500),
+          amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+          type: Type.Optional(literals(AFTERSALES_TYPES)),
+          items: Type.Optional(Type.Array(Item, { minItems: 1, maxItems: 50 })),
+          reasonCode: Type.Optional(literals(REASON_CODES)),
+          photos: Type.Optional(Type.Array(Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' }), { maxItems: 9 })),
+          description: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+        response: { 201: RefundReply },
+      },
+    },
+    async (req, reply) => {
+      const principal = await accounts.requireUser(req);
+      return reply.status(201).send({ refund: await requestRefund(ctx, principal, req.params.id, req.body) });
+    },
+  );
+
+  app.get(
+    '/orders/:id/refunds',
+    { schema: { tags: ['aftersales'], summary: "An order's refunds, newest first (its buyer and shop staff)", params: IdParams, querystring: PageQuery, response: { 200: RefundList } } },
+    async (req) => {
+      await orderForCaller(db, await accounts.requireUser(req), req.params.id);
+      return listRefunds(db, { orderId: req.params.id }, req.query);
+    },
+  );
+
+  app.get(
+    '/me/refunds',
+    { schema: { tags: ['aftersales'], summary: "The caller's refunds as a buyer, newest first", querystring: ListQuery, response: { 200: RefundList } } },
+    async (req) => {
+      const buyer = await accounts.requireUser(req);
+      return listRefunds(db, { buyerId: buyer.userId, status: req.query.status as AftersalesStatus | undefined }, req.query);
+    },
+  );
+
+  app.get(
+    '/shops/:shopId/refunds',
+    {
+      schema: {
+        tags: ['aftersales'],
+        summary: "A shop's after-sales requests, newest first (shop staff)",
+        params: Type.Object({ shopId: Id }),
+        querystring: ListQuery,
+        response: { 200: RefundList },
+      },
+    },
+    async (req) => {
+      const principal = await accounts.requireUser(req);
+      await requireShopStaff(db, principal, req.params.shopId);
+      return listRefunds(db, { shopId: req.params.shopId, status: req.query.status as AftersalesStatus | undefined }, req.query);
+    },
+  );
+
+  app.get(
+    '/admin/refunds',
+    { schema: { tags: ['aftersales', 'admin'], summary: 'Every after-sales request, e.g. ?status=escalated (operator)', querystring: ListQuery, response: { 200: RefundList } } },
+    async (req) => {
+      await accounts.requireOperator(req);
+      return listRefunds(db, { status: req.query.status as AftersalesStatus | undefined }, req.query);
+    },
+  );
+
+  app.get(
+    '/refunds/:id',
+    { schema: { tags: ['aftersales'], summary: 'A refund, for its buyer and shop staff', params: IdParams, response: { 200: RefundReply } } },
+    async (req) => ({ refund: refundView((await requestForCaller(db, await accounts.requireUser(req), req.params.id)).row) }),
+  );
+
+  app.get(
+    '/refunds/:id/events',
+    {
+      schema: {
+        tags: ['aftersales'],
+        summary: 'The history of a refund: every step, who took it and why',
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            events: Type.Array(Type.Object({ from: Type.Union([Status, Type.Null()]), to: Status, actorId: MaybeText, note: Type.String(), at: Time })),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      await requestForCaller(db, await accounts.requireUser(req), req.params.id);
+      return { events: await requestEvents(db, req.params.id) };
+    },
+  );
+
+  /** A step on a refund; steps that need no input take no body. */
+  const action = (path: string, summary: string, run: (principal: Principal, id: string) => Promise<RefundViewData>) =>
+    app.post(
+      `/refunds/:id/${path}`,
+      { schema: { tags: ['aftersales'], summary, params: IdParams, response: { 200: RefundReply } } },
+      async (req) => ({ refund: await run(await accounts.requireUser(req), req.params.id) }),
+    );
+  const actionWith = <S extends TObject>(path: string, summary: string, body: S, run: (principal: Principal, id: string, body: Static<S>) => Promise<RefundViewData>) =>
+    app.post(
+      `/refunds/:id/${path}`,
+      { schema: { tags: ['aftersales'], summary, params: IdParams, body, response: { 200: RefundReply } } },
+      async (req) => ({ refund: await run(await accounts.requireUser(req), req.params.id, req.body as Static<S>) }),
+    );
+
+  action('approve', 'Approve (shop staff): a refund-only request is refunded now; a return waits for the goods', (p, id) => approveRefund(ctx, p, id));
+  actionWith('reject', 'Reject with a reason (shop staff); the buyer may escalate once', Type.Object({ reason: Text(500) }), (p, id, b) => rejectRefund(ctx, p, id, b.reason));
+  actionWith('escalate', 'Take a rejection to the platform (the buyer, once)', Type.Object({ reason: Text(500) }), (p, id, b) => escalateRefund(ctx, p, id, b.reason));
+  actionWith(
+    'decide',
+    'Decide an escalated refund (operator): approve carries it on, reject is final',
+    Type.Object({ decision: literals(['approve', 'reject'] as const), note: Text(500) }),
+    (p, id, b) => decideEscalation(ctx, p, id, b.decision, b.note),
+  );
+  actionWith(
+    'return',
+    'The buyer ships the goods back: carrier and tracking number',
+    Type.Object({ carrier: Text(64), trackingNumber: Text(64) }),
+    (p, id, b) => shipReturn(ctx, p, id, b),
+  );
+  action('receive', 'The returned goods arrived (shop staff): units back to stock, return shipping paid by the insurance, money refunded', (p, id) =>
+    receiveReturn(ctx, p, id),
+  );
+  action('cancel', 'Withdraw a request (the buyer) while nothing has been refunded or shipped back', (p, id) => cancelRefund(ctx, p, id));
+
+  const ShopParams = Type.Object({ shopId: Id });
+  const settingsOf = async (shopId: string) => ({
+    settings: {
+      insureAllOrders: await shopInsuresAllOrders(db, shopId),
+      windowDays: ctx.config.aftersalesWindowDays,
+      returnShippingFee: ctx.config.returnShippingFee,
+      premiumTable: ctx.config.insurancePremiumTable,
+    },
+  });
+
+  app.get(
+    '/shops/:shopId/aftersales-settings',
+    { schema: { tags: ['aftersales'], summary: "A shop's after-sales terms, public (shown at checkout)", params: ShopParams, response: { 200: Settings } } },
+    async (req) => {
+      await requireShop(db, req.params.shopId);
+      return settingsOf(req.params.shopId);
+    },
+  );
+
+  app.put(
+    '/shops/:shopId/aftersales-settings',
+    {
+      schema: {
+        tags: ['aftersales'],
+        summary: 'Insure the return shipping of every order of the shop, or stop (shop owner)',
+        params: ShopParams,
+        body: Type.Object({ insureAllOrders: Type.Boolean() }),
+        response: { 200: Settings },
+      },
+    },
+    async (req) => {
+      const principal = await accounts.requireUser(req);
+      await requireShopOwner(db, principal, req.params.shopId);
+      await requireShop(db, req.params.shopId);
+      await setShopInsuresAllOrders(db, req.params.shopId, req.body.insureAllOrders, ctx.clock.now());
+      return settingsOf(req.params.shopId);
+    },
+  );
+}

@@ -1,0 +1,99 @@
+// The merchant console beyond the live loop: repricing and restocking SKUs, listing and delisting, and the
+// operator's pages (trial limits, a shop's status, the chat sensitive-word list, the ledger's trial balance).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
+import { shopWithProduct } from '../support/shop.ts';
+import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, shot } from './browser.ts';
+
+const ADMIN_TOKEN = 'operator-token-for-console-tests';
+
+describe(`the merchant console in the browser (${STORAGE})`, { skip: noBrowser }, () => {
+  let node: TestNode;
+  let browser: Browser;
+
+  before(async () => {
+    ensureWebBuilt();
+    node = await startNode({ ADMIN_TOKEN });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await node?.close();
+  });
+
+  async function consoleAs(token: string, path: string): Promise<Page> {
+    const context = await desktop(browser);
+    await context.addInitScript((t) => localStorage.setItem('hawker.token', t), token);
+    const page = await context.newPage();
+    await page.goto(`${node.url}${path}`);
+    return page;
+  }
+
+  it('reprices a SKU, restocks it with a reason and delists the product', async () => {
+    const fx = await shopWithProduct(node.api, [{ name: 'Tin', price: 1990, stock: 10 }]);
+    const page = await consoleAs(fx.merchant.token, '/console/products');
+    const errors = pageErrors(page);
+    const row = page.getByTestId('sku-row');
+    await row.waitFor();
+
+    const price = row.getByLabel('价格');
+    await price.fill('25');
+    await price.blur();
+    await row.getByText('¥25.00').waitFor();
+
+    await row.getByLabel('数量（+ 或 −）').fill('5');
+    await row.getByLabel('原因').fill('到货');
+    await row.getByRole('button', { name: '保存' }).click();
+    await row.locator('td strong', { hasText: '15' }).waitFor();
+
+    await page.getByTestId('product').getByLabel('状态').selectOption('delisted');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=product] select') as HTMLSelectElement).value === 'delisted');
+    await shot(page, 'console-products-edited');
+
+    const product = (await node.api.get(`/products/${fx.product.id}`, fx.merchant.token)).body.product;
+    assert.equal(product.status, 'delisted');
+    assert.equal(product.skus[0].price, 2500);
+    assert.equal(product.skus[0].available, 15);
+    const adjustments = (await node.api.get(`/skus/${fx.skuIds[0]}/stock-adjustments`, fx.merchant.token)).body.adjustments;
+    assert.deepEqual(adjustments.map((a: { delta: number; reason: string }) => [a.delta, a.reason]), [[5, '到货'], [10, 'initial']]);
+    assert.deepEqual(errors, []);
+  });
+
+  it('gives the operator the platform pages: trial limits, a shop’s status, sensitive words, the trial balance', async () => {
+    const fx = await shopWithProduct(node.api);
+    const page = await consoleAs(ADMIN_TOKEN, '/console/operator');
+    const errors = pageErrors(page);
+    await page.getByRole('navigation').getByRole('link', { name: '平台管理' }).waitFor();
+    await page.getByRole('heading', { name: '平台管理' }).waitFor();
+
+    const trial = page.locator('section', { has: page.getByRole('heading', { name: '试运营店铺限制' }) });
+    await trial.getByRole('textbox').fill('1000.00');
+    await trial.getByRole('button', { name: '保存' }).click();
+    await trial.getByText('已保存').waitFor();
+    assert.equal((await node.api.get('/admin/settings/trial', ADMIN_TOKEN)).body.trial.gmvCap, 100000);
+
+    const status = page.locator('section', { has: page.getByRole('heading', { name: '修改店铺状态' }) });
+    await status.getByLabel('店铺 ID').fill(fx.shop.id);
+    await status.getByLabel('状态').selectOption('active');
+    await status.getByRole('button', { name: '保存' }).click();
+    await status.getByText('已保存').waitFor();
+    assert.equal((await node.api.get(`/shops/${fx.shop.id}`)).body.shop.status, 'active');
+
+    const words = page.locator('section', { has: page.getByRole('heading', { name: '弹幕敏感词' }) });
+    await words.locator('textarea').fill('加微信\nspam');
+    await words.getByRole('button', { name: '保存' }).click();
+    await words.getByText('已保存').waitFor();
+    assert.deepEqual([...(await node.api.get('/admin/moderation/words', ADMIN_TOKEN)).body.words].sort(), ['spam', '加微信'].sort());
+
+    await page.getByText('合计（恒为零）').waitFor();
+    await shot(page, 'console-operator', { fullPage: true });
+    assert.deepEqual(errors, []);
+
+    // A merchant has no platform pages.
+    const merchant = await consoleAs(fx.merchant.token, '/console/operator');
+    await merchant.getByText('这里什么都没有').waitFor();
+    assert.equal(await merchant.getByRole('navigation').getByRole('link', { name: '平台管理' }).count(), 0);
+  });
+});

@@ -1,0 +1,151 @@
+// The buy sheet, opened from the room's drop card or a product page without leaving it: SKU, quantity,
+// address, then payment in the sandbox wallet.
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, useAuth } from '../shared/api.ts';
+import { formatMoney } from '../shared/format.ts';
+import { t } from '../shared/i18n.ts';
+import { Icon } from '../shared/icons.tsx';
+import type { Address, Drop, Order, Sku } from '../shared/types.ts';
+import { AuthForm, errorText, Sheet } from '../shared/ui.tsx';
+import { IdempotencyKeys, placeOrder, saveAddress, savedAddress } from './checkout.ts';
+import { PaymentPanel } from './Payment.tsx';
+
+export interface BuyTarget {
+  title: string;
+  skus: Sku[];
+  /** Buying through a drop: its price, remaining units and limit apply. */
+  drop?: Drop;
+}
+
+const keys = new IdempotencyKeys();
+
+export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; target: BuyTarget; onClose(): void; onPaid?: (order: Order) => void }) {
+  const session = useAuth();
+  const { drop } = target;
+  const [skuId, setSkuId] = useState(drop?.skuId ?? target.skus.find((s) => s.available > 0)?.id ?? target.skus[0]?.id);
+  const [quantity, setQuantity] = useState(1);
+  const [address, setAddress] = useState<Address>(savedAddress);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [order, setOrder] = useState<Order | null>(null);
+
+  // A new opening is a new purchase.
+  useEffect(() => {
+    if (!open) return;
+    setOrder(null);
+    setError(null);
+    setQuantity(1);
+  }, [open]);
+
+  const sku = target.skus.find((s) => s.id === skuId);
+  const unitPrice = drop ? drop.price : (sku?.price ?? 0);
+  const maxQuantity = useMemo(() => {
+    if (drop) return Math.max(0, Math.min(drop.remaining, drop.perBuyerLimit ?? 999));
+    return Math.max(0, Math.min(sku?.available ?? 0, 999));
+  }, [drop, sku]);
+  const soldOut = maxQuantity === 0 || (error instanceof ApiError && error.code === 'sold_out');
+
+  const place = async (e: Event) => {
+    e.preventDefault();
+    if (!skuId) return;
+    const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
+    const body = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), address: cleanAddress };
+    setBusy(true);
+    setError(null);
+    try {
+      saveAddress(cleanAddress);
+      const placed = await placeOrder(body, keys.for(body));
+      keys.done();
+      setOrder(placed);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const field = (name: keyof Address, props: Record<string, unknown> = {}) => (
+    <label>
+      {t(`checkout.address.${name as 'name'}`)}
+      <input name={name} required value={address[name] ?? ''} onInput={(e) => setAddress({ ...address, [name]: e.currentTarget.value })} {...props} />
+    </label>
+  );
+
+  return (
+    <Sheet open={open} onClose={onClose} title={order ? t('checkout.payTitle') : target.title} testId="buy-sheet">
+      {!session.token ? (
+        <div>
+          <p class="hint">{t('checkout.signInToBuy')}</p>
+          <AuthForm />
+        </div>
+      ) : order ? (
+        <PaymentPanel order={order} onPaid={onPaid} onDone={onClose} />
+      ) : (
+        <form class="buy-form" onSubmit={place}>
+          {drop ? (
+            <p class="buy-sku">
+              {drop.skuName} · <strong>{formatMoney(drop.price)}</strong>
+              {drop.originalPrice > drop.price && <s class="muted"> {formatMoney(drop.originalPrice)}</s>}
+            </p>
+          ) : (
+            <fieldset class="sku-choices">
+              <legend>{t('checkout.sku')}</legend>
+              {target.skus.map((s) => (
+                <button
+                  type="button"
+                  key={s.id}
+                  class={s.id === skuId ? 'chip chip-on' : 'chip'}
+                  disabled={s.available === 0}
+                  aria-pressed={s.id === skuId}
+                  onClick={() => {
+                    setSkuId(s.id);
+                    setQuantity(1);
+                  }}
+                >
+                  {s.name} · {formatMoney(s.price)}
+                  {s.available === 0 && ` · ${t('product.soldOut')}`}
+                </button>
+              ))}
+            </fieldset>
+          )}
+          <div class="quantity">
+            <span>{t('checkout.quantity')}</span>
+            <div class="stepper">
+              <button type="button" aria-label="−" disabled={quantity <= 1} onClick={() => setQuantity(quantity - 1)}>
+                −
+              </button>
+              <output data-testid="quantity">{quantity}</output>
+              <button type="button" aria-label="+" disabled={quantity >= maxQuantity} onClick={() => setQuantity(quantity + 1)}>
+                +
+              </button>
+            </div>
+            {drop?.perBuyerLimit && <small class="muted">{t('checkout.limit', { n: drop.perBuyerLimit })}</small>}
+          </div>
+          <fieldset class="address">
+            <legend>{t('checkout.addressTitle')}</legend>
+            {field('name', { autocomplete: 'name', maxLength: 64 })}
+            {field('phone', { autocomplete: 'tel', inputMode: 'tel', pattern: '[0-9+()\\- ]{3,32}' })}
+            {field('line1', { autocomplete: 'street-address', maxLength: 200 })}
+            {field('city', { autocomplete: 'address-level2', maxLength: 64 })}
+          </fieldset>
+          {soldOut ? (
+            <div class="result result-bad" role="alert" data-testid="sold-out">
+              <div class="result-icon"><Icon name="ban" size={32} /></div>
+              <p class="result-title">{t('checkout.soldOutTitle')}</p>
+              <p>{t('checkout.soldOutHint')}</p>
+            </div>
+          ) : (
+            error !== null && (
+              <p class="form-error" role="alert">
+                {errorText(error)}
+              </p>
+            )
+          )}
+          <button class="btn btn-primary btn-block btn-big" type="submit" disabled={busy || soldOut} data-testid="place-order">
+            {busy ? t('common.wait') : t('checkout.pay', { total: formatMoney(unitPrice * quantity) })}
+          </button>
+        </form>
+      )}
+    </Sheet>
+  );
+}

@@ -1,0 +1,66 @@
+// A product page: pictures, description, SKUs with their price and what is left, and the buy sheet.
+import { useState } from 'preact/hooks';
+import { get, useAuth } from '../shared/api.ts';
+import { formatMoney } from '../shared/format.ts';
+import { t } from '../shared/i18n.ts';
+import { Icon } from '../shared/icons.tsx';
+import type { Product as ProductData } from '../shared/types.ts';
+import { Empty, Loaded, useResource } from '../shared/ui.tsx';
+import { BuySheet } from './BuySheet.tsx';
+
+export function Product({ id }: { id: string }) {
+  const product = useResource((signal) => get<{ product: ProductData }>(`/products/${id}`, signal).then((r) => r.product), [id]);
+  return (
+    <main class="page product">
+      <Loaded resource={product}>{(p) => <ProductView product={p} onChanged={product.reload} />}</Loaded>
+    </main>
+  );
+}
+
+function ProductView({ product, onChanged }: { product: ProductData; onChanged(): void }) {
+  useAuth();
+  const [buying, setBuying] = useState(false);
+  const prices = product.skus.map((s) => s.price);
+  const low = Math.min(...prices);
+  const high = Math.max(...prices);
+  const available = product.skus.reduce((n, s) => n + s.available, 0);
+  const listed = product.status === 'listed';
+  return (
+    <>
+      {product.images[0] ? <img class="product-image" src={product.images[0]} alt="" /> : <div class="product-image product-image-none"><Icon name="bag" size={64} /></div>}
+      <section class="card">
+        <h1 class="product-title">{product.title}</h1>
+        <p class="product-price">{low === high ? formatMoney(low) : `${formatMoney(low)} – ${formatMoney(high)}`}</p>
+        <ul class="sku-list">
+          {product.skus.map((s) => (
+            <li key={s.id}>
+              <span>{s.name}</span>
+              <span>{formatMoney(s.price)}</span>
+              <span class={s.available === 0 ? 'muted' : ''}>{s.available === 0 ? t('product.soldOut') : t('product.available', { n: s.available })}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      {product.description && (
+        <section class="card">
+          <h2>{t('product.description')}</h2>
+          <p class="product-description">{product.description}</p>
+        </section>
+      )}
+      {!listed && <Empty icon="ban" title={t('product.notListed')} />}
+      <div class="buy-bar">
+        <button class="btn btn-primary btn-block btn-big" disabled={!listed || available === 0} onClick={() => setBuying(true)} data-testid="buy">
+          {available === 0 ? t('product.soldOut') : t('product.buyNow')}
+        </button>
+      </div>
+      <BuySheet
+        open={buying}
+        onClose={() => {
+          setBuying(false);
+          onChanged();
+        }}
+        target={{ title: product.title, skus: product.skus }}
+      />
+    </>
+  );
+}

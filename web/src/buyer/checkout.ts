@@ -1,0 +1,93 @@
+// One-tap checkout against the API: place the order under an Idempotency-Key (retried with the same key
+// when the network drops, so a retry can never buy twice), open a sandbox payment, confirm it in the
+// sandbox wallet, and wait for the signed notification to mark the order paid.
+import { ApiError, get, post, storage } from '../shared/api.ts';
+import type { Address, Order, Payment } from '../shared/types.ts';
+
+export interface OrderRequest {
+  items: { skuId: string; quantity: number }[];
+  dropId?: string;
+  address: Address;
+}
+
+/** Keys orders by what is asked: the same request keeps its key across retries, a changed one gets a new key. */
+export class IdempotencyKeys {
+  private request = '';
+  private key = '';
+
+  for(body: OrderRequest): string {
+    const request = JSON.stringify(body);
+    if (request !== this.request) {
+      this.request = request;
+      this.key = randomKey();
+    }
+    return this.key;
+  }
+
+  /** After an order was placed: the next purchase is a new one. */
+  done() {
+    this.request = '';
+  }
+}
+
+export function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function placeOrder(body: OrderRequest, key: string): Promise<Order> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await post<{ order: Order }>('/orders', body, { 'idempotency-key': key })).order;
+    } catch (err) {
+      // No answer: the order may or may not exist; asking again with the same key finds out safely.
+      if (err instanceof ApiError && err.code === 'network' && attempt < 3) await sleep(500 * 2 ** attempt);
+      else throw err;
+    }
+  }
+}
+
+export async function startPayment(orderId: string): Promise<Payment> {
+  return (await post<{ payment: Payment }>(`/orders/${orderId}/pay`, { provider: 'sandbox' })).payment;
+}
+
+export async function confirmInSandboxWallet(paymentId: string): Promise<void> {
+  await post(`/sandbox/payments/${paymentId}/confirm`);
+}
+
+/** Polls the order until it is no longer waiting for payment, or `timeoutMs` passed (then it is still pending). */
+export async function waitForPayment(orderId: string, timeoutMs = 10_000): Promise<Order> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let order: Order | null = null;
+    try {
+      order = (await get<{ order: Order }>(`/orders/${orderId}`)).order;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'network')) throw err;
+    }
+    if (order && order.status !== 'pending_payment') return order;
+    if (Date.now() > deadline) {
+      if (order) return order;
+      throw new ApiError(0, 'network', 'the network is unavailable');
+    }
+    await sleep(400);
+  }
+}
+
+const ADDRESS_KEY = 'hawker.address';
+
+export function savedAddress(): Address {
+  try {
+    const saved = JSON.parse(storage.read(ADDRESS_KEY) ?? 'null');
+    if (saved && typeof saved === 'object') return { name: '', phone: '', line1: '', city: '', ...saved };
+  } catch {
+    // unreadable: start empty
+  }
+  return { name: '', phone: '', line1: '', city: '' };
+}
+
+export function saveAddress(address: Address) {
+  storage.write(ADDRESS_KEY, JSON.stringify(address));
+}
