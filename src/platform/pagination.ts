@@ -1,3 +1,4 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { invalidRequest } from './errors.ts';
 
@@ -33,4 +34,20 @@ export function toPage<R, K>(rows: R[], limit: number, keyOf: (row: R) => K): { 
   const items = rows.slice(0, limit);
   const nextCursor = rows.length > limit ? encodeCursor(keyOf(items[items.length - 1])) : null;
   return { items, nextCursor };
+}
+
+/**
+ * One page of a newest-first list over time-ordered ids: rows after the cursor, limit+1 fetched to know
+ * whether another page follows. `idColumn` names the id where a join makes plain "id" ambiguous.
+ */
+export async function newestFirst<O extends { id: string }>(
+  query: SelectQueryBuilder<any, any, O>,
+  page: { limit?: number; cursor?: string },
+  opts: { isCursor?: (v: unknown) => v is string; idColumn?: string } = {},
+): Promise<{ items: O[]; nextCursor: string | null }> {
+  const limit = page.limit ?? 50;
+  const after = decodeCursor(page.cursor, opts.isCursor ?? isString);
+  const id = sql.ref(opts.idColumn ?? 'id');
+  const rows = await (after === undefined ? query : query.where(id, '<', after)).orderBy(id, 'desc').limit(limit + 1).execute();
+  return toPage(rows, limit, (r) => r.id);
 }

@@ -7,7 +7,7 @@ import { sendPaymentRefunds } from '../../flows/refund-payment.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { forbidden, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage } from '../../platform/pagination.ts';
+import { isString, newestFirst } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { returnSoldStock } from '../catalog/stock.ts';
 import { orderForCaller } from '../orders/service.ts';
@@ -372,15 +372,11 @@ export async function listRefunds(
   filter: { orderId?: string; shopId?: string; buyerId?: string; status?: AftersalesStatus },
   page: { limit?: number; cursor?: string },
 ): Promise<{ refunds: RefundView[]; nextCursor: string | null }> {
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isRefundCursor);
   let q = db.selectFrom('aftersales_requests').selectAll();
   if (filter.orderId) q = q.where('order_id', '=', filter.orderId);
   if (filter.shopId) q = q.where('shop_id', '=', filter.shopId);
   if (filter.buyerId) q = q.where('buyer_id', '=', filter.buyerId);
   if (filter.status) q = q.where('status', '=', filter.status);
-  if (after) q = q.where('id', '<', after);
-  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(q, page, { isCursor: isRefundCursor });
   return { refunds: items.map(refundView), nextCursor };
 }

@@ -4,7 +4,7 @@ import type { ProductStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { decodeCursor, isString, newestFirst, toPage, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, requireShop, SELLING_STATUSES } from '../shops/service.ts';
@@ -271,32 +271,12 @@ export async function adjustStock(ctx: Ctx, actor: Principal, skuId: string, inp
 
 export async function listStockAdjustments(ctx: Ctx, viewer: Principal, skuId: string, page: PageQuery): Promise<Page<'adjustments', ReturnType<typeof stockAdjustmentView>>> {
   await staffSku(ctx.db, viewer, skuId);
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  const rows = await ctx.db
-    .selectFrom('stock_adjustments')
-    .selectAll()
-    .where('sku_id', '=', skuId)
-    .$if(after !== undefined, (q) => q.where('id', '<', after!))
-    .orderBy('id', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(ctx.db.selectFrom('stock_adjustments').selectAll().where('sku_id', '=', skuId), page);
   return { adjustments: items.map(stockAdjustmentView), nextCursor };
 }
 
 export async function listPriceChanges(ctx: Ctx, viewer: Principal, skuId: string, page: PageQuery): Promise<Page<'priceChanges', ReturnType<typeof priceChangeView>>> {
   await staffSku(ctx.db, viewer, skuId);
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  const rows = await ctx.db
-    .selectFrom('price_changes')
-    .selectAll()
-    .where('sku_id', '=', skuId)
-    .$if(after !== undefined, (q) => q.where('id', '<', after!))
-    .orderBy('id', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(ctx.db.selectFrom('price_changes').selectAll().where('sku_id', '=', skuId), page);
   return { priceChanges: items.map(priceChangeView), nextCursor };
 }

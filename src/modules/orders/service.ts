@@ -4,7 +4,7 @@ import type { Address, OrderStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage } from '../../platform/pagination.ts';
+import { isString, newestFirst } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { holdStock } from '../catalog/stock.ts';
 import { shopRole } from '../shops/access.ts';
@@ -170,15 +170,11 @@ export async function listOrders(
   filter: { buyerId?: string; shopId?: string; status?: OrderStatus },
   page: { limit?: number; cursor?: string },
 ): Promise<{ orders: OrderView[]; nextCursor: string | null }> {
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isOrderCursor);
   let q = db.selectFrom('orders').selectAll();
   if (filter.buyerId) q = q.where('buyer_id', '=', filter.buyerId);
   if (filter.shopId) q = q.where('shop_id', '=', filter.shopId);
   if (filter.status) q = q.where('status', '=', filter.status);
-  if (after) q = q.where('id', '<', after);
-  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(q, page, { isCursor: isOrderCursor });
   const lines = items.length
     ? await db.selectFrom('order_items').selectAll().where('order_id', 'in', items.map((o) => o.id)).execute()
     : [];
