@@ -17,9 +17,11 @@ export interface LoadResult {
   p99: number;
   statuses: Record<number, number>;
   bodies: string[];
+  /** Every request in the order it was sent: when (ms after the start), how long it took, its status. */
+  timeline: { at: number; ms: number; status: number }[];
 }
 
-function once(agent: http.Agent, req: LoadRequest, keepBody: boolean): Promise<{ status: number; ms: number; body: string }> {
+function once(agent: http.Agent, req: LoadRequest, keepBody: boolean): Promise<{ status: number; ms: number; body: string; started: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const r = http.request(
@@ -32,7 +34,7 @@ function once(agent: http.Agent, req: LoadRequest, keepBody: boolean): Promise<{
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => keepBody && chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: keepBody ? Buffer.concat(chunks).toString() : '' }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: keepBody ? Buffer.concat(chunks).toString() : '', started }));
         res.on('error', reject);
       },
     );
@@ -49,13 +51,15 @@ export async function runLoad(requests: LoadRequest[], concurrency: number, keep
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   const bodies: string[] = new Array(keepBodies ? requests.length : 0);
+  const timeline: LoadResult['timeline'] = new Array(requests.length);
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, requests.length) }, async () => {
       for (let i = next++; i < requests.length; i = next++) {
-        const { status, ms, body } = await once(agent, requests[i], keepBodies);
+        const { status, ms, body, started: at } = await once(agent, requests[i], keepBodies);
         latencies.push(ms);
+        timeline[i] = { at: at - started, ms, status };
         statuses[status] = (statuses[status] ?? 0) + 1;
         if (keepBodies) bodies[i] = body;
       }
@@ -64,5 +68,5 @@ export async function runLoad(requests: LoadRequest[], concurrency: number, keep
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: requests.length, seconds, rate: requests.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, bodies };
+  return { requests: requests.length, seconds, rate: requests.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, bodies, timeline };
 }

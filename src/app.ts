@@ -32,6 +32,10 @@ import { RoomDropTicker } from './modules/rooms/drop-ticker.ts';
 import { LiveRoomHub } from './modules/rooms/hub.ts';
 import { roomsRoutes } from './modules/rooms/routes.ts';
 import { shopsRoutes } from './modules/shops/routes.ts';
+import { sharingRoutes } from './modules/sharing/routes.ts';
+import { ShareLinks } from './modules/sharing/service.ts';
+import { shareCardMeta } from './modules/sharing/page.ts';
+import { affiliateRoutes } from './modules/affiliate/routes.ts';
 import { webRoutes } from './modules/web/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
@@ -80,7 +84,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const loadCounters = (dropId: string) => loadDropCounters(database.db, dropId);
   const sharedReservations = redis ? new RedisDropReservations(redis, loadCounters) : null;
   await sharedReservations?.start();
-  const dropEngine = new DropEngine({ db: database.db, clock, config, metrics }, sharedReservations ?? new MemoryDropReservations(loadCounters));
+  const dropEngine = new DropEngine({ db: database.db, clock, config, metrics, log: app.log }, sharedReservations ?? new MemoryDropReservations(loadCounters));
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
   const jobs = new Jobs(app.log);
@@ -88,6 +92,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   await rooms.start();
   // The room shows each drop's card and purchase ticker.
   dropEngine.listener = new RoomDropTicker(database.db, rooms, jobs);
+  const settings = new PlatformSettings(database.db, clock);
   const ctx: AppContext = {
     config,
     database,
@@ -97,10 +102,11 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     log: app.log,
     counters,
     accounts,
-    settings: new PlatformSettings(database.db, clock),
+    settings,
     jobs,
     dropEngine,
     rooms,
+    sharing: new ShareLinks({ db: database.db, clock, config, settings }),
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
@@ -142,11 +148,11 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   playbackRoutes(app, media);
   // The buyer app at / and the merchant console at /console (web/dist).
-  await webRoutes(app);
+  await webRoutes(app, { pageMeta: (path) => shareCardMeta(ctx, path) });
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, analyticsRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, analyticsRoutes, sharingRoutes, affiliateRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
       mediaRoutes(api as App, ctx, media);

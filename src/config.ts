@@ -52,6 +52,18 @@ export interface Config {
   returnReceiveDays: number;
   insurancePremiumTable: PremiumBand[];
   returnShippingFee: number;
+  /** Return shipping paid by the insurance for orders delivered to these cities or regions, instead of returnShippingFee. */
+  returnShippingFeeByRegion: RegionFee[];
+  /** Defaults of the operator's affiliate settings (PUT /admin/settings/affiliate overrides them). */
+  shareAttributionDays: number;
+  shareAttributionModel: 'last_click' | 'first_click';
+  commissionSettleDays: number;
+}
+
+/** A return shipping fee for orders whose address city (or country/region) is `region`. */
+export interface RegionFee {
+  region: string;
+  fee: number;
 }
 
 /** Shipping-return insurance premium for orders whose total is at least `fromTotal` (up to the next band). */
@@ -117,6 +129,20 @@ function premiumTableVar(env: Env, name: string, def: string): PremiumBand[] {
   return bands;
 }
 
+/** "region:fee,…" in fen ("Xinjiang:2500,新疆:2500"); region names are matched without regard to case. */
+function regionFeesVar(env: Env, name: string): RegionFee[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const fees = raw.split(',').map((part) => {
+    const m = /^\s*([^:,\s][^:,]{0,63}?)\s*:\s*(\d{1,7})\s*$/.exec(part);
+    if (!m || Number(m[2]) > 1_000_000) throw new ConfigError(`${name} must look like "Xinjiang:2500,Tibet:2500" (region : fee in fen, at most 1000000), got "${raw}"`);
+    return { region: m[1], fee: Number(m[2]) };
+  });
+  const names = fees.map((f) => f.region.toLowerCase());
+  if (names.some((n, i) => names.indexOf(n) !== i)) throw new ConfigError(`${name} names a region twice, got "${raw}"`);
+  return fees;
+}
+
 function enumVar<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
@@ -175,8 +201,12 @@ export function loadConfig(env: Env = process.env): Config {
     aftersalesWindowDays: intVar(env, 'AFTERSALES_WINDOW_DAYS', 7, 0, 365),
     autoApproveHours: intVar(env, 'AUTO_APPROVE_HOURS', 48, 1, 24 * 365),
     returnShipDays: intVar(env, 'RETURN_SHIP_DAYS', 7, 1, 365),
+    shareAttributionDays: intVar(env, 'SHARE_ATTRIBUTION_DAYS', 7, 0, 365),
+    shareAttributionModel: enumVar(env, 'SHARE_ATTRIBUTION_MODEL', ['last_click', 'first_click'] as const, 'last_click'),
+    commissionSettleDays: intVar(env, 'COMMISSION_SETTLE_DAYS', 7, 0, 365),
     returnReceiveDays: intVar(env, 'RETURN_RECEIVE_DAYS', 10, 1, 365),
     insurancePremiumTable: premiumTableVar(env, 'INSURANCE_PREMIUM_TABLE', '0:50,5000:80,20000:150,100000:300'),
     returnShippingFee: intVar(env, 'RETURN_SHIPPING_FEE', 1000, 0, 1_000_000),
+    returnShippingFeeByRegion: regionFeesVar(env, 'RETURN_SHIPPING_FEE_BY_REGION'),
   };
 }

@@ -1,8 +1,9 @@
 // Property tests: the refund and insurance posting rules on any amounts, and the whole after-sales money path
 // (payments, partial refunds, returns, insurance premiums and payouts, decisions, timeouts, duplicated and
-// reordered refund notifications) against one node's services, checked like an auditor would after every
-// sequence: every ledger transaction balances, refunds never exceed payments per order, stock is conserved, and
-// the shop's verified GMV is what was paid less what was refunded.
+// reordered refund notifications, refunds the provider fails and the shop sends again, payouts of what buyers are
+// owed) against one node's services, checked like an auditor would after every sequence: every ledger transaction
+// balances, refunds never exceed payments per order, stock is conserved, the shop's verified GMV is what was paid
+// less what was refunded, and every buyer is paid out exactly what the insurance owed them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -11,6 +12,7 @@ import { buildHawker, type Hawker } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyPayment } from '../src/flows/apply-payment.ts';
 import { applyRefund, type RefundOutcome } from '../src/flows/apply-refund.ts';
+import { applyRefundFailure, type RefundFailureOutcome } from '../src/flows/fail-refund.ts';
 import type { Principal } from '../src/modules/accounts/service.ts';
 import { insurancePremium, setShopInsuresAllOrders } from '../src/modules/aftersales/insurance.ts';
 import {
@@ -21,9 +23,11 @@ import {
   receiveReturn,
   rejectRefund,
   requestRefund,
+  retryRefund,
   runAftersalesTimeouts,
   shipReturn,
 } from '../src/modules/aftersales/service.ts';
+import { payOutBuyers } from '../src/modules/aftersales/payouts.ts';
 import { RESERVING } from '../src/modules/aftersales/requests.ts';
 import { shopStats } from '../src/modules/analytics/service.ts';
 import {
@@ -38,7 +42,7 @@ import {
 import { trialBalance } from '../src/modules/ledger/service.ts';
 import { moveOrder, placeOrder } from '../src/modules/orders/service.ts';
 import { confirmSandboxPayment } from '../src/modules/payments/sandbox/wallet.ts';
-import type { SandboxRefundNotificationBody } from '../src/modules/payments/sandbox/refunds.ts';
+import { failSandboxRefunds, type SandboxRefundNotificationBody } from '../src/modules/payments/sandbox/refunds.ts';
 import { startPayment } from '../src/modules/payments/service.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { newId } from '../src/platform/ids.ts';
@@ -177,9 +181,11 @@ type Op =
   | { kind: 'step'; request: number; step: Step; natural: boolean; choice: boolean }
   | { kind: 'notify'; pick: number; together: boolean }
   | { kind: 'timeouts'; hours: number }
-  | { kind: 'shop_insures'; on: boolean };
+  | { kind: 'shop_insures'; on: boolean }
+  | { kind: 'fail_refunds'; order: number; count: number }
+  | { kind: 'payouts' };
 
-type Step = 'approve' | 'reject' | 'escalate' | 'decide_approve' | 'decide_reject' | 'ship_back' | 'receive' | 'cancel';
+type Step = 'approve' | 'reject' | 'escalate' | 'decide_approve' | 'decide_reject' | 'ship_back' | 'receive' | 'cancel' | 'retry';
 
 /** A step the request's status allows (the choice picks between the two a party may take), to reach deep paths. */
 const NEXT: Record<string, [Step, Step]> = {
@@ -188,6 +194,7 @@ const NEXT: Record<string, [Step, Step]> = {
   escalated: ['decide_approve', 'decide_reject'],
   awaiting_return: ['ship_back', 'receive'],
   return_shipped: ['receive', 'receive'],
+  refund_failed: ['retry', 'retry'],
 };
 
 /** No amount (the default), a share of what is left to refund (mostly fits), or any amount (often too much). */
@@ -220,7 +227,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('step' as const),
       request: fc.nat(),
-      step: fc.constantFrom<Step>('approve', 'reject', 'escalate', 'decide_approve', 'decide_reject', 'ship_back', 'receive', 'cancel'),
+      step: fc.constantFrom<Step>('approve', 'reject', 'escalate', 'decide_approve', 'decide_reject', 'ship_back', 'receive', 'cancel', 'retry'),
       natural: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       choice: fc.boolean(),
     }),
@@ -228,6 +235,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('notify' as const), pick: fc.nat(), together: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('timeouts' as const), hours: fc.integer({ min: 1, max: 300 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('shop_insures' as const), on: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fail_refunds' as const), order: fc.nat(), count: fc.integer({ min: 1, max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('payouts' as const) }) },
 );
 
 /** Only these refusals are part of the model; anything else is a failure. */
@@ -273,21 +282,30 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
   it('balances every transaction, never refunds more than was paid, applies each refund once and keeps verified GMV = paid − refunded', async () => {
     const { ctx } = hawker;
     const { db } = ctx;
+    // The deep paths the model must reach in some runs, or it proves nothing about them.
+    const reached = { failedRefunds: 0, payouts: 0 };
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 45, size: 'max' }), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), async (ops, finalPicks) => {
         const { shopId, skuId, merchant, buyers, operator } = await freshWorld();
         const orders: { id: string; buyer: Principal }[] = [];
         const requests: { id: string; buyer: Principal }[] = [];
         const outcomes = new Map<string, RefundOutcome[]>();
+        const failures = new Map<string, RefundFailureOutcome[]>();
 
-        /** Refund notifications the sandbox queued and nobody delivered yet (payment ones are applied directly). */
+        /** Refund notifications (succeeded or failed) the sandbox queued and nobody delivered yet (payment ones are applied directly). */
         const pending = async () =>
-          db.selectFrom('sandbox_outbox').select(['id', 'body']).where('delivered_at', 'is', null).where('body', 'like', '%REFUND.SUCCESS%').orderBy('id').execute();
+          db.selectFrom('sandbox_outbox').select(['id', 'body']).where('delivered_at', 'is', null).where('body', 'like', '%"event_type":"REFUND.%').orderBy('id').execute();
         const deliver = async (row: { id: string; body: string }, copies: number) => {
-          const { resource } = JSON.parse(row.body) as SandboxRefundNotificationBody;
+          const { resource, event_type } = JSON.parse(row.body) as SandboxRefundNotificationBody;
           const event = { provider: 'sandbox', refundId: resource.out_refund_no, paymentId: resource.out_trade_no, amount: resource.amount.refund };
-          const results = await Promise.all(Array.from({ length: copies }, () => applyRefund(ctx, event)));
-          outcomes.set(event.refundId, [...(outcomes.get(event.refundId) ?? []), ...results]);
+          if (event_type === 'REFUND.SUCCESS') {
+            const results = await Promise.all(Array.from({ length: copies }, () => applyRefund(ctx, event)));
+            outcomes.set(event.refundId, [...(outcomes.get(event.refundId) ?? []), ...results]);
+          } else {
+            const results = await Promise.all(Array.from({ length: copies }, () => applyRefundFailure(ctx, { ...event, reason: event_type })));
+            failures.set(event.refundId, [...(failures.get(event.refundId) ?? []), ...results]);
+            reached.failedRefunds++;
+          }
           await db.updateTable('sandbox_outbox').set({ delivered_at: ctx.clock.now() }).where('id', '=', row.id).execute();
         };
 
@@ -348,6 +366,7 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
                 if (step === 'ship_back') await shipReturn(ctx, buyer, id, { carrier: 'SF', trackingNumber: 'R1' });
                 if (step === 'receive') await receiveReturn(ctx, merchant, id);
                 if (step === 'cancel') await cancelRefund(ctx, buyer, id);
+                if (step === 'retry') await retryRefund(ctx, merchant, id);
                 break;
               }
               case 'notify': {
@@ -362,17 +381,34 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
               case 'shop_insures':
                 await setShopInsuresAllOrders(db, shopId, op.on, ctx.clock.now());
                 break;
+              case 'fail_refunds': {
+                if (!order) break;
+                const payment = await db.selectFrom('payments').select('id').where('order_id', '=', order.id).where('status', '=', 'succeeded').executeTakeFirst();
+                if (payment) await failSandboxRefunds(ctx, payment.id, op.count);
+                break;
+              }
+              case 'payouts':
+                await payOutBuyers(ctx);
+                break;
             }
           } catch (err) {
             expectRefusal(err, ['invalid_state', 'invalid_request', 'sold_out', 'insufficient_stock']);
           }
         }
-        // The provider retries until acknowledged: every refund notification arrives in the end, in any order.
+        // The provider retries until acknowledged: every refund notification arrives in the end, in any order; the
+        // shop sends every failed refund again (the sandbox fails no more of them) until none is left failed.
+        await db.updateTable('sandbox_transactions').set({ refund_failures_pending: 0 }).execute();
         for (let i = 0; ; i++) {
           const rows = await pending();
-          if (rows.length === 0) break;
+          if (rows.length === 0) {
+            const failed = await db.selectFrom('aftersales_requests').select('id').where('order_id', 'in', orders.length ? orders.map((o) => o.id) : ['-']).where('status', '=', 'refund_failed').execute();
+            if (failed.length === 0) break;
+            for (const { id } of failed) await retryRefund(ctx, merchant, id);
+            continue;
+          }
           await deliver(rows[finalPicks[i % finalPicks.length] % rows.length], 1);
         }
+        await payOutBuyers(ctx);
 
         // Every ledger transaction balances, and so does the whole ledger.
         const unbalanced = await sql<{ transaction_id: string }>`select transaction_id from ledger_postings group by transaction_id having sum(amount) <> 0`.execute(db);
@@ -399,7 +435,10 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
           // Refunds never exceed the payment, and what the order shows is what the provider gave back.
           assert.ok(o.refunded_amount <= o.total);
           assert.equal(o.refunded_amount, sum);
-          assert.equal(mine.length, succeeded.length, 'every refund sent was applied in the end');
+          assert.ok(
+            mine.every((r) => r.status === 'succeeded' || r.status === 'failed'),
+            'every refund sent was applied, or failed and was sent again, in the end',
+          );
           const reserved = asked.filter((r) => r.order_id === o.id && RESERVING.includes(r.status)).reduce((s, r) => s + r.amount, 0);
           assert.ok(reserved <= o.total, 'requests never set aside more than the order');
           const entries = ledger.filter((l) => l.ref === o.id);
@@ -426,8 +465,24 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
           assert.equal(payouts, o.insurance_payout);
           if (o.insurance_payout > 0) assert.ok(o.insurance_premium !== null, 'only an insured order pays out');
         }
+        // A failed refund booked nothing, and was recorded failed once however often the provider said so.
+        const failed = refunds.filter((r) => r.status === 'failed');
+        if (failed.length) assert.equal((await db.selectFrom('ledger_transactions').select('id').where('idempotency_key', 'in', failed.map((r) => `refund:${r.id}`)).execute()).length, 0);
+        for (const r of failed) assert.equal(failures.get(r.id)?.filter((x) => x === 'failed').length, 1, 'a failure is recorded once');
+        // Every buyer was paid out exactly what the insurance owed them, once.
+        for (const b of buyers) {
+          const owed = rows.filter((o) => o.buyer_id === b.userId).reduce((s, o) => s + o.insurance_payout, 0);
+          const paid = await db.selectFrom('buyer_payouts').select(['id', 'amount', 'status']).where('user_id', '=', b.userId).execute();
+          assert.ok(paid.every((p) => p.status === 'paid'));
+          reached.payouts += paid.length;
+          assert.equal(paid.reduce((s, p) => s + p.amount, 0), owed);
+          const booked = await sql<{ n: number; sum: number }>`select count(distinct t.id)::int as n, coalesce(sum(p.amount), 0)::int8 as sum from ledger_transactions t join ledger_postings p on p.transaction_id = t.id where t.kind = 'buyer_payout' and p.account = ${`buyer_payable:${b.userId}`}`.execute(db);
+          assert.deepEqual([booked.rows[0].n, Number(booked.rows[0].sum)], [paid.length, owed]);
+          const balance = await sql<{ b: number }>`select coalesce(sum(amount), 0)::int8 as b from ledger_postings where account = ${`buyer_payable:${b.userId}`}`.execute(db);
+          assert.equal(Number(balance.rows[0].b), 0, 'nothing left owed to the buyer');
+        }
         for (const r of asked) {
-          assert.ok(r.status !== 'refunding', 'every refund notification arrived');
+          assert.ok(r.status !== 'refunding' && r.status !== 'refund_failed', 'every refund notification arrived, every failed refund was sent again');
           assert.equal(r.status === 'refunded', refunds.some((p) => p.id === r.payment_refund_id && p.status === 'succeeded'));
         }
 
@@ -448,5 +503,6 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
       }),
       { numRuns: 60, includeErrorInReport: true },
     );
+    assert.ok(reached.failedRefunds > 0 && reached.payouts > 0, JSON.stringify(reached));
   });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_NOTIFY_SECRET, sandboxSignature } from '../src/modules/payments/sandbox/provider.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { dropOrder, liveDrop } from './support/drop.ts';
 import { ADDRESS, available, newKey, payOrder, shopWithProduct } from './support/shop.ts';
@@ -53,22 +54,30 @@ const waitRefunded = (node: TestNode, token: string, id: string) =>
 /** A shop with one SKU and a buyer's paid order of `quantity` units (optionally insured, shipped, delivered). */
 async function paidOrder(
   node: TestNode,
-  opts: { price?: number; stock?: number; quantity?: number; insured?: boolean; fulfil?: 'shipped' | 'delivered'; shop?: Awaited<ReturnType<typeof shopWithProduct>> } = {},
+  opts: {
+    price?: number;
+    stock?: number;
+    quantity?: number;
+    insured?: boolean;
+    fulfil?: 'shipped' | 'delivered';
+    shop?: Awaited<ReturnType<typeof shopWithProduct>>;
+    address?: Record<string, string>;
+  } = {},
 ) {
   const setup = opts.shop ?? (await shopWithProduct(node.api, [{ name: 'box', price: opts.price ?? 2590, stock: opts.stock ?? 10 }]));
   const buyer = await node.api.user();
-  const body: Record<string, unknown> = { items: [{ skuId: setup.skuIds[0], quantity: opts.quantity ?? 2 }], address: ADDRESS };
+  const body: Record<string, unknown> = { items: [{ skuId: setup.skuIds[0], quantity: opts.quantity ?? 2 }], address: opts.address ?? ADDRESS };
   if (opts.insured !== undefined) body.shippingInsurance = opts.insured;
   const placed = await node.api.post('/orders', body, buyer.token, { 'idempotency-key': newKey() });
   assert.equal(placed.status, 201, JSON.stringify(placed.body));
   const order = placed.body.order as { id: string; total: number };
-  await payOrder(node.api, buyer.token, order.id);
+  const payment = (await payOrder(node.api, buyer.token, order.id)) as { id: string };
   if (opts.fulfil) {
     const shipped = await node.api.post(`/orders/${order.id}/ship`, { carrier: 'SF', trackingNumber: 'SF1' }, setup.merchant.token);
     assert.equal(shipped.status, 200, JSON.stringify(shipped.body));
   }
   if (opts.fulfil === 'delivered') assert.equal((await node.api.post(`/orders/${order.id}/deliver`, {}, setup.merchant.token)).status, 200);
-  return { ...setup, buyer, order };
+  return { ...setup, buyer, order, payment };
 }
 
 const requestRefund = (node: TestNode, token: string, orderId: string, body: Record<string, unknown>) => node.api.post(`/orders/${orderId}/refunds`, body, token);
@@ -556,5 +565,238 @@ describe(`refund notifications delivered twice, out of order (${STORAGE})`, () =
       assert.equal(events.filter((e: { to: string }) => e.to === 'refunded').length, 1);
     }
     await assertBooksBalance(node);
+  });
+});
+
+/** A refund notification signed as the sandbox signs it: succeeded, or failed (REFUND.ABNORMAL). */
+async function signedRefundNotification(node: TestNode, refund: { id: string; payment_id: string; amount: number }, status: 'SUCCESS' | 'ABNORMAL') {
+  const body = JSON.stringify({
+    id: `evt_${newKey()}`,
+    create_time: node.hawker.ctx.clock.now().toISOString(),
+    event_type: `REFUND.${status}`,
+    resource: {
+      out_trade_no: refund.payment_id,
+      transaction_id: `sbx_${refund.payment_id}`,
+      out_refund_no: refund.id,
+      refund_id: `sbr_${refund.id}`,
+      refund_status: status,
+      amount: { total: refund.amount, refund: refund.amount, currency: 'CNY' },
+    },
+  });
+  const timestamp = String(Math.floor(node.hawker.ctx.clock.nowMs() / 1000));
+  const nonce = newKey();
+  const secret = await node.hawker.ctx.settings.secret(SANDBOX_NOTIFY_SECRET);
+  const headers = { 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': nonce, 'wechatpay-signature': sandboxSignature(secret, timestamp, nonce, body) };
+  return node.api.call('POST', '/payments/notify/sandbox', { raw: body, headers });
+}
+
+describe('RETURN_SHIPPING_FEE_BY_REGION', () => {
+  it('reads region:fee pairs in fen and stops the start on a bad value', () => {
+    assert.deepEqual(loadConfig({}).returnShippingFeeByRegion, []);
+    assert.deepEqual(loadConfig({ RETURN_SHIPPING_FEE_BY_REGION: ' Xinjiang : 2500,新疆:2600 ,Tibet:0' }).returnShippingFeeByRegion, [
+      { region: 'Xinjiang', fee: 2500 },
+      { region: '新疆', fee: 2600 },
+      { region: 'Tibet', fee: 0 },
+    ]);
+    for (const bad of ['Xinjiang', 'Xinjiang:', ':2500', 'Xinjiang:-1', 'Xinjiang:1.5', 'Xinjiang:2000000', 'a:1,A:2', 'a:1,,b:2']) {
+      assert.throws(() => loadConfig({ RETURN_SHIPPING_FEE_BY_REGION: bad }), ConfigError, bad);
+    }
+  });
+});
+
+describe(`after-sales: idempotency keys, failed refunds, regional return shipping, buyer payouts (${STORAGE})`, () => {
+  let node: TestNode;
+  before(
+    async () =>
+      (node = await startNode({
+        ADMIN_TOKEN: ADMIN,
+        ENABLE_TEST_CLOCK: '1',
+        SANDBOX_DUPLICATE_RATE: '0',
+        RETURN_SHIPPING_FEE: '900',
+        RETURN_SHIPPING_FEE_BY_REGION: 'Lhasa:2800',
+      })),
+  );
+  after(() => node.close());
+
+  const advance = async (seconds: number) => assert.equal((await node.api.post('/admin/clock/advance', { seconds }, ADMIN)).status, 200);
+  const runJob = async (name: string) => assert.equal((await node.api.post(`/admin/jobs/${name}/run`, {}, ADMIN)).status, 200);
+  const withKey = (token: string, orderId: string, key: string, body: Record<string, unknown>) => node.api.post(`/orders/${orderId}/refunds`, body, token, { 'idempotency-key': key });
+
+  it('answers a repeated Idempotency-Key with the same refund, refuses it with another body or order, and keeps keys per caller', async () => {
+    const { merchant, buyer, order, skuIds } = await paidOrder(node, { price: 1000, quantity: 3, fulfil: 'shipped' });
+    const key = newKey();
+    const body = { reason: 'one arrived broken', amount: 1000, reasonCode: 'damaged' };
+    const first = await withKey(buyer.token, order.id, key, body);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await withKey(buyer.token, order.id, key, { reasonCode: 'damaged', amount: 1000, reason: 'one arrived broken' });
+    assert.equal(again.status, 200, 'a retry, whatever the order of its fields');
+    assert.deepEqual(again.body.refund, first.body.refund);
+    const reused = await withKey(buyer.token, order.id, key, { ...body, amount: 999 });
+    expectConflict(reused, 'idempotency_key_reused');
+    assert.equal((await withKey(buyer.token, order.id, 'x'.repeat(129), body)).status, 400);
+
+    // The key is the caller's: the shop refunding of its own accord with the same key opens its own refund.
+    const goodwill = await withKey(merchant.token, order.id, key, { reason: 'sorry', amount: 100 });
+    assert.equal(goodwill.status, 201, JSON.stringify(goodwill.body));
+    assert.notEqual(goodwill.body.refund.id, first.body.refund.id);
+    assert.equal(goodwill.body.refund.status, 'refunding');
+    // …but the buyer's key with the same body on another of their orders is not a retry: 409.
+    const placed = await node.api.post('/orders', { items: [{ skuId: skuIds[0], quantity: 1 }], address: ADDRESS }, buyer.token, { 'idempotency-key': newKey() });
+    await payOrder(node.api, buyer.token, placed.body.order.id);
+    expectConflict(await withKey(buyer.token, placed.body.order.id, key, body), 'idempotency_key_reused');
+    // Without a key, every call is a new request (API.md).
+    const plain = [await requestRefund(node, buyer.token, placed.body.order.id, { reason: 'a', amount: 10 }), await requestRefund(node, buyer.token, placed.body.order.id, { reason: 'a', amount: 10 })];
+    assert.deepEqual(plain.map((r) => r.status), [201, 201]);
+    assert.notEqual(plain[0].body.refund.id, plain[1].body.refund.id);
+
+    // Retries racing each other open one request.
+    const raced = newKey();
+    const replies = await Promise.all(Array.from({ length: 4 }, () => withKey(buyer.token, order.id, raced, { reason: 'both lids', amount: 500 })));
+    assert.deepEqual(replies.map((r) => r.status).sort(), [200, 200, 200, 201], JSON.stringify(replies.map((r) => r.body)));
+    assert.equal(new Set(replies.map((r) => r.body.refund.id)).size, 1);
+    const listed = (await node.api.get(`/orders/${order.id}/refunds`, buyer.token)).body.refunds;
+    assert.equal(listed.length, 3, 'the first request, the shop’s refund and one raced request');
+
+    // A retry after the shop left the request unanswered past AUTO_APPROVE_HOURS answers it as it is now.
+    await advance(48 * 3600 + 1);
+    await runJob('aftersales-timeouts');
+    await waitRefunded(node, buyer.token, first.body.refund.id);
+    await waitRefunded(node, buyer.token, replies[0].body.refund.id);
+    const late = await withKey(buyer.token, order.id, key, body);
+    assert.deepEqual([late.status, late.body.refund.id, late.body.refund.status], [200, first.body.refund.id, 'refunded']);
+    assert.equal((await getOrder(node, buyer.token, order.id)).refundedAmount, 1000 + 100 + 500);
+    await assertBooksBalance(node);
+  });
+
+  it('records a refund the provider reports failed without moving money, shows it on the request, and lets the shop send it again', async () => {
+    const { merchant, buyer, order, payment } = await paidOrder(node, { price: 2500, quantity: 1, fulfil: 'delivered' });
+    const { db } = node.hawker.ctx;
+    assert.equal((await node.api.post(`/sandbox/payments/${payment.id}/refund-failures`, { count: 1 }, buyer.token)).status, 403, 'a sandbox control of the operator');
+    const knob = await node.api.post(`/sandbox/payments/${payment.id}/refund-failures`, { count: 1 }, ADMIN);
+    assert.equal(knob.status, 200, JSON.stringify(knob.body));
+    assert.deepEqual(knob.body.payment, { id: payment.id, refundFailuresPending: 1 });
+    assert.equal((await node.api.post('/sandbox/payments/pay_nope/refund-failures', { count: 1 }, ADMIN)).status, 404);
+
+    const r = await requested(node, buyer.token, order.id, { reason: 'arrived broken', reasonCode: 'damaged' });
+    await act(node, merchant.token, r.id, 'approve');
+    const failed = await waitFor('refund failed', async () => {
+      const seen = await getRefund(node, buyer.token, r.id);
+      return seen.status === 'refund_failed' && seen;
+    });
+    assert.match(failed.refundFailure.reason, /ABNORMAL/);
+    assert.ok(Date.parse(failed.refundFailure.at) > 0);
+    let seen = await getOrder(node, buyer.token, order.id);
+    assert.deepEqual([seen.status, seen.refundedAmount], ['delivered', 0], 'no money moved');
+    assert.deepEqual((await ledgerOf(node, buyer.token, order.id)).map((t) => t.kind), ['payment']);
+    await assertBooksBalance(node);
+    const [prf] = await db.selectFrom('payment_refunds').select(['id', 'payment_id', 'amount', 'status', 'failure_reason']).where('order_id', '=', order.id).execute();
+    assert.equal(prf.status, 'failed');
+
+    // The amount stays set aside for the buyer (still owed); only the shop sends it again.
+    expectConflict(await requestRefund(node, buyer.token, order.id, { reason: 'again', amount: 1 }));
+    assert.equal((await act(node, buyer.token, r.id, 'retry', undefined, 404)).error.code, 'not_found');
+    expectConflict(await node.api.call('POST', `/refunds/${r.id}/cancel`, { token: buyer.token }));
+
+    // A repeated failure notification changes nothing; a success reported after the failure is not booked.
+    assert.equal((await signedRefundNotification(node, prf, 'ABNORMAL')).status, 204);
+    assert.equal((await signedRefundNotification(node, prf, 'SUCCESS')).status, 204);
+    assert.equal((await getRefund(node, buyer.token, r.id)).status, 'refund_failed');
+    assert.deepEqual((await ledgerOf(node, buyer.token, order.id)).map((t) => t.kind), ['payment']);
+    const events = (await node.api.get(`/refunds/${r.id}/events`, buyer.token)).body.events;
+    assert.equal(events.filter((e: { to: string }) => e.to === 'refund_failed').length, 1);
+
+    const resent = await act(node, merchant.token, r.id, 'retry');
+    assert.deepEqual([resent.status, resent.refundFailure], ['refunding', null]);
+    await waitRefunded(node, buyer.token, r.id);
+    expectConflict(await node.api.post(`/refunds/${r.id}/retry`, {}, merchant.token));
+    seen = await getOrder(node, buyer.token, order.id);
+    assert.deepEqual([seen.status, seen.refundedAmount], ['refunded', 2500]);
+    const txs = await ledgerOf(node, buyer.token, order.id);
+    assert.deepEqual(txs.map((t) => t.kind), ['payment', 'refund']);
+    assert.equal(txs[1].postings.find((p) => p.account === 'provider_clearing:sandbox')!.amount, -2500);
+    const refunds = await db.selectFrom('payment_refunds').select('status').where('order_id', '=', order.id).orderBy('id').execute();
+    assert.deepEqual(refunds.map((x) => x.status), ['failed', 'succeeded']);
+    assert.deepEqual(
+      (await node.api.get(`/refunds/${r.id}/events`, buyer.token)).body.events.map((e: { to: string }) => e.to),
+      ['requested', 'refunding', 'refund_failed', 'refunding', 'refunded'],
+    );
+    await assertBooksBalance(node);
+  });
+
+  it('pays return shipping by the delivery city or region, and pays what buyers are owed into their wallets once', async () => {
+    const start = await node.api.get('/admin/settings/return-shipping', ADMIN);
+    assert.deepEqual(start.body.returnShipping, { flatFee: 900, regions: [{ region: 'Lhasa', fee: 2800 }] }, 'the configuration until the operator sets them');
+    const stranger = await node.api.user();
+    assert.equal((await node.api.get('/admin/settings/return-shipping', stranger.token)).status, 403);
+    const put = (body: unknown, token = ADMIN) => node.api.call('PUT', '/admin/settings/return-shipping', { token, body });
+    assert.equal((await put({ flatFee: 800, regions: [] }, stranger.token)).status, 403);
+    for (const bad of [
+      { flatFee: -1, regions: [] },
+      { flatFee: 800 },
+      { flatFee: 800, regions: [{ region: 'Urumqi', fee: 1 }, { region: 'urumqi ', fee: 2 }] },
+      { flatFee: 800, regions: [{ region: '  ', fee: 1 }] },
+      { flatFee: 800, regions: [{ region: 'x', fee: 1.5 }] },
+    ]) {
+      assert.equal((await put(bad)).status, 400, JSON.stringify(bad));
+    }
+    const set = await put({ flatFee: 800, regions: [{ region: 'Urumqi', fee: 2500 }, { region: '新疆', fee: 2600 }] });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+
+    const cases = [
+      { address: { ...ADDRESS, city: ' URUMQI ' }, fee: 2500 },
+      { address: { ...ADDRESS, city: 'Kashgar', country: '新疆' }, fee: 2600 },
+      { address: ADDRESS, fee: 800 },
+    ];
+    const returned = [];
+    for (const c of cases) {
+      const o = await paidOrder(node, { price: 3000, quantity: 1, insured: true, fulfil: 'delivered', address: c.address });
+      const shopTerms = (await node.api.get(`/shops/${o.shop.id}/aftersales-settings`)).body.settings;
+      assert.deepEqual([shopTerms.returnShippingFee, shopTerms.returnShippingFeeByRegion], [800, [{ region: 'Urumqi', fee: 2500 }, { region: '新疆', fee: 2600 }]]);
+      const r = await requested(node, o.buyer.token, o.order.id, { reason: 'does not fit', type: 'return_and_refund' });
+      await act(node, o.merchant.token, r.id, 'approve');
+      await act(node, o.buyer.token, r.id, 'return', { carrier: 'SF', trackingNumber: `SF-${c.fee}` });
+      await act(node, o.merchant.token, r.id, 'receive');
+      await waitRefunded(node, o.buyer.token, r.id);
+      assert.deepEqual((await getOrder(node, o.buyer.token, o.order.id)).insurance, { premium: 50, payout: c.fee }, JSON.stringify(c.address));
+      returned.push({ ...o, fee: c.fee });
+    }
+
+    // What each buyer is owed sits in buyer_payable until the payout job pays it into their wallet.
+    const payoutsOf = async (token: string, orderId: string) => {
+      const r = await node.api.get(`/me/payouts?orderId=${orderId}`, token);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.payouts as { id: string; orderId: string; amount: number; status: string; paidAt: string | null }[];
+    };
+    let books = await assertBooksBalance(node);
+    const clearingBefore = books.get('provider_clearing:sandbox')!;
+    let stillOwed = 0;
+    for (const o of returned) {
+      const [p] = await payoutsOf(o.buyer.token, o.order.id);
+      assert.deepEqual([p.orderId, p.amount], [o.order.id, o.fee]);
+      // The job also runs on its own every 30 s: a payout may already be paid.
+      if (p.status === 'pending') {
+        assert.equal(books.get(`buyer_payable:${o.buyer.user.id}`), -o.fee);
+        stillOwed += o.fee;
+      }
+    }
+    assert.deepEqual((await node.api.get('/me/payouts', stranger.token)).body.payouts, []);
+    await Promise.all([runJob('buyer-payouts'), runJob('buyer-payouts')]);
+    await runJob('buyer-payouts');
+
+    books = await assertBooksBalance(node);
+    assert.equal(books.get('provider_clearing:sandbox'), clearingBefore - stillOwed, 'paid out of the provider once each');
+    const { db } = node.hawker.ctx;
+    for (const o of returned) {
+      const [p] = await payoutsOf(o.buyer.token, o.order.id);
+      assert.equal(p.status, 'paid');
+      assert.ok(p.paidAt);
+      assert.equal(books.get(`buyer_payable:${o.buyer.user.id}`), 0, 'nothing owed any more');
+      const booked = await db.selectFrom('ledger_transactions').select('kind').where('idempotency_key', '=', `buyer_payout:${p.id}`).execute();
+      assert.equal(booked.length, 1);
+      const transfers = await db.selectFrom('sandbox_transfers').select(['user_id', 'amount']).where('transfer_id', '=', p.id).execute();
+      assert.deepEqual(transfers, [{ user_id: o.buyer.user.id, amount: o.fee }], 'the sandbox paid the wallet once');
+    }
+    // Back to the configured fees for whatever runs next.
+    assert.equal((await put(start.body.returnShipping)).status, 200);
   });
 });

@@ -6,6 +6,7 @@ import { conflict } from '../platform/errors.ts';
 import { paymentPostings, refundDuePostings } from '../modules/ledger/postings.ts';
 import { postLedgerTransaction } from '../modules/ledger/service.ts';
 import { chargeShippingInsurance } from '../modules/aftersales/insurance.ts';
+import { recordCommissions } from '../modules/affiliate/commissions.ts';
 import { markOrderPaid } from '../modules/orders/transitions.ts';
 
 export interface SucceededPayment {
@@ -43,6 +44,7 @@ export async function applyPayment(ctx: AppContext, event: SucceededPayment): Pr
           postings: paymentPostings({ total: payment.amount, shopId: order.shop_id, provider: payment.provider, feeBps: ctx.config.platformFeeBps }),
         });
         await chargeShippingInsurance(trx, ctx.config, order.id, at);
+        await recordCommissions(ctx, trx, order.id, at);
         return 'paid';
       }
     }

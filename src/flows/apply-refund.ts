@@ -50,8 +50,12 @@ export function addRefundPostings(ctx: AppContext, contributor: RefundPostingCon
   contributors.set(ctx, [...(contributors.get(ctx) ?? []), contributor]);
 }
 
-/** refunded: booked and the order updated; duplicate: applied before; unknown: no such refund with this provider. */
-export type RefundOutcome = 'refunded' | 'duplicate' | 'unknown';
+/**
+ * refunded: booked and the order updated; duplicate: applied before; unknown: no such refund with this provider;
+ * contradicted: the provider had reported this refund failed (fail-refund.ts), and a failed refund may have been
+ * sent again under a new id, so it is not booked: logged for the operator to reconcile.
+ */
+export type RefundOutcome = 'refunded' | 'duplicate' | 'unknown' | 'contradicted';
 
 export async function applyRefund(ctx: AppContext, event: SucceededRefund): Promise<RefundOutcome> {
   const outcome = await ctx.db.transaction().execute(async (trx): Promise<RefundOutcome> => {
@@ -61,6 +65,7 @@ export async function applyRefund(ctx: AppContext, event: SucceededRefund): Prom
       throw conflict('amount_mismatch', `refund ${refund.id} is for ${refund.amount}, the provider reports ${event.amount}`);
     }
     if (refund.status === 'succeeded') return 'duplicate';
+    if (refund.status === 'failed') return 'contradicted';
     const at = ctx.clock.now();
     await trx
       .updateTable('payment_refunds')
@@ -109,5 +114,6 @@ export async function applyRefund(ctx: AppContext, event: SucceededRefund): Prom
     return 'refunded';
   });
   if (outcome === 'unknown') ctx.log.error({ refundId: event.refundId, provider: event.provider }, 'notification for an unknown refund');
+  if (outcome === 'contradicted') ctx.log.error({ refundId: event.refundId, provider: event.provider }, 'success reported for a refund the provider had reported failed; not booked, reconcile by hand');
   return outcome;
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
 import type { LiveRoomHub } from '../modules/rooms/hub.ts';
+import type { ShareLinks } from '../modules/sharing/service.ts';
 import type { Clock } from './clock.ts';
 import type { Jobs } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
@@ -29,4 +30,6 @@ export interface AppContext {
   dropEngine: DropEngine;
   /** The live rooms of this node, linked to the other nodes' over the message bus. */
   rooms: LiveRoomHub;
+  /** Share links: signing, checking, visits, attribution. */
+  sharing: ShareLinks;
 }

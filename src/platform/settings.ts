@@ -10,8 +10,9 @@ export class PlatformSettings {
     private readonly clock: Clock,
   ) {}
 
-  async get<T>(key: string, fallback: T): Promise<T> {
-    const row = await this.db.selectFrom('platform_settings').select('value').where('key', '=', key).executeTakeFirst();
+  /** `db` is the caller's transaction when it holds one (embedded storage has a single connection). */
+  async get<T>(key: string, fallback: T, db: Db = this.db): Promise<T> {
+    const row = await db.selectFrom('platform_settings').select('value').where('key', '=', key).executeTakeFirst();
     return row ? (row.value as T) : fallback;
   }
 
@@ -26,14 +27,14 @@ export class PlatformSettings {
   }
 
   /** A random secret created on first use and shared by every node (signing keys). */
-  async secret(name: string): Promise<string> {
+  async secret(name: string, db: Db = this.db): Promise<string> {
     const key = `secret:${name}`;
-    await this.db
+    await db
       .insertInto('platform_settings')
       .values({ key, value: JSON.stringify(randomBytes(32).toString('base64url')), updated_at: this.clock.now() })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
-    const row = await sql<{ value: string }>`select value from platform_settings where key = ${key}`.execute(this.db);
+    const row = await sql<{ value: string }>`select value from platform_settings where key = ${key}`.execute(db);
     return row.rows[0].value;
   }
 }

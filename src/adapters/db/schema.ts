@@ -1,6 +1,7 @@
 // The typed shape of every table, for the query builder. Each module's migrations own its tables;
 // this file only mirrors them so that queries are checked by the compiler.
 import type { ColumnType, Generated } from 'kysely';
+import type { AffiliateSchema } from './schema-affiliate.ts';
 
 type Json<T> = ColumnType<T, string, string>;
 type Timestamp = Date;
@@ -209,6 +210,8 @@ export interface SandboxTransactionsTable {
   notify_url: string;
   created_at: Timestamp;
   confirmed_at: Timestamp | null;
+  /** 0073: the next this many refunds of the payment fail (the sandbox plays a provider's refund failure). */
+  refund_failures_pending: Generated<number>;
 }
 
 export interface SandboxOutboxTable {
@@ -318,12 +321,15 @@ export interface PaymentRefundsTable {
   provider: string;
   amount: number;
   reason: Generated<string>;
-  status: 'pending' | 'succeeded';
+  status: 'pending' | 'succeeded' | 'failed';
   provider_ref: string | null;
   created_at: Timestamp;
   submitted_at: Timestamp | null;
   succeeded_at: Timestamp | null;
   updated_at: Timestamp;
+  /** 0073: the provider reported the refund failed; no money moved. */
+  failed_at: Generated<Timestamp | null>;
+  failure_reason: Generated<string | null>;
 }
 
 export interface SandboxRefundsTable {
@@ -331,10 +337,34 @@ export interface SandboxRefundsTable {
   payment_id: string;
   amount: number;
   created_at: Timestamp;
+  status: Generated<'success' | 'abnormal'>;
+}
+
+export interface SandboxTransfersTable {
+  transfer_id: string;
+  user_id: string;
+  amount: number;
+  created_at: Timestamp;
+}
+
+/** 0074: money owed to a buyer outside a refund (insurance payouts), paid out through a provider. */
+export interface BuyerPayoutsTable {
+  id: string;
+  user_id: string;
+  source: string;
+  order_id: string | null;
+  provider: string;
+  amount: number;
+  status: 'pending' | 'paid';
+  provider_ref: Generated<string | null>;
+  attempts: Generated<number>;
+  last_error: Generated<string | null>;
+  created_at: Timestamp;
+  paid_at: Generated<Timestamp | null>;
 }
 
 export type AftersalesType = 'refund_only' | 'return_and_refund';
-export type AftersalesStatus = 'requested' | 'rejected' | 'escalated' | 'awaiting_return' | 'return_shipped' | 'refunding' | 'refunded' | 'cancelled';
+export type AftersalesStatus = 'requested' | 'rejected' | 'escalated' | 'awaiting_return' | 'return_shipped' | 'refunding' | 'refund_failed' | 'refunded' | 'cancelled';
 
 export interface AftersalesRequestsTable {
   id: string;
@@ -368,6 +398,13 @@ export interface AftersalesRequestsTable {
   due_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 0072: who asked, and the Idempotency-Key and request hash they asked with. */
+  requested_by: Generated<string | null>;
+  idempotency_key: Generated<string | null>;
+  request_hash: Generated<string | null>;
+  /** 0072: why the provider last failed to refund (while refund_failed). */
+  refund_failure_reason: Generated<string | null>;
+  refund_failed_at: Generated<Timestamp | null>;
 }
 
 export interface AftersalesEventsTable {
@@ -386,7 +423,7 @@ export interface ShopAftersalesSettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Schema {
+export interface Schema extends AffiliateSchema {
   drops: DropsTable;
   platform_settings: PlatformSettingsTable;
   users: UsersTable;
@@ -409,6 +446,8 @@ export interface Schema {
   sandbox_outbox: SandboxOutboxTable;
   payment_refunds: PaymentRefundsTable;
   sandbox_refunds: SandboxRefundsTable;
+  sandbox_transfers: SandboxTransfersTable;
+  buyer_payouts: BuyerPayoutsTable;
   aftersales_requests: AftersalesRequestsTable;
   aftersales_events: AftersalesEventsTable;
   shop_aftersales_settings: ShopAftersalesSettingsTable;

@@ -16,6 +16,7 @@ export const AFTERSALES_STATUSES = [
   'awaiting_return',
   'return_shipped',
   'refunding',
+  'refund_failed',
   'refunded',
   'cancelled',
 ] as const satisfies readonly AftersalesStatus[];
@@ -33,7 +34,7 @@ export const REASON_CODES = [
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** Statuses whose amount (and items) are set aside from what the order can still refund. */
-export const RESERVING: readonly AftersalesStatus[] = ['requested', 'escalated', 'awaiting_return', 'return_shipped', 'refunding', 'refunded'];
+export const RESERVING: readonly AftersalesStatus[] = ['requested', 'escalated', 'awaiting_return', 'return_shipped', 'refunding', 'refund_failed', 'refunded'];
 
 export interface RefundItem {
   skuId: string;
@@ -82,6 +83,7 @@ export function refundView(r: RequestRow) {
     receivedAt: iso(r.received_at),
     restockedAt: iso(r.restocked_at),
     refundedAt: iso(r.refunded_at),
+    refundFailure: r.refund_failed_at ? { reason: r.refund_failure_reason ?? '', at: r.refund_failed_at.toISOString() } : null,
     closedReason: r.closed_reason,
     deadline: action && r.due_at ? { at: r.due_at.toISOString(), action } : null,
     createdAt: r.created_at.toISOString(),
@@ -95,7 +97,9 @@ export async function lockRequest(trx: Db, id: string): Promise<RequestRow | und
   return trx.selectFrom('aftersales_requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export type RequestChanges = Partial<Omit<RequestRow, 'id' | 'order_id' | 'shop_id' | 'buyer_id' | 'status' | 'created_at' | 'items' | 'photos'>> & {
+export type RequestChanges = Partial<
+  Omit<RequestRow, 'id' | 'order_id' | 'shop_id' | 'buyer_id' | 'status' | 'created_at' | 'items' | 'photos' | 'requested_by' | 'idempotency_key' | 'request_hash'>
+> & {
   items?: RefundItem[];
 };
 
@@ -128,6 +132,15 @@ export async function markRequestRefunded(trx: Db, paymentRefundId: string, at: 
   const row = await lockRequest(trx, found.id);
   if (row?.status !== 'refunding') return;
   await recordStep(trx, row, 'refunded', at, { actorId: null, set: { refunded_at: at, due_at: null } });
+}
+
+/** The provider reported the refund of a request failed (inside the failure's transaction): the shop may send it again. */
+export async function markRequestRefundFailed(trx: Db, paymentRefundId: string, reason: string, at: Date): Promise<void> {
+  const found = await trx.selectFrom('aftersales_requests').select('id').where('payment_refund_id', '=', paymentRefundId).executeTakeFirst();
+  if (!found) return;
+  const row = await lockRequest(trx, found.id);
+  if (row?.status !== 'refunding') return;
+  await recordStep(trx, row, 'refund_failed', at, { actorId: null, note: reason, set: { refund_failure_reason: reason, refund_failed_at: at, due_at: null } });
 }
 
 export async function requestEvents(db: Db, requestId: string) {

@@ -2,10 +2,12 @@ import { Type, type Static, type TObject } from 'typebox';
 import type { Principal } from '../accounts/service.ts';
 import { orderForCaller } from '../orders/service.ts';
 import type { App, AppContext } from '../../platform/context.ts';
+import { invalidRequest } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
 import { requireShop } from '../shops/service.ts';
 import { requireShopOwner, requireShopStaff } from '../shops/access.ts';
-import { setShopInsuresAllOrders, shopInsuresAllOrders } from './insurance.ts';
+import { returnShippingFees, setReturnShippingFees, setShopInsuresAllOrders, shopInsuresAllOrders } from './insurance.ts';
+import { listPayouts, payOutBuyers } from './payouts.ts';
 import { AFTERSALES_STATUSES, AFTERSALES_TYPES, REASON_CODES, refundView, requestEvents, type AftersalesStatus, type RefundView as RefundViewData } from './requests.ts';
 import {
   approveRefund,
@@ -17,6 +19,8 @@ import {
   rejectRefund,
   requestForCaller,
   requestRefund,
+  requestRefundOnce,
+  retryRefund,
   runAftersalesTimeouts,
   shipReturn,
 } from './service.ts';
@@ -61,6 +65,9 @@ const RefundView = Type.Object({
   receivedAt: MaybeTime,
   restockedAt: MaybeTime,
   refundedAt: MaybeTime,
+  refundFailure: Type.Union([Type.Object({ reason: Type.String(), at: Time }), Type.Null()], {
+    description: 'why the provider failed to refund, while the refund waits to be sent again (status refund_failed)',
+  }),
   closedReason: MaybeText,
   deadline: Type.Union([Type.Object({ at: Time, action: literals(['auto_approve', 'close', 'auto_receive'] as const) }), Type.Null()], {
     description: 'what happens at `at` if nobody acts first; null when nobody is waited for',
@@ -72,11 +79,31 @@ const RefundView = Type.Object({
 const RefundReply = Type.Object({ refund: RefundView });
 const RefundList = Type.Object({ refunds: Type.Array(RefundView), nextCursor: NextCursor });
 const ListQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Status) });
+const RegionFees = Type.Array(Type.Object({ region: Type.String({ minLength: 1, maxLength: 64 }), fee: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }), {
+  maxItems: 500,
+  description: 'return shipping by the delivery address: its city, else its country or region (matched without regard to case)',
+});
+const ReturnShipping = Type.Object({
+  returnShipping: Type.Object({
+    flatFee: Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'return shipping the insurance pays when no region below matches (fen)' }),
+    regions: RegionFees,
+  }),
+});
+const Payout = Type.Object({
+  id: Type.String(),
+  orderId: MaybeText,
+  amount: Type.Integer({ description: 'minor units (fen)' }),
+  status: literals(['pending', 'paid'] as const),
+  provider: Type.String(),
+  createdAt: Time,
+  paidAt: MaybeTime,
+});
 const Settings = Type.Object({
   settings: Type.Object({
     insureAllOrders: Type.Boolean({ description: 'the shop insures the return shipping of every order (运费险), whether or not the buyer opted in' }),
     windowDays: Type.Integer({ description: 'days after delivery a buyer may ask for after-sales' }),
-    returnShippingFee: Type.Integer({ description: 'paid to the buyer of an insured order when a return is received (fen)' }),
+    returnShippingFee: Type.Integer({ description: 'paid to the buyer of an insured order when a return is received (fen), unless its region has its own fee' }),
+    returnShippingFeeByRegion: RegionFees,
     premiumTable: Type.Array(Type.Object({ fromTotal: Type.Integer(), premium: Type.Integer() }), { description: 'premium by order total, charged to the merchant at payment' }),
   }),
 });
@@ -84,6 +111,7 @@ const Settings = Type.Object({
 export function aftersalesRoutes(app: App, ctx: AppContext) {
   const { accounts, db } = ctx;
   ctx.jobs.every('aftersales-timeouts', 60_000, () => runAftersalesTimeouts(ctx));
+  ctx.jobs.every('buyer-payouts', 30_000, () => payOutBuyers(ctx));
 
   app.post(
     '/orders/:id/refunds',
@@ -93,8 +121,10 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
         summary: "Ask for money back (the buyer), or refund of the shop's accord (shop staff: carried out at once)",
         description:
           'Without `amount`: the value of `items`, or everything left to refund. Without `type`: refund only. A return without `items` returns every unit not yet claimed. ' +
-          '409 invalid_state for an unpaid or fully refunded order, an amount above what is left to refund, or a closed after-sales window.',
+          '409 invalid_state for an unpaid or fully refunded order, an amount above what is left to refund, or a closed after-sales window. ' +
+          'With an `Idempotency-Key` (optional), the same caller repeating the key with the same body gets the same refund (200); with another body or order, 409 idempotency_key_reused.',
         params: IdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }),
         body: Type.Object({
           reason: Text(500),
           amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
@@ -104,12 +134,15 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
           photos: Type.Optional(Type.Array(Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' }), { maxItems: 9 })),
           description: Type.Optional(Type.String({ maxLength: 2000 })),
         }),
-        response: { 201: RefundReply },
+        response: { 200: RefundReply, 201: RefundReply },
       },
     },
     async (req, reply) => {
       const principal = await accounts.requireUser(req);
-      return reply.status(201).send({ refund: await requestRefund(ctx, principal, req.params.id, req.body) });
+      const key = req.headers['idempotency-key'];
+      if (key === undefined) return reply.status(201).send({ refund: await requestRefund(ctx, principal, req.params.id, req.body) });
+      const { refund, created } = await requestRefundOnce(ctx, principal, req.params.id, req.body, key);
+      return reply.status(created ? 201 : 200).send({ refund });
     },
   );
 
@@ -217,16 +250,67 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
     receiveReturn(ctx, p, id),
   );
   action('cancel', 'Withdraw a request (the buyer) while nothing has been refunded or shipped back', (p, id) => cancelRefund(ctx, p, id));
+  action('retry', 'Send a refund the provider reported failed again (shop staff): a new refund of the same amount', (p, id) => retryRefund(ctx, p, id));
+
+  app.get(
+    '/me/payouts',
+    {
+      schema: {
+        tags: ['aftersales'],
+        summary: "What the platform paid (or is about to pay) into the caller's wallet: return shipping from the insurance, newest first",
+        querystring: Type.Object({ ...PageQuery.properties, orderId: Type.Optional(Id) }),
+        response: { 200: Type.Object({ payouts: Type.Array(Payout), nextCursor: NextCursor }) },
+      },
+    },
+    async (req) => {
+      const buyer = await accounts.requireUser(req);
+      return listPayouts(db, { userId: buyer.userId, orderId: req.query.orderId }, req.query);
+    },
+  );
+
+  app.get(
+    '/admin/settings/return-shipping',
+    { schema: { tags: ['aftersales', 'admin'], summary: 'What the shipping-return insurance pays for a return shipment (operator)', response: { 200: ReturnShipping } } },
+    async (req) => {
+      await accounts.requireOperator(req);
+      return { returnShipping: await returnShippingFees(ctx.settings, ctx.config) };
+    },
+  );
+
+  app.put(
+    '/admin/settings/return-shipping',
+    {
+      schema: {
+        tags: ['aftersales', 'admin'],
+        summary: 'Set the return shipping the insurance pays: a flat fee, and fees by city or region (operator); applies to returns received from now on',
+        body: ReturnShipping.properties.returnShipping,
+        response: { 200: ReturnShipping },
+      },
+    },
+    async (req) => {
+      await accounts.requireOperator(req);
+      const regions = req.body.regions.map((r) => ({ region: r.region.trim(), fee: r.fee }));
+      const names = regions.map((r) => r.region.normalize('NFKC').toLowerCase());
+      if (names.some((n) => n === '')) throw invalidRequest('a region needs a name');
+      if (names.some((n, i) => names.indexOf(n) !== i)) throw invalidRequest('a region is listed twice');
+      await setReturnShippingFees(ctx.settings, { flatFee: req.body.flatFee, regions });
+      return { returnShipping: await returnShippingFees(ctx.settings, ctx.config) };
+    },
+  );
 
   const ShopParams = Type.Object({ shopId: Id });
-  const settingsOf = async (shopId: string) => ({
-    settings: {
-      insureAllOrders: await shopInsuresAllOrders(db, shopId),
-      windowDays: ctx.config.aftersalesWindowDays,
-      returnShippingFee: ctx.config.returnShippingFee,
-      premiumTable: ctx.config.insurancePremiumTable,
-    },
-  });
+  const settingsOf = async (shopId: string) => {
+    const fees = await returnShippingFees(ctx.settings, ctx.config);
+    return {
+      settings: {
+        insureAllOrders: await shopInsuresAllOrders(db, shopId),
+        windowDays: ctx.config.aftersalesWindowDays,
+        returnShippingFee: fees.flatFee,
+        returnShippingFeeByRegion: fees.regions,
+        premiumTable: ctx.config.insurancePremiumTable,
+      },
+    };
+  };
 
   app.get(
     '/shops/:shopId/aftersales-settings',

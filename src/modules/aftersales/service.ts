@@ -1,20 +1,22 @@
 // After-sales: the buyer asks for money back (refund only, or return and refund), the merchant approves or
 // rejects, the buyer may escalate a rejection to the operator once, timeouts act for a silent party. Money moves
 // only through the payment refund opened when a request is carried out; stock comes back only when the goods do.
+import { createHash } from 'node:crypto';
 import type { Db } from '../../adapters/db/index.ts';
 import type { Config } from '../../config.ts';
 import { sendPaymentRefunds } from '../../flows/refund-payment.ts';
 import type { AppContext } from '../../platform/context.ts';
-import { forbidden, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
+import { conflict, forbidden, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { isString, newestFirst } from '../../platform/pagination.ts';
+import { PlatformSettings } from '../../platform/settings.ts';
 import type { Principal } from '../accounts/service.ts';
 import { returnSoldStock } from '../catalog/stock.ts';
-import { orderForCaller } from '../orders/service.ts';
+import { canonicalJson, orderForCaller } from '../orders/service.ts';
 import { PAID_STATUSES } from '../orders/state.ts';
 import { openPaymentRefund } from '../payments/refunds.ts';
 import { shopRole } from '../shops/access.ts';
-import { payReturnShipping } from './insurance.ts';
+import { payReturnShipping, returnShippingFees } from './insurance.ts';
 import {
   lockRequest,
   recordStep,
@@ -156,11 +158,12 @@ async function approve(trx: Db, config: Config, row: RequestRow, at: Date, opts:
 }
 
 /** The returned goods are back: units to the SKU (never to a drop), return shipping from the insurance, then the refund. */
-async function receive(trx: Db, config: Config, row: RequestRow, at: Date, opts: { actorId: string | null; note: string }): Promise<StepResult> {
+async function receive(trx: Db, ctx: Pick<AppContext, 'config' | 'clock'>, row: RequestRow, at: Date, opts: { actorId: string | null; note: string }): Promise<StepResult> {
   // The order row first, as every other writer of an order takes it before any SKU row.
   await trx.selectFrom('orders').select('id').where('id', '=', row.order_id).forUpdate().execute();
   await returnSoldStock(trx, row.items, at);
-  await payReturnShipping(trx, config, row.order_id, at);
+  // Read in this transaction: embedded storage has one connection, held by it.
+  await payReturnShipping(trx, await returnShippingFees(new PlatformSettings(trx, ctx.clock), ctx.config), row.order_id, at);
   return startRefund(trx, row, at, { ...opts, set: { received_at: at, restocked_at: at } });
 }
 
@@ -205,6 +208,55 @@ async function requireAccess(ctx: AppContext, principal: Principal, id: string, 
  * is left to refund.
  */
 export async function requestRefund(ctx: AppContext, principal: Principal, orderId: string, input: RefundInput): Promise<RefundView> {
+  return (await openRequest(ctx, principal, orderId, input, null)).refund;
+}
+
+/** What identifies "the same request" for an Idempotency-Key: the order and the body. */
+const refundRequestHash = (orderId: string, input: RefundInput) => createHash('sha256').update(canonicalJson({ orderId, ...input })).digest('base64url');
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
+
+/** The same caller's request under this key: the same body answers it; another body (or order) is 409. */
+async function replayRefundRequest(db: Db, callerId: string, key: string, hash: string): Promise<RefundView | null> {
+  const row = await db.selectFrom('aftersales_requests').selectAll().where('requested_by', '=', callerId).where('idempotency_key', '=', key).executeTakeFirst();
+  if (!row) return null;
+  if (row.request_hash !== hash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+  return refundView(row);
+}
+
+/**
+ * requestRefund with an Idempotency-Key: a retry by the same caller with the same key and body answers the request
+ * the first one opened (created false), as it is now; the key with another body or order is 409 idempotency_key_reused.
+ */
+export async function requestRefundOnce(
+  ctx: AppContext,
+  principal: Principal,
+  orderId: string,
+  input: RefundInput,
+  idempotencyKey: string,
+): Promise<{ refund: RefundView; created: boolean }> {
+  const hash = refundRequestHash(orderId, input);
+  const replay = await replayRefundRequest(ctx.db, principal.userId, idempotencyKey, hash);
+  if (replay) return { refund: replay, created: false };
+  try {
+    return await openRequest(ctx, principal, orderId, input, { key: idempotencyKey, hash });
+  } catch (err) {
+    // A concurrent request with the same key committed first: answer as a replay.
+    if (isUniqueViolation(err)) {
+      const again = await replayRefundRequest(ctx.db, principal.userId, idempotencyKey, hash);
+      if (again) return { refund: again, created: false };
+    }
+    throw err;
+  }
+}
+
+async function openRequest(
+  ctx: AppContext,
+  principal: Principal,
+  orderId: string,
+  input: RefundInput,
+  idempotency: { key: string; hash: string } | null,
+): Promise<{ refund: RefundView; created: boolean }> {
   const { access } = await orderForCaller(ctx.db, principal, orderId);
   const type = input.type ?? 'refund_only';
   if (access === 'staff' && type !== 'refund_only') throw invalidRequest('a shop refunds with type refund_only; a return is asked for by the buyer');
@@ -240,6 +292,9 @@ export async function requestRefund(ctx: AppContext, principal: Principal, order
         due_at: access === 'buyer' ? new Date(at.getTime() + ctx.config.autoApproveHours * HOUR_MS) : null,
         created_at: at,
         updated_at: at,
+        requested_by: principal.userId,
+        idempotency_key: idempotency?.key ?? null,
+        request_hash: idempotency?.hash ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -251,7 +306,7 @@ export async function requestRefund(ctx: AppContext, principal: Principal, order
     return { row, paymentRefundId: null };
   });
   if (result.paymentRefundId) await sendPaymentRefunds(ctx, [result.paymentRefundId]);
-  return refundView(result.row);
+  return { refund: refundView(result.row), created: true };
 }
 
 export async function approveRefund(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
@@ -313,8 +368,26 @@ export async function shipReturn(ctx: AppContext, principal: Principal, id: stri
 export async function receiveReturn(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
   await requireAccess(ctx, principal, id, 'staff');
   return step(ctx, id, 'received', ['awaiting_return', 'return_shipped'], (trx, row, at) =>
-    receive(trx, ctx.config, row, at, { actorId: principal.userId, note: 'return received by the shop' }),
+    receive(trx, ctx, row, at, { actorId: principal.userId, note: 'return received by the shop' }),
   );
+}
+
+/**
+ * The provider reported the refund failed (no money moved): the shop sends it again, as a new refund of the same
+ * amount. Nothing else is redone: units already back in stock and return shipping already paid stay as they are.
+ */
+export async function retryRefund(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
+  await requireAccess(ctx, principal, id, 'staff');
+  return step(ctx, id, 'sent again', ['refund_failed'], async (trx, row, at) => {
+    await trx.selectFrom('orders').select('id').where('id', '=', row.order_id).forUpdate().execute();
+    const paymentRefundId = await openPaymentRefund(trx, { orderId: row.order_id, amount: row.amount, reason: row.reason, at });
+    const moved = await recordStep(trx, row, 'refunding', at, {
+      actorId: principal.userId,
+      note: 'refund sent again by the shop',
+      set: { payment_refund_id: paymentRefundId, refund_failure_reason: null, refund_failed_at: null },
+    });
+    return { row: moved, paymentRefundId };
+  });
 }
 
 export async function cancelRefund(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
@@ -352,7 +425,7 @@ export async function runAftersalesTimeouts(ctx: AppContext): Promise<number> {
             paymentRefundId: null,
           };
         case 'return_shipped':
-          return receive(trx, ctx.config, row, at, { actorId: null, note: `received automatically: not confirmed within ${ctx.config.returnReceiveDays} days` });
+          return receive(trx, ctx, row, at, { actorId: null, note: `received automatically: not confirmed within ${ctx.config.returnReceiveDays} days` });
         default:
           await trx.updateTable('aftersales_requests').set({ due_at: null }).where('id', '=', row.id).execute();
           return null;

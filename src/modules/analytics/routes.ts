@@ -2,6 +2,8 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest } from '../../platform/errors.ts';
 import { requireShopStaff } from '../shops/access.ts';
+import { shopCommissionTotals } from '../affiliate/commissions.ts';
+import { privateTraffic } from '../sharing/service.ts';
 import { shopStats } from './service.ts';
 
 const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
@@ -29,6 +31,19 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
               refundRate: Type.Number({ description: 'share of these orders with any refund, 0–1' }),
               insurancePremiums: Type.Integer({ description: 'shipping-return insurance premiums the shop paid for these orders' }),
               insurancePayouts: Type.Integer({ description: 'return shipping the insurance paid to their buyers' }),
+              privateTraffic: Type.Object(
+                {
+                  visits: Type.Integer(),
+                  orders: Type.Integer(),
+                  gmv: Type.Integer(),
+                  byChannel: Type.Array(Type.Object({ channel: Type.String(), visits: Type.Integer(), orders: Type.Integer(), gmv: Type.Integer() })),
+                },
+                { description: 'private traffic (私域): share-link visits in the range, and paid orders placed through share links' },
+              ),
+              commissions: Type.Object(
+                { pending: Type.Integer(), settled: Type.Integer() },
+                { description: 'commissions owed on the shop’s orders (all time), by state' },
+              ),
               currency: Type.String(),
               from: Type.String(),
               to: Type.String(),
@@ -44,7 +59,12 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
       const to = req.query.to ? new Date(req.query.to) : new Date(ctx.clock.nowMs() + 1);
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw invalidRequest('from and to must be ISO-8601 times');
       if (from > to) throw invalidRequest('from must not be after to');
-      return { stats: await shopStats(ctx.db, req.params.shopId, from, to) };
+      const [stats, traffic, commissions] = await Promise.all([
+        shopStats(ctx.db, req.params.shopId, from, to),
+        privateTraffic(ctx.db, req.params.shopId, from, to),
+        shopCommissionTotals(ctx.db, req.params.shopId),
+      ]);
+      return { stats: { ...stats, privateTraffic: traffic, commissions } };
     },
   );
 }

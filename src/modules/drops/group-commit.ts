@@ -34,135 +34,127 @@ interface Pending {
 }
 
 /**
- * Group commit for drop orders. Requests that arrive while a batch is being written wait for the next one,
- * so under load each transaction carries hundreds of orders as a few multi-row statements and takes one
- * row lock per drop, not per buyer. A promise resolves only after its batch has committed.
+ * Group commit for drop orders. Requests that arrive while batches are being written wait for the next one,
+ * so under load each batch carries hundreds of orders. A batch is ONE statement (its own transaction): it
+ * locks the batch's drops, re-checks their room, inserts the orders and their items and moves the drops'
+ * `held`, in one round trip to the database. Up to `concurrency` batches are out at once, so one is being
+ * sent while another commits (on PostgreSQL the second waits for the drop's row lock inside the server, not
+ * for another round trip; embedded PGlite runs them one after the other). A batch holds at most `maxBatch`
+ * orders, so one write never holds up the node (PGlite runs on its event loop) for long.
+ * A promise resolves only after its batch has committed.
  */
 export class DropOrderWriter {
   private queue: Pending[] = [];
-  private flushing = false;
+  private writing = 0;
   private scheduled = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
   constructor(
     private readonly db: Db,
-    private readonly maxBatch = 1000,
+    private readonly maxBatch = 250,
+    private readonly concurrency = 2,
   ) {}
 
   write(draft: DropOrderDraft): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
+      if (this.queue.length === 0 && this.writing === 0) this.idle = new Promise((r) => (this.markIdle = r));
       this.queue.push({ draft, resolve, reject });
-      this.schedule();
+      if (this.writing < this.concurrency && !this.scheduled) {
+        // Every request that arrived in this turn of the event loop joins the batch; under load the queue
+        // fills while batches are out, and the next batch leaves as soon as one of them is back.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.send();
+        });
+      }
     });
   }
 
   /** Resolves once everything submitted so far is written. */
   drain(): Promise<void> {
-    return this.queue.length === 0 && !this.flushing ? Promise.resolve() : this.idle;
+    return this.queue.length === 0 && this.writing === 0 ? Promise.resolve() : this.idle;
   }
 
-  private schedule() {
-    if (this.flushing || this.scheduled) return;
-    if (this.queue.length === 1) this.idle = new Promise((r) => (this.markIdle = r));
-    this.scheduled = true;
-    // Let every request that arrived in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.queue.length > 0) {
+  private send(): void {
+    while (this.writing < this.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const outcomes = await this.writeBatch(batch.map((p) => p.draft));
-        batch.forEach((p, i) => p.resolve(outcomes[i]));
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
+      this.writing += 1;
+      this.writeBatch(batch.map((p) => p.draft)).then(
+        (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i])),
+        (err) => batch.forEach((p) => p.reject(err)),
+      ).finally(() => {
+        this.writing -= 1;
+        if (this.queue.length > 0) this.send();
+        else if (this.writing === 0) this.markIdle();
+      });
     }
-    this.flushing = false;
-    this.markIdle();
   }
 
   private async writeBatch(drafts: DropOrderDraft[]): Promise<WriteOutcome[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const outcomes: WriteOutcome[] = drafts.map(() => 'created');
-      const dropIds = [...new Set(drafts.map((d) => d.dropId))].sort();
-      // The database re-checks what the counters admitted: one lock per drop per batch.
-      const drops = await trx
-        .selectFrom('drops')
-        .select(['id', 'status', sql<number>`quantity - held - sold`.as('room')])
-        .where('id', 'in', dropIds)
-        .orderBy('id')
-        .forUpdate()
-        .execute();
-      const room = new Map(drops.map((d) => [d.id, d.status === 'active' ? d.room : 0]));
-      const admitted: DropOrderDraft[] = [];
-      drafts.forEach((d, i) => {
-        const left = room.get(d.dropId) ?? 0;
-        if (left < d.quantity) outcomes[i] = 'sold_out';
-        else {
-          room.set(d.dropId, left - d.quantity);
-          admitted.push(d);
-        }
-      });
-      if (admitted.length === 0) return outcomes;
-
-      const rows = admitted.map((d) => ({
-        id: d.id,
-        buyer_id: d.buyerId,
-        shop_id: d.shopId,
-        total: d.total,
-        idempotency_key: d.idempotencyKey,
-        request_hash: d.requestHash,
-        address: d.address,
-        drop_id: d.dropId,
-        share_token: d.shareToken,
-        shipping_insurance: d.shippingInsurance,
-        created_at: d.createdAt.toISOString(),
-        expires_at: d.expiresAt.toISOString(),
-      }));
-      const inserted = await sql<{ id: string }>`
+    const input = drafts.map((d, n) => ({
+      n,
+      id: d.id,
+      buyer_id: d.buyerId,
+      shop_id: d.shopId,
+      drop_id: d.dropId,
+      sku_id: d.skuId,
+      product_id: d.productId,
+      title: d.title,
+      sku_name: d.skuName,
+      quantity: d.quantity,
+      price: d.price,
+      total: d.total,
+      idempotency_key: d.idempotencyKey,
+      request_hash: d.requestHash,
+      address: d.address,
+      share_token: d.shareToken,
+      shipping_insurance: d.shippingInsurance,
+      created_at: d.createdAt.toISOString(),
+      expires_at: d.expiresAt.toISOString(),
+    }));
+    // The database re-checks what the counters admitted, one row lock per drop per batch: orders are taken in
+    // arrival order while their running total fits the drop's room; an order key already used (by another node,
+    // or before a restart) writes nothing and is answered with the order it made.
+    const { rows } = await sql<{ admitted: number[]; written: string[] }>`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(
+          n int, id text, buyer_id text, shop_id text, drop_id text, sku_id text, product_id text, title text, sku_name text,
+          quantity int, price bigint, total bigint, idempotency_key text, request_hash text, address jsonb, share_token text,
+          shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
+      ),
+      room as materialized (
+        select id, case when status = 'active' then quantity - held - sold else 0 end as room
+        from drops where id in (select drop_id from input) order by id for update
+      ),
+      admitted as materialized (
+        select i.* from (select *, sum(quantity) over (partition by drop_id order by n) as upto from input) i
+        join room r on r.id = i.drop_id
+        where i.upto <= r.room
+      ),
+      written as (
         insert into orders (id, buyer_id, shop_id, status, total, idempotency_key, request_hash, address, drop_id,
                             share_token, shipping_insurance, created_at, expires_at, updated_at)
         select id, buyer_id, shop_id, 'pending_payment', total, idempotency_key, request_hash, address, drop_id,
                share_token, shipping_insurance, created_at, expires_at, created_at
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
-          id text, buyer_id text, shop_id text, total bigint, idempotency_key text, request_hash text, address jsonb,
-          drop_id text, share_token text, shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
+        from admitted order by n
         on conflict (buyer_id, idempotency_key) do nothing
-        returning id`.execute(trx);
-      const written = new Set(inserted.rows.map((r) => r.id));
-      drafts.forEach((d, i) => {
-        if (outcomes[i] === 'created' && !written.has(d.id)) outcomes[i] = 'duplicate';
-      });
-      const created = admitted.filter((d) => written.has(d.id));
-      if (created.length === 0) return outcomes;
-
-      const items = created.map((d) => ({
-        order_id: d.id,
-        sku_id: d.skuId,
-        product_id: d.productId,
-        title: d.title,
-        sku_name: d.skuName,
-        quantity: d.quantity,
-        price: d.price,
-      }));
-      await sql`
+        returning id
+      ),
+      items as (
         insert into order_items (order_id, line, sku_id, product_id, title, sku_name, quantity, price)
-        select order_id, 1, sku_id, product_id, title, sku_name, quantity, price
-        from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(
-          order_id text, sku_id text, product_id text, title text, sku_name text, quantity int, price bigint)`.execute(trx);
-      const unitsByDrop = new Map<string, number>();
-      for (const d of created) unitsByDrop.set(d.dropId, (unitsByDrop.get(d.dropId) ?? 0) + d.quantity);
-      for (const [dropId, units] of unitsByDrop) {
-        await trx.updateTable('drops').set({ held: sql`held + ${units}` }).where('id', '=', dropId).execute();
-      }
-      return outcomes;
-    });
+        select a.id, 1, a.sku_id, a.product_id, a.title, a.sku_name, a.quantity, a.price from admitted a join written w on w.id = a.id
+      ),
+      held as (
+        update drops d set held = d.held + s.units
+        from (select a.drop_id, sum(a.quantity)::int as units from admitted a join written w on w.id = a.id group by a.drop_id) s
+        where d.id = s.drop_id
+      )
+      select (select coalesce(array_agg(n), '{}') from admitted) as admitted,
+             (select coalesce(array_agg(id), '{}') from written) as written`.execute(this.db);
+    const admitted = new Set(rows[0].admitted);
+    const written = new Set(rows[0].written);
+    return drafts.map((d, n) => (!admitted.has(n) ? 'sold_out' : written.has(d.id) ? 'created' : 'duplicate'));
   }
 }

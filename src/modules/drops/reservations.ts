@@ -21,6 +21,8 @@ export const orderKey = (buyerId: string, idempotencyKey: string) => `${buyerId}
 export type LoadDropCounters = (dropId: string) => Promise<DropCounters>;
 
 export interface DropReservations {
+  /** Loads a drop's counters now (when it is pinned, or a node starts), so the first buyers do not wait for them. */
+  warm(dropId: string): Promise<void>;
   /** Takes units for a buyer if the drop has them and the buyer's limit allows, recording the order's key. */
   reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome>;
   /** The order of a reservation was written, refused or failed: it is no longer in flight on this node. */
@@ -59,8 +61,12 @@ export class MemoryDropReservations implements DropReservations {
     return pending;
   }
 
+  async warm(dropId: string): Promise<void> {
+    await this.counters(dropId);
+  }
+
   async reserve(dropId: string, buyerId: string, units: number, key: string): Promise<ReserveOutcome> {
-    const c = await this.counters(dropId);
+    const c = this.drops.get(dropId) ?? (await this.counters(dropId));
     const refusal = reserveIn(c, buyerId, units);
     if (refusal) return { ok: false, reason: refusal, seenKey: c.orderKeys.has(key) };
     c.orderKeys.add(key);

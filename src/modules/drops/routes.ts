@@ -8,6 +8,12 @@ const DropReply = Type.Object({ drop: DropView });
 
 export function dropsRoutes(app: App, ctx: AppContext) {
   const { accounts } = ctx;
+  // Drops that are on when this node starts are loaded before it takes orders, and re-checked now and then
+  // (a Redis that lost its counters gets them back before the next buyer, not during a rush).
+  app.addHook('onReady', async () => {
+    await ctx.dropEngine.warmActiveDrops().catch((err) => ctx.log.warn({ err }, 'warming the active drops failed'));
+  });
+  ctx.jobs.every('warm-drops', 30_000, () => ctx.dropEngine.warmActiveDrops());
 
   app.post(
     '/live-sessions/:id/drops',

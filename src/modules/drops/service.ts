@@ -9,6 +9,7 @@ import { orderRequestHash, replayIdempotent, type OrderView, type PlaceOrderInpu
 import { orderView } from '../orders/views.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, shopGmvUsed, trialLimits } from '../shops/service.ts';
+import { requireForeignDropAllowed } from '../affiliate/offers.ts';
 import { DropOrderWriter, type DropOrderDraft } from './group-commit.ts';
 import { orderKey, type DropCounters, type DropReservations } from './reservations.ts';
 import { dropView, type DropRow } from './views.ts';
@@ -74,8 +75,10 @@ export interface DropListener {
   dropOrdered(order: DropOrdered): void;
 }
 
-/** How long a node trusts its copy of a drop's row; the database re-checks status in every batch anyway. */
+/** How long a node trusts its copy of a drop's row before refreshing it in the background (the database
+ * re-checks status in every batch anyway); a copy older than DROP_STALE_MS is refreshed before it is used. */
 const DROP_CACHE_MS = 1000;
+const DROP_STALE_MS = 10_000;
 
 /**
  * The flash-sale engine (上链接): admits buyers against in-memory or Redis counters with no row lock per
@@ -85,29 +88,63 @@ export class DropEngine {
   readonly writer: DropOrderWriter;
   private readonly inFlight = new Map<string, { hash: () => string; result: Promise<{ order: OrderView; created: boolean }> }>();
   private readonly cache = new Map<string, DropForSale>();
+  /** One read of a drop's row at a time: thousands of buyers arriving together do not each query it. */
+  private readonly loading = new Map<string, Promise<DropForSale | undefined>>();
   listener: DropListener | null = null;
 
   constructor(
-    private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics'>,
+    private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics' | 'log'>,
     readonly reservations: DropReservations,
   ) {
     this.writer = new DropOrderWriter(ctx.db);
   }
 
-  private async dropForSale(dropId: string): Promise<DropForSale | undefined> {
-    const now = Date.now();
-    const hit = this.cache.get(dropId);
-    if (hit && now - hit.loadedAt < DROP_CACHE_MS) return hit;
-    const row = await dropsWithSku(this.ctx.db)
+  private loadDrop(dropId: string): Promise<DropForSale | undefined> {
+    let pending = this.loading.get(dropId);
+    if (pending) return pending;
+    pending = dropsWithSku(this.ctx.db)
       .innerJoin('shops as sh', 'sh.id', 'd.shop_id')
       .select('sh.status as shop_status')
       .where('d.id', '=', dropId)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const entry = { row, shopSelling: isShopSelling(row.shop_status), loadedAt: now };
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(dropId, entry);
-    return entry;
+      .executeTakeFirst()
+      .then((row) => {
+        if (!row) return undefined;
+        const entry = { row, shopSelling: isShopSelling(row.shop_status), loadedAt: Date.now() };
+        if (this.cache.size > 10_000) this.cache.clear();
+        this.cache.set(dropId, entry);
+        return entry;
+      })
+      .finally(() => this.loading.delete(dropId));
+    this.loading.set(dropId, pending);
+    return pending;
+  }
+
+  /** The drop's row as this node knows it: a fresh copy at once, an older one while it is re-read behind the scenes. */
+  private dropForSale(dropId: string): DropForSale | undefined | Promise<DropForSale | undefined> {
+    const hit = this.cache.get(dropId);
+    if (!hit) return this.loadDrop(dropId);
+    const age = Date.now() - hit.loadedAt;
+    if (age < DROP_CACHE_MS) return hit;
+    const refreshed = this.loadDrop(dropId);
+    if (age >= DROP_STALE_MS) return refreshed;
+    refreshed.catch((err) => this.ctx.log.warn({ err, dropId }, 'drop refresh failed'));
+    return hit;
+  }
+
+  /** A drop was pinned (or a node started with it on): read its row and load its counters before the buyers come. */
+  async warm(dropId: string): Promise<void> {
+    try {
+      await Promise.all([this.loadDrop(dropId), this.reservations.warm(dropId)]);
+    } catch (err) {
+      // Not fatal: the first order loads what is missing.
+      this.ctx.log.warn({ err, dropId }, 'drop warm-up failed');
+    }
+  }
+
+  /** Every drop that is on now, warmed (at start-up, and now and then, e.g. after Redis lost its counters). */
+  async warmActiveDrops(): Promise<void> {
+    const active = await this.ctx.db.selectFrom('drops').select('id').where('status', '=', 'active').execute();
+    await Promise.all(active.map((d) => this.warm(d.id)));
   }
 
   /** POST /orders with a dropId. A retry of an in-flight request waits for, and answers, the same order. */
@@ -131,7 +168,8 @@ export class DropEngine {
 
   /** `hash` is computed only when needed: most attempts in a rush are answered "sold out" without it. */
   private async admit(buyer: Principal, key: string, hash: () => string, input: PlaceOrderInput & { dropId: string }) {
-    const drop = await this.dropForSale(input.dropId);
+    const cached = this.dropForSale(input.dropId);
+    const drop = cached instanceof Promise ? await cached : cached;
     if (!drop || !drop.shopSelling) throw notFound('drop');
     const { row } = drop;
     if (input.items.length !== 1 || input.items[0].skuId !== row.sku_id) {
@@ -248,7 +286,7 @@ export interface NewDrop {
 }
 
 async function sessionForStaff(db: Db, principal: Principal, liveSessionId: string) {
-  const session = await db.selectFrom('live_sessions').select(['id', 'shop_id', 'status']).where('id', '=', liveSessionId).executeTakeFirst();
+  const session = await db.selectFrom('live_sessions').select(['id', 'shop_id', 'host_id', 'status']).where('id', '=', liveSessionId).executeTakeFirst();
   if (!session || !(await shopRole(db, principal, session.shop_id))) throw notFound('live session');
   return session;
 }
@@ -276,10 +314,12 @@ export async function createDrop(ctx: AppContext, principal: Principal, liveSess
     .selectFrom('skus as s')
     .innerJoin('products as p', 'p.id', 's.product_id')
     .innerJoin('shops as sh', 'sh.id', 's.shop_id')
-    .select(['s.id', 's.price', 's.shop_id', 'p.status as product_status', 'sh.status as shop_status'])
+    .select(['s.id', 's.price', 's.shop_id', 's.product_id', 'p.status as product_status', 'sh.status as shop_status'])
     .where('s.id', '=', input.skuId)
     .executeTakeFirst();
-  if (!sku || sku.shop_id !== session.shop_id) throw notFound('sku');
+  if (!sku) throw notFound('sku');
+  // Another shop's product: only an influencer hosting the room with it in their showcase, at a tier that allows it.
+  if (sku.shop_id !== session.shop_id) await requireForeignDropAllowed(ctx, session.host_id, sku.product_id);
   if (sku.product_status !== 'listed') throw invalidState('only a listed product can be dropped');
   if (!isShopSelling(sku.shop_status)) throw invalidState('a suspended shop cannot sell');
   if (input.startsAt !== undefined && input.countdownSeconds !== undefined) throw invalidRequest('give startsAt or countdownSeconds, not both');
@@ -313,6 +353,7 @@ export async function createDrop(ctx: AppContext, principal: Principal, liveSess
     return previous;
   });
   if (ended) await ctx.dropEngine.dropEnded(ended);
+  await ctx.dropEngine.warm(id);
   ctx.dropEngine.listener?.dropChanged(id);
   return dropView((await dropsWithSku(ctx.db).where('d.id', '=', id).executeTakeFirst())!);
 }

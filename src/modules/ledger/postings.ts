@@ -24,6 +24,10 @@ export const ledgerAccount = {
   insurancePool: 'insurance_pool',
   /** What the platform owes a buyer outside a refund (insurance payouts) until it is paid out to them (liability). */
   buyerPayable: (userId: string) => `buyer_payable:${userId}`,
+  /** Commission earned on a paid order, not yet settled (liability; refunds claw it back to the merchant). */
+  commissionPending: (userId: string) => `commission_pending:${userId}`,
+  /** Settled commission owed to its earner until paid out; a refund after settlement debits it (liability). */
+  commissionPayable: (userId: string) => `commission_payable:${userId}`,
 } as const;
 
 function assertMinorUnits(name: string, value: number): void {

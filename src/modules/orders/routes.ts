@@ -47,7 +47,9 @@ export function ordersRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       const buyer = await accounts.requireUser(req);
       const key = req.headers['idempotency-key'];
-      const { dropId } = req.body;
+      const { dropId, shareToken } = req.body;
+      // A share token that was altered or made up is refused before anything is held (cached once checked).
+      if (shareToken !== undefined) await ctx.sharing.verify(shareToken);
       const { order, created } =
         dropId === undefined ? await placeOrder(ctx, buyer, key, req.body) : await ctx.dropEngine.placeOrder(buyer, key, { ...req.body, dropId });
       return reply.status(created ? 201 : 200).send({ order });

@@ -27,6 +27,16 @@ export interface RefundRequest {
   notifyUrl: string;
 }
 
+/** What Hawker asks a provider to pay into a user's wallet (WeChat Pay's transfer to balance, 商家转账到零钱). */
+export interface TransferRequest {
+  /** Hawker's payout id, the provider's merchant reference: asking twice pays once. */
+  transferId: string;
+  userId: string;
+  amount: number;
+  currency: 'CNY';
+  reason: string;
+}
+
 /** A notification whose signature checked out, parsed into what Hawker needs. */
 export interface VerifiedNotification {
   /** Unique per delivery attempt; a repeat means a replayed request. */
@@ -37,6 +47,8 @@ export interface VerifiedNotification {
   payment: { paymentId: string; amount: number; providerRef: string } | null;
   /** Present when the notification reports a refund that succeeded. */
   refund: { refundId: string; paymentId: string; amount: number; providerRef: string } | null;
+  /** Present when the notification reports a refund that failed (no money moved). */
+  refundFailure: { refundId: string; paymentId: string; amount: number; providerRef: string; reason: string } | null;
 }
 
 export interface PaymentProvider {
@@ -50,6 +62,8 @@ export interface PaymentProvider {
    * outcome in a signed notification. Safe to call again with the same refundId. Answers the provider's reference.
    */
   refund(request: RefundRequest): Promise<{ providerRef: string }>;
+  /** Pays money the platform owes a user into their wallet, at once; safe to call again with the same transferId. */
+  transfer(request: TransferRequest): Promise<{ providerRef: string }>;
   /** Checks the signature over the raw body; throws 401 invalid_signature when it is missing or wrong. */
   verifyNotification(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<VerifiedNotification>;
 }

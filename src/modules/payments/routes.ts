@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { applyPayment } from '../../flows/apply-payment.ts';
 import { applyRefund } from '../../flows/apply-refund.ts';
+import { applyRefundFailure } from '../../flows/fail-refund.ts';
 import { resendUnsentPaymentRefunds } from '../../flows/refund-payment.ts';
 import { expireUnpaidOrders } from '../../flows/expire-unpaid-orders.ts';
 import type { App, AppContext } from '../../platform/context.ts';
@@ -72,7 +73,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
       {
         schema: {
           tags: ['provider'],
-          summary: "A payment provider's signed asynchronous notification of a payment or a refund (called by the provider, not by clients)",
+          summary: "A payment provider's signed asynchronous notification of a payment, or of a refund that succeeded or failed (called by the provider, not by clients)",
           description: 'Signed like WeChat Pay v3 (Wechatpay-Timestamp, Wechatpay-Nonce, Wechatpay-Signature). 204 once applied or already applied.',
           params: Type.Object({ provider: ProviderName }),
           body: Type.String({ maxLength: NOTIFICATION_LIMIT_BYTES }),
@@ -84,6 +85,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
         const notification = await acceptNotification(ctx, provider, req.headers, req.body);
         if (notification.payment) await applyPayment(ctx, { provider: provider.name, ...notification.payment });
         if (notification.refund) await applyRefund(ctx, { provider: provider.name, ...notification.refund });
+        if (notification.refundFailure) await applyRefundFailure(ctx, { provider: provider.name, ...notification.refundFailure });
         return reply.status(204).send(null);
       },
     );

@@ -26,7 +26,14 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'self'",
 ].join('; ');
 
-export async function webRoutes(app: App, dist = WEB_DIST) {
+export interface WebRoutesOptions {
+  dist?: string;
+  /** Extra <head> markup for a page path (a share link's card tags), or null. */
+  pageMeta?: (path: string) => Promise<string | null>;
+}
+
+export async function webRoutes(app: App, opts: WebRoutesOptions = {}) {
+  const dist = opts.dist ?? WEB_DIST;
   await app.register(fastifyStatic, {
     root: join(dist, 'assets'),
     prefix: '/assets/',
@@ -40,8 +47,8 @@ export async function webRoutes(app: App, dist = WEB_DIST) {
 
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0];
-    // A missing file (it has an extension) or a node path is a 404, not the app.
-    if (NODE_PATHS.test(path) || /\.[^/]*$/.test(path)) return notFoundHandler(req, reply);
+    // A missing file (it has an extension) or a node path is a 404, not the app; share links (/s/<id>.<signature>) are pages.
+    if (NODE_PATHS.test(path) || (!path.startsWith('/s/') && /\.[^/]*$/.test(path))) return notFoundHandler(req, reply);
     const page = path === '/console' || path.startsWith('/console/') ? 'console.html' : 'index.html';
     let html: string;
     try {
@@ -52,6 +59,9 @@ export async function webRoutes(app: App, dist = WEB_DIST) {
         .type('text/plain; charset=utf-8')
         .send('The Hawker web app is not built yet: run `npm run build:web` (npm install and npm start do it).');
     }
+    const meta = page === 'index.html' && opts.pageMeta ? await opts.pageMeta(path) : null;
+    // The page's own <title> gives way to the card's.
+    if (meta) html = html.replace(/<title>[^<]*<\/title>/, '').replace('</head>', `${meta}\n</head>`);
     return reply
       .headers({ 'cache-control': 'no-cache', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin' })
       .type('text/html; charset=utf-8')

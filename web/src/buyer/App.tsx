@@ -2,13 +2,26 @@
 import { useEffect } from 'preact/hooks';
 import { auth, post, useAuth } from '../shared/api.ts';
 import { t, useLanguage } from '../shared/i18n.ts';
-import { Icon } from '../shared/icons.tsx';
+import { Icon, type IconName } from '../shared/icons.tsx';
 import { Link, match, navigate, searchParam, usePath } from '../shared/router.tsx';
 import { AuthForm, Empty, LanguageSwitch } from '../shared/ui.tsx';
 import { Feed } from './Feed.tsx';
+import { lazyPage } from './lazy.tsx';
 import { OrderDetail, Orders } from './Orders.tsx';
 import { Product } from './Product.tsx';
 import { Room } from './Room.tsx';
+import { Share } from './Share.tsx';
+import './sharing.css';
+
+// Sharing's and selling's own pages load when opened.
+const Earnings = lazyPage(() => import('./Earnings.tsx').then((m) => m.Earnings));
+const MyShareLinks = lazyPage(() => import('./Earnings.tsx').then((m) => m.MyShareLinks));
+const InfluencerCenter = lazyPage(() => import('./Influencer.tsx').then((m) => m.InfluencerCenter));
+const InfluencerPage = lazyPage<{ userId: string }>(() => import('./Influencer.tsx').then((m) => m.InfluencerPage));
+const Invitations = lazyPage(() => import('./Influencer.tsx').then((m) => m.Invitations));
+const Credits = lazyPage(() => import('./Influencer.tsx').then((m) => m.Credits));
+const GroupLeader = lazyPage(() => import('./GroupLeader.tsx').then((m) => m.GroupLeader));
+const Marketplace = lazyPage(() => import('./Marketplace.tsx').then((m) => m.Marketplace));
 
 export function App() {
   useLanguage();
@@ -16,6 +29,7 @@ export function App() {
   let params: Record<string, string> | null;
 
   if ((params = match('/room/:id', path))) return <Room key={params.id} id={params.id} />;
+  if ((params = match('/s/:token', path))) return <Share key={params.token} token={params.token} />;
 
   let page;
   if (path === '/') page = <Feed />;
@@ -24,6 +38,14 @@ export function App() {
   else if ((params = match('/orders/:id', path))) page = <OrderDetail key={params.id} id={params.id} />;
   else if (path === '/signin') page = <SignIn />;
   else if (path === '/me') page = <Me />;
+  else if (path === '/me/earnings') page = <Earnings />;
+  else if (path === '/me/shares') page = <MyShareLinks />;
+  else if (path === '/me/influencer') page = <InfluencerCenter />;
+  else if (path === '/me/invitations') page = <Invitations />;
+  else if (path === '/me/credits') page = <Credits />;
+  else if (path === '/me/group-leader') page = <GroupLeader />;
+  else if (path === '/marketplace') page = <Marketplace />;
+  else if ((params = match('/u/:id', path))) page = <InfluencerPage key={params.id} userId={params.id} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
 
   return (
@@ -44,7 +66,7 @@ export function App() {
           <Icon name="receipt" size={22} />
           {t('nav.orders')}
         </Link>
-        <Link class={path === '/me' || path === '/signin' ? 'tab-link active' : 'tab-link'} href="/me">
+        <Link class={path === '/me' || path.startsWith('/me/') || path === '/marketplace' || path === '/signin' ? 'tab-link active' : 'tab-link'} href="/me">
           <Icon name="user" size={22} />
           {t('nav.me')}
         </Link>
@@ -85,13 +107,33 @@ function Me() {
         <h1 class="page-title">{session.user?.displayName ?? ''}</h1>
         <p class="muted">@{session.user?.handle}</p>
       </section>
+      <section class="card menu me-menu">
+        <MenuLink href="/orders" icon="receipt" label={t('nav.orders')} />
+        <MenuLink href="/me/earnings" icon="gift" label={t('earnings.title')} />
+        <MenuLink href="/me/shares" icon="compass" label={t('shares.title')} />
+      </section>
+      <section class="card menu me-menu">
+        <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
+        <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
+        <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />
+        <MenuLink href="/me/group-leader" icon="user" label={t('leader.title')} />
+        <MenuLink href="/me/credits" icon="eye" label={t('credits.title')} />
+      </section>
       <section class="card menu">
-        <Link href="/orders">{t('nav.orders')}</Link>
         <a href="/console">{t('me.console')}</a>
         <button class="btn" onClick={signOut}>
           {t('auth.signOut')}
         </button>
       </section>
     </main>
+  );
+}
+
+function MenuLink({ href, icon, label }: { href: string; icon: IconName; label: string }) {
+  return (
+    <Link href={href}>
+      <Icon name={icon} size={20} />
+      {label}
+    </Link>
   );
 }

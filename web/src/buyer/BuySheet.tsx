@@ -7,8 +7,10 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Address, Drop, Order, Sku } from '../shared/types.ts';
 import { AuthForm, errorText, Sheet } from '../shared/ui.tsx';
-import { IdempotencyKeys, placeOrder, saveAddress, savedAddress } from './checkout.ts';
+import { IdempotencyKeys, placeOrder, saveAddress, savedAddress, type OrderRequest } from './checkout.ts';
 import { PaymentPanel } from './Payment.tsx';
+import { forgetShareToken, shareForOrder } from './sharing.ts';
+import './sharing.css';
 
 export interface BuyTarget {
   title: string;
@@ -25,6 +27,7 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
   const [skuId, setSkuId] = useState(drop?.skuId ?? target.skus.find((s) => s.available > 0)?.id ?? target.skus[0]?.id);
   const [quantity, setQuantity] = useState(1);
   const [address, setAddress] = useState<Address>(savedAddress);
+  const [insured, setInsured] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [order, setOrder] = useState<Order | null>(null);
@@ -49,12 +52,23 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
     e.preventDefault();
     if (!skuId) return;
     const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
-    const body = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), address: cleanAddress };
+    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
+    // Came through a share link of this product or room: the order carries it, so the sharer is credited.
+    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId);
     setBusy(true);
     setError(null);
     try {
       saveAddress(cleanAddress);
-      const placed = await placeOrder(body, keys.for(body));
+      let placed: Order;
+      try {
+        const shared = share ? { ...body, shareToken: share.token } : body;
+        placed = await placeOrder(shared, keys.for(shared));
+      } catch (err) {
+        // A share link the server refuses must not stop the purchase: buy without it.
+        if (!(share && err instanceof ApiError && err.status === 400)) throw err;
+        placed = await placeOrder(body, keys.for(body));
+        forgetShareToken(share.target);
+      }
       keys.done();
       setOrder(placed);
     } catch (err) {
@@ -128,6 +142,13 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
             {field('line1', { autocomplete: 'street-address', maxLength: 200 })}
             {field('city', { autocomplete: 'address-level2', maxLength: 64 })}
           </fieldset>
+          <label class="check">
+            <input type="checkbox" name="shippingInsurance" checked={insured} onChange={(e) => setInsured(e.currentTarget.checked)} />
+            <span>
+              {t('checkout.insurance')}
+              <small class="muted">{t('checkout.insuranceHint')}</small>
+            </span>
+          </label>
           {soldOut ? (
             <div class="result result-bad" role="alert" data-testid="sold-out">
               <div class="result-icon"><Icon name="ban" size={32} /></div>

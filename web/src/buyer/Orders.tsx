@@ -4,8 +4,9 @@ import { get, post, query, useAuth } from '../shared/api.ts';
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
-import type { Order, OrderEvent, Refund } from '../shared/types.ts';
+import type { Order, OrderEvent } from '../shared/types.ts';
 import { AuthForm, Empty, errorText, Loaded, OrderStatusBadge, useInterval, useResource } from '../shared/ui.tsx';
+import { AfterSales, Insurance } from './AfterSales.tsx';
 import { PaymentPanel } from './Payment.tsx';
 
 interface OrderPage {
@@ -106,7 +107,11 @@ export function OrderDetail({ id }: { id: string }) {
                 <p class="order-total">
                   {t('orders.total')} <strong data-testid="order-total">{formatMoney(o.total, o.currency)}</strong>
                 </p>
-                {o.refundedAmount > 0 && <p class="muted">{t('orders.refunded', { amount: formatMoney(o.refundedAmount, o.currency) })}</p>}
+                {o.refundedAmount > 0 && (
+                  <p class="order-refunded" data-testid="refunded-amount">
+                    {t('orders.refunded', { amount: formatMoney(o.refundedAmount, o.currency) })}
+                  </p>
+                )}
               </section>
               {paying ? (
                 <section class="card">
@@ -155,7 +160,8 @@ export function OrderDetail({ id }: { id: string }) {
                   ))}
                 </ol>
               </section>
-              {['paid', 'shipped', 'delivered', 'completed'].includes(o.status) && <Refunds order={o} />}
+              {o.paidAt && <Insurance order={o} />}
+              {o.paidAt && <AfterSales order={o} onOrderChanged={order.reload} />}
             </>
           )
         }
@@ -185,55 +191,6 @@ function OrderAction({ label, path, onDone, primary }: { label: string; path: st
       </button>
       {error !== null && <p class="form-error">{errorText(error)}</p>}
     </>
-  );
-}
-
-/** After-sales: the order's refund requests, and asking for one. */
-function Refunds({ order }: { order: Order }) {
-  const refunds = useResource((signal) => get<{ refunds: Refund[] }>(`/orders/${order.id}/refunds`, signal).then((r) => r.refunds), [order.id]);
-  const [asking, setAsking] = useState(false);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const ask = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      await post(`/orders/${order.id}/refunds`, { reason: reason.trim() });
-      setAsking(false);
-      setReason('');
-      refunds.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const list = refunds.data ?? [];
-  return (
-    <section class="card">
-      <h2>{t('orders.aftersales')}</h2>
-      {list.map((r) => (
-        <p key={r.id}>
-          {formatMoney(r.amount, order.currency)} · {t('orders.refundStatus', { status: r.status })} · <span class="muted">{r.reason}</span>
-        </p>
-      ))}
-      {asking ? (
-        <form onSubmit={ask}>
-          <label>
-            {t('orders.refundReason')}
-            <textarea required maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          </label>
-          {error !== null && <p class="form-error">{errorText(error)}</p>}
-          <button class="btn btn-primary" type="submit">
-            {t('orders.requestRefund')}
-          </button>
-        </form>
-      ) : (
-        order.refundedAmount < order.total && (
-          <button class="btn" onClick={() => setAsking(true)}>
-            {t('orders.requestRefund')}
-          </button>
-        )
-      )}
-    </section>
   );
 }
 

@@ -7,6 +7,7 @@ import { Icon } from '../shared/icons.tsx';
 import type { Product as ProductData } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
+import { ShareButton } from './ShareButton.tsx';
 
 export function Product({ id }: { id: string }) {
   const product = useResource((signal) => get<{ product: ProductData }>(`/products/${id}`, signal).then((r) => r.product), [id]);
@@ -29,7 +30,10 @@ function ProductView({ product, onChanged }: { product: ProductData; onChanged()
     <>
       {product.images[0] ? <img class="product-image" src={product.images[0]} alt="" /> : <div class="product-image product-image-none"><Icon name="bag" size={64} /></div>}
       <section class="card">
-        <h1 class="product-title">{product.title}</h1>
+        <div class="product-head">
+          <h1 class="product-title">{product.title}</h1>
+          <ShareButton target={{ type: 'product', id: product.id }} title={product.title} class="btn btn-small" />
+        </div>
         <p class="product-price">{low === high ? formatMoney(low) : `${formatMoney(low)} – ${formatMoney(high)}`}</p>
         <ul class="sku-list">
           {product.skus.map((s) => (

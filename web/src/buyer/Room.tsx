@@ -12,6 +12,7 @@ import { navigate, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, RoomMessage, TipMessage } from '../shared/types.ts';
 import { AuthForm, Failure, Sheet, Spinner, useInterval, useNow, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
+import { ShareButton } from './ShareButton.tsx';
 import { TipSheet } from './TipSheet.tsx';
 
 const CHAT_LINES = 40;
@@ -24,15 +25,16 @@ interface Heart {
   hue: number;
 }
 
-export function Room({ id }: { id: string }) {
+/** `onBack`: where the back button goes when the room is shown in place of another page (a share link's). */
+export function Room({ id, onBack }: { id: string; onBack?: () => void }) {
   const session = useResource((signal) => get<{ liveSession: LiveSession }>(`/live-sessions/${id}`, signal).then((r) => r.liveSession), [id]);
   if (!session.data) {
     return <div class="room room-loading">{session.error ? <Failure error={session.error} onRetry={session.reload} /> : <Spinner />}</div>;
   }
-  return <LiveRoom session={session.data} refresh={session.reload} />;
+  return <LiveRoom session={session.data} refresh={session.reload} onBack={onBack} />;
 }
 
-function LiveRoom({ session, refresh }: { session: LiveSession; refresh(): void }) {
+function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(): void; onBack?: () => void }) {
   const { token } = useAuth();
   const [lines, setLines] = useState<Line[]>([]);
   const [likes, setLikes] = useState(0);
@@ -142,7 +144,7 @@ function LiveRoom({ session, refresh }: { session: LiveSession; refresh(): void 
       <RoomVideo session={session} refresh={refresh} />
 
       <header class="room-top">
-        <button class="icon-btn room-back" aria-label={t('common.back')} onClick={() => (history.length > 1 ? history.back() : navigate('/'))}>
+        <button class="icon-btn room-back" aria-label={t('common.back')} onClick={() => (onBack ? onBack() : history.length > 1 ? history.back() : navigate('/'))}>
           <Icon name="back" size={26} />
         </button>
         <div class="room-host">
@@ -152,6 +154,7 @@ function LiveRoom({ session, refresh }: { session: LiveSession; refresh(): void 
         <span class="pill" data-testid="viewers" aria-label={t('room.viewers')}>
           <Icon name="eye" size={14} /> {formatNumber(viewers)}
         </span>
+        <ShareButton target={{ type: 'live', id: session.id }} title={session.title} class="icon-btn room-share" label={false} />
       </header>
 
       {channel.state !== 'open' && channel.state !== 'connecting' && !banned && (

@@ -7,6 +7,9 @@ import type { Address, Order, Payment } from '../shared/types.ts';
 export interface OrderRequest {
   items: { skuId: string; quantity: number }[];
   dropId?: string;
+  /** The share link the buyer came through (see sharing.ts): the sharer is credited. */
+  shareToken?: string;
+  shippingInsurance?: boolean;
   address: Address;
 }
 

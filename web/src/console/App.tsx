@@ -1,16 +1,18 @@
 // The merchant console: the shop and its trial, products and stock, live sessions with the live control
-// panel, orders, figures; operators also get the platform's settings.
+// panel, orders, after-sales, figures; operators also get the platform's settings.
 import { useEffect, useState } from 'preact/hooks';
 import { auth, get, post, storage, useAuth } from '../shared/api.ts';
 import { t, useLanguage } from '../shared/i18n.ts';
 import { Link, match, navigate, usePath } from '../shared/router.tsx';
 import type { Shop } from '../shared/types.ts';
 import { AuthForm, Empty, Loaded, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
+import { AfterSalesDetail, AfterSalesQueue } from './AfterSales.tsx';
 import { LiveControl } from './LiveControl.tsx';
 import { LiveSessions } from './LiveSessions.tsx';
 import { Operator } from './Operator.tsx';
 import { ShopOrders } from './Orders.tsx';
 import { Products } from './Products.tsx';
+import { Offers } from './Offers.tsx';
 import { NewShop, ShopOverview } from './ShopOverview.tsx';
 import { Stats } from './Stats.tsx';
 
@@ -73,7 +75,10 @@ function Console() {
   else if (path === '/console/live') page = <LiveSessions shop={shop} />;
   else if ((params = match('/console/live/:id', path))) page = <LiveControl key={params.id} shop={shop} id={params.id} />;
   else if (path === '/console/orders') page = <ShopOrders shop={shop} />;
+  else if (path === '/console/aftersales') page = <AfterSalesQueue shop={shop} />;
+  else if ((params = match('/console/aftersales/:id', path))) page = <AfterSalesDetail key={params.id} id={params.id} />;
   else if (path === '/console/stats') page = <Stats shop={shop} />;
+  else if (path === '/console/offers') page = <Offers shop={shop} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
 
   const nav = (href: string, label: string, exact = false) => (
@@ -106,7 +111,9 @@ function Console() {
           {nav('/console/products', t('console.nav.products'))}
           {nav('/console/live', t('console.nav.live'))}
           {nav('/console/orders', t('console.nav.orders'))}
+          {nav('/console/aftersales', t('console.nav.aftersales'))}
           {nav('/console/stats', t('console.nav.stats'))}
+          {nav('/console/offers', t('offers.nav'))}
           {operator && nav('/console/operator', t('console.nav.operator'))}
         </nav>
         <div class="side-foot">

@@ -1,9 +1,12 @@
-// Operator pages: limits for shops in trial, a shop's status, the chat sensitive-word list, the ledger's trial balance.
+// Operator pages: after-sales escalations to decide, limits for shops in trial, a shop's status, the chat
+// sensitive-word list, the return shipping the insurance pays, the ledger's trial balance.
 import { useState } from 'preact/hooks';
 import { api, get, post } from '../shared/api.ts';
-import { formatMoney, moneyInput, parseMoney } from '../shared/format.ts';
+import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
-import { errorText, Loaded, useResource } from '../shared/ui.tsx';
+import type { Refund } from '../shared/types.ts';
+import { errorText, Loaded, RefundStatusBadge, useResource } from '../shared/ui.tsx';
+import { History } from './AfterSales.tsx';
 
 export function Operator() {
   return (
@@ -11,9 +14,11 @@ export function Operator() {
       <header class="page-head">
         <h1>{t('operator.title')}</h1>
       </header>
+      <Escalations />
       <TrialLimits />
       <ShopStatus />
       <SensitiveWords />
+      <ReturnShippingFees />
       <TrialBalance />
     </>
   );
@@ -30,7 +35,7 @@ function useSaving() {
       setMessage(errorText(err));
     }
   };
-  return { message, run };
+  return { message, run, fail: setMessage };
 }
 
 function TrialLimits() {
@@ -134,6 +139,151 @@ function SensitiveWords() {
             }}
           >
             <textarea rows={6} value={text ?? list.join('\n')} onInput={(e) => setText(e.currentTarget.value)} />
+            <button class="btn btn-primary" type="submit">
+              {t('common.save')}
+            </button>
+            {saving.message && <p class="muted">{saving.message}</p>}
+          </form>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+/** Requests a buyer took to the platform after the shop rejected them: approve (refunded as the shop would) or reject, final. */
+function Escalations() {
+  const escalated = useResource((signal) => get<{ refunds: Refund[] }>('/admin/refunds?status=escalated&limit=100', signal).then((r) => r.refunds), []);
+  return (
+    <section class="panel" data-testid="escalations">
+      <h2>{t('aftersales.escalations')}</h2>
+      <Loaded resource={escalated}>
+        {(list) =>
+          list.length === 0 ? (
+            <p class="muted">{t('aftersales.escalationsNone')}</p>
+          ) : (
+            <ul class="escalations">
+              {list.map((r) => (
+                <Escalation key={r.id} refund={r} onDecided={() => escalated.setData(list.filter((x) => x.id !== r.id))} />
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function Escalation({ refund: r, onDecided }: { refund: Refund; onDecided(): void }) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [history, setHistory] = useState(false);
+  const decide = async (decision: 'approve' | 'reject') => {
+    setError(null);
+    try {
+      await post(`/refunds/${r.id}/decide`, { decision, note: note.trim() });
+      onDecided();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <li class="escalation" data-testid="escalation">
+      <div class="panel-head">
+        <strong>
+          {t(`aftersales.types.${r.type}`)} · {formatMoney(r.amount)}
+        </strong>
+        <RefundStatusBadge status={r.status} />
+      </div>
+      <dl class="facts">
+        <dt>{t('orders.order')}</dt>
+        <dd class="mono">{r.orderId}</dd>
+        <dt>{t('aftersales.reasonCode')}</dt>
+        <dd>
+          {t(`aftersales.reasons.${r.reasonCode}`)} — {r.reason}
+        </dd>
+        <dt>{t('aftersales.reject')}</dt>
+        <dd>{r.rejectionReason}</dd>
+        <dt>{t('aftersales.escalate')}</dt>
+        <dd>
+          {r.escalation?.reason} <span class="muted">{formatTime(r.escalation?.at ?? null)}</span>
+        </dd>
+      </dl>
+      {r.photos.length > 0 && (
+        <div class="photos">
+          {r.photos.map((u) => (
+            <a key={u} href={u} target="_blank" rel="noopener noreferrer">
+              <img src={u} alt="" loading="lazy" referrerpolicy="no-referrer" onError={(e) => e.currentTarget.classList.add('broken')} />
+            </a>
+          ))}
+        </div>
+      )}
+      <button class="btn btn-small" type="button" aria-expanded={history} onClick={() => setHistory(!history)}>
+        {history ? t('aftersales.hideHistory') : t('aftersales.showHistory')}
+      </button>
+      {history && <History refund={r} />}
+      <form class="row" onSubmit={(e) => e.preventDefault()}>
+        <label class="grow">
+          {t('aftersales.decisionNote')}
+          <input name="decisionNote" required maxLength={500} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+        </label>
+        <button class="btn btn-primary" type="button" disabled={!note.trim()} onClick={() => decide('approve')}>
+          {t('aftersales.approveEscalation')}
+        </button>
+        <button class="btn btn-danger" type="button" disabled={!note.trim()} onClick={() => decide('reject')}>
+          {t('aftersales.rejectEscalation')}
+        </button>
+      </form>
+      {error !== null && <p class="form-error">{errorText(error)}</p>}
+    </li>
+  );
+}
+
+interface ReturnShipping {
+  flatFee: number;
+  regions: { region: string; fee: number }[];
+}
+
+/** "region: fee" lines in major units ⇄ the fees. */
+const regionLines = (regions: ReturnShipping['regions']) => regions.map((r) => `${r.region}: ${moneyInput(r.fee)}`).join('\n');
+function parseRegionLines(text: string): ReturnShipping['regions'] | null {
+  const regions: ReturnShipping['regions'] = [];
+  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const at = Math.max(line.lastIndexOf(':'), line.lastIndexOf('：'));
+    const fee = at > 0 ? parseMoney(line.slice(at + 1)) : null;
+    const region = line.slice(0, Math.max(at, 0)).trim();
+    if (fee === null || !region) return null;
+    regions.push({ region, fee });
+  }
+  return regions;
+}
+
+function ReturnShippingFees() {
+  const fees = useResource((signal) => get<{ returnShipping: ReturnShipping }>('/admin/settings/return-shipping', signal).then((r) => r.returnShipping), []);
+  const [flat, setFlat] = useState<string | null>(null);
+  const [lines, setLines] = useState<string | null>(null);
+  const saving = useSaving();
+  return (
+    <section class="panel">
+      <h2>{t('aftersales.returnShipping')}</h2>
+      <Loaded resource={fees}>
+        {(f) => (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const flatFee = parseMoney(flat ?? moneyInput(f.flatFee));
+              const regions = parseRegionLines(lines ?? regionLines(f.regions));
+              if (flatFee === null || regions === null) return void saving.fail(t('aftersales.badRegions'));
+              void saving.run(async () => fees.setData((await api<{ returnShipping: ReturnShipping }>('PUT', '/admin/settings/return-shipping', { body: { flatFee, regions } })).returnShipping));
+            }}
+          >
+            <label>
+              {t('aftersales.flatFee')} ({formatMoney(f.flatFee)})
+              <input name="flatFee" inputMode="decimal" value={flat ?? moneyInput(f.flatFee)} onInput={(e) => setFlat(e.currentTarget.value)} />
+            </label>
+            <label>
+              {t('aftersales.regionFees')}
+              <textarea name="regionFees" rows={4} value={lines ?? regionLines(f.regions)} onInput={(e) => setLines(e.currentTarget.value)} />
+            </label>
             <button class="btn btn-primary" type="submit">
               {t('common.save')}
             </button>

@@ -11,6 +11,9 @@ import { Figure } from './ShopOverview.tsx';
 
 const RANGES = [7, 14, 30];
 
+/** 0.25 → "25%" (one decimal at most) in the reader's language. */
+const formatPercent = (share: number) => new Intl.NumberFormat(language(), { style: 'percent', maximumFractionDigits: 1 }).format(share);
+
 interface Series {
   days: Date[];
   daily: ShopStats[];
@@ -51,10 +54,16 @@ export function Stats({ shop }: { shop: Shop }) {
           <>
             <section class="figures panel" data-testid="stats-totals">
               <Figure label={t('figures.gmv')} value={formatMoney(s.total.gmv, s.total.currency)} testId="stats-gmv" />
-              <Figure label={t('figures.verifiedGmv')} value={formatMoney(s.total.verifiedGmv, s.total.currency)} />
+              <Figure label={t('figures.verifiedGmv')} value={formatMoney(s.total.verifiedGmv, s.total.currency)} testId="stats-verified-gmv" />
               <Figure label={t('figures.paidOrders')} value={String(s.total.orders)} testId="stats-orders" />
               <Figure label={t('figures.buyers')} value={String(s.total.buyers)} />
               <Figure label={t('figures.aov')} value={formatMoney(s.total.averageOrderValue, s.total.currency)} />
+            </section>
+            <section class="figures panel" data-testid="stats-aftersales">
+              <Figure label={t('figures.refunded')} value={formatMoney(s.total.refunded, s.total.currency)} testId="stats-refunded" />
+              <Figure label={t('figures.refundRate')} value={formatPercent(s.total.refundRate)} testId="stats-refund-rate" />
+              <Figure label={t('figures.insurancePremiums')} value={formatMoney(s.total.insurancePremiums, s.total.currency)} testId="stats-premiums" />
+              <Figure label={t('figures.insurancePayouts')} value={formatMoney(s.total.insurancePayouts, s.total.currency)} testId="stats-payouts" />
             </section>
             <section class="panel">
               <h2>{t('stats.chartTitle')}</h2>

@@ -98,6 +98,9 @@ export interface Order {
   currency: string;
   address: Address;
   refundedAmount: number;
+  shippingInsurance: boolean;
+  /** Shipping-return insurance (运费险), once charged: the premium the shop paid, the return shipping paid to the buyer. */
+  insurance: { premium: number; payout: number } | null;
   dropId: string | null;
   shipment: { carrier: string; trackingNumber: string } | null;
   createdAt: string;
@@ -120,13 +123,54 @@ export interface Payment {
   amount: number;
 }
 
+export type RefundType = 'refund_only' | 'return_and_refund';
+export type RefundStatus = 'requested' | 'rejected' | 'escalated' | 'awaiting_return' | 'return_shipped' | 'refunding' | 'refund_failed' | 'refunded' | 'cancelled';
+export type RefundReasonCode = 'not_as_described' | 'quality_issue' | 'damaged' | 'wrong_item' | 'missing_item' | 'not_received' | 'no_longer_needed' | 'other';
+
+/** An after-sales request (GET /refunds/:id). */
 export interface Refund {
   id: string;
   orderId: string;
-  status: string;
+  shopId: string;
+  buyerId: string;
+  type: RefundType;
+  status: RefundStatus;
   amount: number;
+  items: { skuId: string; quantity: number }[];
+  reasonCode: RefundReasonCode;
   reason: string;
+  description: string;
+  photos: string[];
+  initiatedBy: 'buyer' | 'merchant';
+  rejectionReason: string | null;
+  escalation: { reason: string; at: string; decision: 'approved' | 'rejected' | null; note: string | null; decidedAt: string | null } | null;
+  returnShipment: { carrier: string; trackingNumber: string; shippedAt: string } | null;
+  approvedAt: string | null;
+  receivedAt: string | null;
+  refundedAt: string | null;
+  refundFailure: { reason: string; at: string } | null;
+  closedReason: string | null;
+  deadline: { at: string; action: 'auto_approve' | 'close' | 'auto_receive' } | null;
   createdAt: string;
+  updatedAt: string;
+}
+
+export interface RefundEvent {
+  from: RefundStatus | null;
+  to: RefundStatus;
+  actorId: string | null;
+  note: string;
+  at: string;
+}
+
+/** Money paid into a buyer's wallet outside a refund (the insurance's return shipping). */
+export interface Payout {
+  id: string;
+  orderId: string | null;
+  amount: number;
+  status: 'pending' | 'paid';
+  createdAt: string;
+  paidAt: string | null;
 }
 
 export interface ShopStats {
@@ -136,6 +180,11 @@ export interface ShopStats {
   unitsSold: number;
   averageOrderValue: number;
   verifiedGmv: number;
+  refunded: number;
+  refundedOrders: number;
+  refundRate: number;
+  insurancePremiums: number;
+  insurancePayouts: number;
   currency: string;
 }
 
@@ -174,4 +223,148 @@ export type RoomMessage =
   | { type: 'error'; code: string; message: string }
   | { type: 'muted'; until: string }
   | { type: 'banned' };
+
+// Sharing, influencers and commissions (issue #6).
+
+export type ShareChannel = 'chat' | 'group' | 'moments' | 'link' | 'qr';
+export interface ShareTarget {
+  type: 'product' | 'live';
+  id: string;
+}
+
+/** A share link just made (POST /share-links). */
+export interface ShareLink {
+  id: string;
+  token: string;
+  url: string;
+  target: ShareTarget;
+  channel: ShareChannel;
+  chain: { userId: string; handle: string; sharedAt: string }[];
+  createdAt: string;
+}
+
+/** What a share link shows a visitor (GET /share-links/:token). */
+export interface SharedLink {
+  id: string;
+  target: ShareTarget;
+  sharer: { id: string; handle: string; displayName: string };
+  channel: ShareChannel;
+  createdAt: string;
+  card: { title: string; description: string; image: string | null; price: number | null; shopId: string; shopName: string; status: string };
+}
+
+/** One of my share links with what it brought (GET /me/share-links). */
+export interface MyShareLink {
+  id: string;
+  token: string;
+  url: string;
+  target: ShareTarget;
+  channel: ShareChannel;
+  createdAt: string;
+  visits: number;
+  orders: number;
+  gmv: number;
+  title?: string;
+}
+
+export type Tier = 'S+' | 'S' | 'A' | 'B' | 'C';
+
+export interface Influencer {
+  userId: string;
+  handle: string;
+  displayName: string;
+  bio: string;
+  tier: Tier;
+  leaderId: string | null;
+  tierComputedAt: string | null;
+  metrics: { gmv: number; orders: number; refundRate: number; refunded: number };
+  permissions: { showcase: boolean; liveSharing: boolean; videoSharing: boolean };
+  nextTier: { tier: Tier; missing: string[] } | null;
+}
+
+export interface Offer {
+  id: string;
+  shopId: string;
+  shopName: string;
+  productId: string;
+  title: string;
+  image: string | null;
+  price: number;
+  commissionBps: number;
+  leaderShareBps: number;
+  status: 'active' | 'withdrawn';
+  createdAt: string;
+}
+
+export interface OfferWithFigures extends Offer {
+  showcases: number;
+  orders: number;
+  gmv: number;
+  commission: number;
+}
+
+export interface ShowcaseItem {
+  offer: Offer;
+  leaderId: string | null;
+  addedAt: string;
+}
+
+export interface Invitation {
+  id: string;
+  offer: Offer;
+  leader: { userId: string; handle: string };
+  influencer: { userId: string; handle: string };
+  status: 'pending' | 'accepted' | 'declined';
+  createdAt: string;
+}
+
+export interface GroupLeader {
+  userId: string;
+  handle: string;
+  name: string;
+}
+
+export interface Commission {
+  id: string;
+  orderId: string;
+  role: 'sharer' | 'influencer' | 'leader';
+  amount: number;
+  clawedBack: number;
+  status: 'pending' | 'settled' | 'clawed_back';
+  settleAfter: string | null;
+  settledAt: string | null;
+  createdAt: string;
+  orderTotal: number;
+  productTitle: string;
+}
+
+export interface Earnings {
+  pending: number;
+  settled: number;
+  clawedBack: number;
+  paidOut: number;
+  adjustments: number;
+}
+
+export interface Credits {
+  balance: number;
+  grants: { month: string; tier: Tier; amount: number }[];
+}
+
+/** An influencer's (or a sharer's, without a tier) sales of one shop's products (GET /shops/:shopId/influencers). */
+export interface InfluencerPerformance {
+  userId: string;
+  handle: string;
+  tier: Tier | null;
+  orders: number;
+  gmv: number;
+  refunded: number;
+  commission: number;
+}
+
+/** What the shop's stats say about private traffic (私域) and commissions. */
+export interface ShopAffiliateStats {
+  privateTraffic?: { visits: number; orders: number; gmv: number; byChannel: { channel: ShareChannel; visits: number; orders: number; gmv: number }[] };
+  commissions?: { pending: number; settled: number };
+}
 

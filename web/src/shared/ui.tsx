@@ -5,7 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, auth, serverNow } from './api.ts';
 import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.ts';
-import type { OrderStatus, User } from './types.ts';
+import type { OrderStatus, RefundStatus, User } from './types.ts';
 import { Icon, type IconName } from './icons.tsx';
 
 export interface Resource<T> {
@@ -162,6 +162,27 @@ export function OrderStatusBadge({ status }: { status: OrderStatus }) {
   return (
     <span class={`badge badge-${STATUS_TONE[status] ?? 'muted'}`} data-status={status}>
       {t(`orderStatus.${status}`)}
+    </span>
+  );
+}
+
+const REFUND_TONE: Record<RefundStatus, string> = {
+  requested: 'warn',
+  rejected: 'bad',
+  escalated: 'warn',
+  awaiting_return: 'info',
+  return_shipped: 'info',
+  refunding: 'info',
+  refund_failed: 'bad',
+  refunded: 'ok',
+  cancelled: 'muted',
+};
+
+/** An after-sales request's status (both apps). */
+export function RefundStatusBadge({ status }: { status: RefundStatus }) {
+  return (
+    <span class={`badge badge-${REFUND_TONE[status] ?? 'muted'}`} data-refund-status={status}>
+      {t(`aftersales.statuses.${status}`)}
     </span>
   );
 }

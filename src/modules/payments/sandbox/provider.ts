@@ -4,8 +4,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AppContext } from '../../../platform/context.ts';
 import { AppError, invalidRequest } from '../../../platform/errors.ts';
-import type { PaymentProvider, PaymentRequest, RefundRequest, VerifiedNotification } from '../provider.ts';
-import { acceptSandboxRefund, type SandboxRefundNotificationBody } from './refunds.ts';
+import type { PaymentProvider, PaymentRequest, RefundRequest, TransferRequest, VerifiedNotification } from '../provider.ts';
+import { acceptSandboxRefund, REFUND_FAILURE_REASONS, type SandboxRefundNotificationBody } from './refunds.ts';
+import { acceptSandboxTransfer } from './transfers.ts';
 
 export const SANDBOX = 'sandbox';
 /** The name of the shared signing secret (platform settings), the sandbox's "API v3 key". */
@@ -82,6 +83,10 @@ export class SandboxProvider implements PaymentProvider {
     return acceptSandboxRefund(this.ctx, request);
   }
 
+  transfer(request: TransferRequest): Promise<{ providerRef: string }> {
+    return acceptSandboxTransfer(this.ctx, request);
+  }
+
   async verifyNotification(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<VerifiedNotification> {
     const timestamp = header(headers, 'wechatpay-timestamp');
     const nonce = header(headers, 'wechatpay-nonce');
@@ -96,26 +101,31 @@ export class SandboxProvider implements PaymentProvider {
 
 const isAmount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
-/** The succeeded payment or refund a signed body reports; neither for other event types (acknowledged, ignored). */
-function parseNotification(rawBody: string): Pick<VerifiedNotification, 'payment' | 'refund'> {
+/** The succeeded payment, or succeeded or failed refund, a signed body reports; none for other event types (acknowledged, ignored). */
+function parseNotification(rawBody: string): Pick<VerifiedNotification, 'payment' | 'refund' | 'refundFailure'> {
   let body: Partial<SandboxNotificationBody> | Partial<SandboxRefundNotificationBody>;
   try {
     body = JSON.parse(rawBody);
   } catch {
     throw invalidRequest('notification body is not JSON');
   }
-  if (body?.event_type === 'TRANSACTION.SUCCESS') return { payment: parseSucceededPayment(body as Partial<SandboxNotificationBody>), refund: null };
-  if (body?.event_type === 'REFUND.SUCCESS') return { payment: null, refund: parseSucceededRefund(body as Partial<SandboxRefundNotificationBody>) };
-  return { payment: null, refund: null };
+  const none = { payment: null, refund: null, refundFailure: null };
+  if (body?.event_type === 'TRANSACTION.SUCCESS') return { ...none, payment: parseSucceededPayment(body as Partial<SandboxNotificationBody>) };
+  if (body?.event_type === 'REFUND.SUCCESS') return { ...none, refund: parseRefund(body as Partial<SandboxRefundNotificationBody>, 'SUCCESS') };
+  if (body?.event_type === 'REFUND.ABNORMAL' || body?.event_type === 'REFUND.CLOSED') {
+    const status = body.event_type === 'REFUND.ABNORMAL' ? 'ABNORMAL' : 'CLOSED';
+    return { ...none, refundFailure: { ...parseRefund(body as Partial<SandboxRefundNotificationBody>, status), reason: REFUND_FAILURE_REASONS[status] } };
+  }
+  return none;
 }
 
-function parseSucceededRefund(body: Partial<SandboxRefundNotificationBody>): NonNullable<VerifiedNotification['refund']> {
+function parseRefund(body: Partial<SandboxRefundNotificationBody>, status: SandboxRefundNotificationBody['resource']['refund_status']): NonNullable<VerifiedNotification['refund']> {
   const r = body.resource;
   if (
     typeof r?.out_trade_no !== 'string' ||
     typeof r.out_refund_no !== 'string' ||
     typeof r.refund_id !== 'string' ||
-    r.refund_status !== 'SUCCESS' ||
+    r.refund_status !== status ||
     !isAmount(r.amount?.refund)
   ) {
     throw invalidRequest('notification resource is malformed');

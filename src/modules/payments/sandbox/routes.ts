@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../../platform/context.ts';
 import { deliverSandboxNotifications } from './outbox.ts';
+import { failSandboxRefunds } from './refunds.ts';
 import { confirmSandboxPayment } from './wallet.ts';
 
 /** How often the sandbox looks for notifications to send; small, since an order must read "paid" within 2 s of confirm. */
@@ -21,5 +22,24 @@ export function sandboxRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => ({ payment: await confirmSandboxPayment(ctx, req.params.paymentId, await ctx.accounts.optionalUser(req)) }),
+  );
+
+  app.post(
+    '/sandbox/payments/:paymentId/refund-failures',
+    {
+      schema: {
+        tags: ['sandbox'],
+        summary: "Make the sandbox fail the payment's next refunds (operator; tests and demos)",
+        description:
+          "As if the buyer's card behind the payment had been closed: the next `count` refunds of it are reported failed (REFUND.ABNORMAL, signed, asynchronously) and move no money. 0 lets refunds succeed again.",
+        params: Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        body: Type.Object({ count: Type.Integer({ minimum: 0, maximum: 100 }) }),
+        response: { 200: Type.Object({ payment: Type.Object({ id: Type.String(), refundFailuresPending: Type.Integer() }) }) },
+      },
+    },
+    async (req) => {
+      await ctx.accounts.requireOperator(req);
+      return { payment: await failSandboxRefunds(ctx, req.params.paymentId, req.body.count) };
+    },
   );
 }

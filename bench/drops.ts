@@ -1,0 +1,345 @@
+// The flash-drop benchmark of issue 3, every row measured in one run on this machine: a drop of 1,000 units
+// hit by 4,000 order attempts from 500 buyers at 400 in flight, through
+//   the drop engine embedded (PGlite), on PostgreSQL, and on two nodes sharing PostgreSQL + Redis;
+//   a plain row-lock checkout (SELECT … FOR UPDATE per order) on the same databases — the baseline;
+//   the same node's bare route (/healthz) — the ceiling.
+// Part of `npm run bench` (bench/run.ts); alone: node --import tsx bench/drops.ts [embedded|postgres|cluster …]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { Api, freePort, freshStorage, ROOT, spawnNode, STORAGE as HARNESS_STORAGE } from '../test/support/harness.ts';
+import { cpuBetween, cpuSnapshot, type CpuGroup } from './cpu.ts';
+import { runLoad, type LoadRequest, type LoadResult } from './load.ts';
+
+const UNITS = 1000;
+const BUYERS = 500;
+const ATTEMPTS = 4000;
+const IN_FLIGHT = 400;
+const BARE_REQUESTS = 20_000;
+const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NODE_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  SCRYPT_LOG_N: '10',
+  SANDBOX_DUPLICATE_RATE: '0',
+};
+/** Extra node flags for the Hawker nodes only, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/** A Hawker node in its own process (as the test harness's spawnNode, with node flags of our choice). */
+async function spawnHawker(env: Record<string, string>): Promise<{ url: string; pid: number; api: Api; stop(): Promise<void> }> {
+  if (NODE_ARGS.length === 0) {
+    const node = await spawnNode(env);
+    return { ...node, pid: node.child.pid! };
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, SEED_DEMO: '0', MEDIA_ENGINE: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i > 300) throw new Error('node did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    api: new Api(url),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+const ADDRESS = { name: 'Bench', phone: '13800138000', line1: '1 Bench Rd', city: 'Shanghai' };
+
+const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+export interface Row {
+  name: string;
+  result: LoadResult;
+  sold: number;
+  oversold: number;
+  cpu: PhaseCpu;
+}
+
+/** CPU per request of a measured phase, by who spent it (µs), and the share of the machine others used. */
+export interface PhaseCpu {
+  usPerRequest: Record<Exclude<CpuGroup, 'other'>, number>;
+  /** Machine busy time not spent by the servers, this process, PostgreSQL or Redis, as % of both cores. */
+  othersPercent: number;
+  idlePercent: number;
+}
+
+const CORES = availableParallelism();
+
+type Measured = { result: LoadResult; cpu: PhaseCpu };
+
+/** Runs a load and tells where the machine's CPU went meanwhile. */
+async function measured(requests: LoadRequest[], serverPids: number[]): Promise<Measured> {
+  const before = cpuSnapshot();
+  const result = await runLoad(requests, IN_FLIGHT);
+  const c = cpuBetween(before, cpuSnapshot(), serverPids);
+  const per = (ms: number) => Math.round((1000 * ms) / requests.length);
+  const capacity = c.wallMs * CORES;
+  const known = c.ms.servers + c.ms['load generator'] + c.ms.postgres + c.ms.redis;
+  return {
+    result,
+    cpu: {
+      usPerRequest: { servers: per(c.ms.servers), 'load generator': per(c.ms['load generator']), postgres: per(c.ms.postgres), redis: per(c.ms.redis) },
+      othersPercent: Math.max(0, Math.round((100 * (capacity - c.idleMs - known)) / capacity)),
+      idlePercent: Math.round((100 * c.idleMs) / capacity),
+    },
+  };
+}
+
+async function setUp(api: Api) {
+  const merchant = await api.user('bench_merchant');
+  const shop = (await api.post('/shops', { name: 'Bench Shop' }, merchant.token)).body.shop;
+  const product = (await api.post(`/shops/${shop.id}/products`, { title: 'Flash tea', skus: [{ name: '1 box', price: 990, stock: UNITS }] }, merchant.token)).body.product;
+  const buyers: { token: string; user: { id: string } }[] = [];
+  for (let i = 0; i < BUYERS; i += 50) {
+    buyers.push(...(await Promise.all(Array.from({ length: Math.min(50, BUYERS - i) }, (_, j) => api.user(`bench_buyer_${i + j}`)))));
+  }
+  return { merchant, shop, skuId: product.skus[0].id as string, productId: product.id as string, buyers };
+}
+
+async function startDrop(api: Api, token: string, shopId: string, skuId: string): Promise<string> {
+  const session = (await api.post(`/shops/${shopId}/live-sessions`, { title: 'Bench live' }, token)).body.liveSession;
+  await api.post(`/live-sessions/${session.id}/start`, {}, token);
+  const drop = await api.post(`/live-sessions/${session.id}/drops`, { skuId, quantity: UNITS }, token);
+  if (drop.status !== 201) throw new Error(`drop: ${JSON.stringify(drop.body)}`);
+  return drop.body.drop.id;
+}
+
+function orderAttempts(bases: string[], buyers: { token: string; user: { id: string } }[], skuId: string, dropId: string | null): LoadRequest[] {
+  return Array.from({ length: ATTEMPTS }, (_, i) => {
+    const buyer = buyers[i % buyers.length];
+    return {
+      url: `${bases[i % bases.length]}/api/v1/orders`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.token}`, 'idempotency-key': `bench-${i}`, 'x-buyer': buyer.user.id },
+      body: JSON.stringify({ items: [{ skuId, quantity: 1 }], ...(dropId ? { dropId } : {}), address: ADDRESS }),
+    };
+  });
+}
+
+const bare = (base: string): LoadRequest[] => Array.from({ length: BARE_REQUESTS }, () => ({ url: `${base}/healthz`, method: 'GET' }));
+
+async function soldThroughSku(api: Api, token: string, productId: string): Promise<number> {
+  const sku = (await api.get(`/products/${productId}`, token)).body.product.skus[0];
+  return sku.stock.held + sku.stock.sold;
+}
+
+/** BENCH_TIMELINE=1: latency by when the request was sent, to see where the tail comes from. */
+function printTimeline(name: string, result: LoadResult): void {
+  const slices = new Map<number, { n: number; max: number; sum: number; created: number }>();
+  for (const t of result.timeline) {
+    const k = Math.floor(t.at / 100);
+    const s = slices.get(k) ?? { n: 0, max: 0, sum: 0, created: 0 };
+    s.n += 1;
+    s.sum += t.ms;
+    s.max = Math.max(s.max, t.ms);
+    if (t.status === 201) s.created += 1;
+    slices.set(k, s);
+  }
+  progress(`${name}: sent at (ms) · requests · 201s · mean ms · max ms`);
+  for (const [k, s] of [...slices].sort((a, b) => a[0] - b[0])) progress(`  ${k * 100} · ${s.n} · ${s.created} · ${(s.sum / s.n).toFixed(1)} · ${s.max.toFixed(1)}`);
+}
+
+/** The drop engine on one or two Hawker nodes; also answers the first node's bare-route rate. */
+async function engineRun(name: string, storageEnv: Record<string, string>, nodes: number, extraEnv: Record<string, string> = {}): Promise<{ row: Row; bare: Measured }> {
+  progress(`${name}: starting ${nodes} node(s)`);
+  const started = [];
+  for (let i = 0; i < nodes; i++) started.push(await spawnHawker({ ...NODE_ENV, ...storageEnv, ...extraEnv }));
+  try {
+    const api = started[0].api;
+    const fx = await setUp(api);
+    const dropId = await startDrop(api, fx.merchant.token, fx.shop.id, fx.skuId);
+    // Buyers in a drop are viewers already in the room, signed in: each node has seen their token once.
+    await runLoad(
+      started.flatMap((n) => fx.buyers.map((b) => ({ url: `${n.url}/api/v1/me`, method: 'GET' as const, headers: { authorization: `Bearer ${b.token}` } }))),
+      IN_FLIGHT,
+    );
+    progress(`${name}: bare route, ${BARE_REQUESTS} requests`);
+    const bareRun = await measured(bare(started[0].url), [started[0].pid]);
+    progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
+    const { result, cpu } = await measured(
+      orderAttempts(started.map((n) => n.url), fx.buyers, fx.skuId, dropId),
+      started.map((n) => n.pid),
+    );
+    if (process.env.BENCH_TIMELINE) printTimeline(name, result);
+    const sold = await soldThroughSku(api, fx.merchant.token, fx.productId);
+    const created = result.statuses[201] ?? 0;
+    if (created !== sold) throw new Error(`${name}: ${created} acknowledged but ${sold} units in orders`);
+    return { row: { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu }, bare: bareRun };
+  } finally {
+    for (const n of started) await n.stop();
+  }
+}
+
+/** The row-lock baseline on the same storage: Hawker sets up shop and buyers, then the baseline server takes the load. */
+async function baselineRun(name: string, storageEnv: Record<string, string>): Promise<Row> {
+  progress(`${name}: setting up through Hawker`);
+  const node = await spawnNode({ ...NODE_ENV, ...storageEnv });
+  const fx = await setUp(node.api);
+  await node.stop();
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/rowlock-server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...storageEnv, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) break;
+      } catch {
+        if (i > 300) throw new Error('baseline server did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
+    const requests = orderAttempts([base], fx.buyers, fx.skuId, null).map((r) => ({ ...r, url: `${base}/orders` }));
+    const { result, cpu } = await measured(requests, [child.pid!]);
+    const sold = result.statuses[201] ?? 0;
+    return { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu };
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/**
+ * Fresh storage of the given kind for one run, as env vars for the servers. It is chosen here, not by the
+ * test harness (whose choice follows DATABASE_URL as it was when the bench started): every variable that
+ * picks a store is set, so an embedded row never runs on PostgreSQL nor the other way round.
+ */
+async function withStorage<T>(kind: 'embedded' | 'postgres', fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  const none = { DATABASE_URL: '', REDIS_URL: '', NATS_URL: '' };
+  if (kind === 'embedded') {
+    // The harness copies a migrated PGlite template when it is in embedded mode; else start from an empty dir.
+    const storage = HARNESS_STORAGE === 'embedded' ? await freshStorage() : { env: { DATA_DIR: (mkdirSync(join(ROOT, '.tmp'), { recursive: true }), mkdtempSync(join(ROOT, '.tmp', 'bench-'))) }, dispose: async () => {} };
+    try {
+      return await fn({ ...none, ...storage.env });
+    } finally {
+      await storage.dispose();
+      if (storage.env.DATA_DIR) rmSync(storage.env.DATA_DIR, { recursive: true, force: true });
+    }
+  }
+  const name = `hawker_bench_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await fn({ ...none, DATABASE_URL: url.toString() });
+  } finally {
+    const c = new pg.Client({ connectionString: SERVER_URL });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+}
+let databases = 0;
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export type DropBenchMode = 'embedded' | 'postgres' | 'cluster';
+export const DROP_BENCH_MODES: DropBenchMode[] = ['embedded', 'postgres', 'cluster'];
+
+/** Rows in table order: each engine row with its bare-route run and the baseline it is compared with. */
+export type DropBenchRows = { row: Row; bare: Measured | null; baseline: Row | null }[];
+
+/** Runs the chosen modes (all by default); the row-lock baseline runs on each database used. */
+export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): Promise<DropBenchRows> {
+  const rows: DropBenchRows = [];
+  if (modes.includes('embedded')) {
+    const engine = await withStorage('embedded', (env) => engineRun('engine, embedded (PGlite)', env, 1));
+    const baseline = await withStorage('embedded', (env) => baselineRun('row-lock baseline, embedded (PGlite)', env));
+    rows.push({ row: engine.row, bare: engine.bare, baseline }, { row: baseline, bare: null, baseline: null });
+  }
+  let baselinePostgres: Row | null = null;
+  if (modes.includes('postgres')) {
+    const engine = await withStorage('postgres', (env) => engineRun('engine, PostgreSQL', env, 1));
+    baselinePostgres = await withStorage('postgres', (env) => baselineRun('row-lock baseline, PostgreSQL', env));
+    rows.push({ row: engine.row, bare: engine.bare, baseline: baselinePostgres }, { row: baselinePostgres, bare: null, baseline: null });
+  }
+  if (modes.includes('cluster')) {
+    baselinePostgres ??= await withStorage('postgres', (env) => baselineRun('row-lock baseline, PostgreSQL', env));
+    const cluster = await withStorage('postgres', (env) => engineRun('engine, 2 nodes, PostgreSQL + Redis', env, 2, { REDIS_URL }));
+    rows.push({ row: cluster.row, bare: cluster.bare, baseline: baselinePostgres });
+  }
+  return rows;
+}
+
+const tableRow = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+export function dropBenchTable(rows: DropBenchRows): string {
+  const cpuCells = (m: Measured) => [
+    fmt(m.cpu.usPerRequest.servers),
+    fmt(m.cpu.usPerRequest['load generator']),
+    fmt(m.cpu.usPerRequest.postgres + m.cpu.usPerRequest.redis),
+    `${m.cpu.othersPercent} %`,
+    `${m.cpu.idlePercent} %`,
+  ];
+  const lines = [
+    `Flash drop: ${fmt(UNITS)} units, ${fmt(ATTEMPTS)} order attempts from ${BUYERS} buyers, ${IN_FLIGHT} in flight (node ${process.version}, ${CORES} cores, ${new Date().toISOString().slice(0, 10)})`,
+    '',
+    '| checkout | attempts/s | p50 ms | p99 ms | sold | oversold | bare /healthz req/s | × bare | × row-lock |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(({ row, bare: b, baseline }) =>
+      tableRow([
+        row.name,
+        fmt(row.result.rate),
+        fmt(row.result.p50, 1),
+        fmt(row.result.p99, 1),
+        fmt(row.sold),
+        fmt(row.oversold),
+        b ? fmt(b.result.rate) : '',
+        b ? fmt(row.result.rate / b.result.rate, 2) : '',
+        baseline ? fmt(row.result.rate / baseline.result.rate, 1) : '',
+      ]),
+    ),
+    '',
+    `Where the CPU went (µs of CPU per request; ${CORES} cores give ${fmt(CORES * 1e6)} µs per second): the servers under test, this process`,
+    'generating the load, the database and Redis processes, and the machine\'s other work while the phase ran.',
+    '',
+    '| phase | req/s | server µs/req | load generator µs/req | PostgreSQL + Redis µs/req | others\' CPU | idle |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.flatMap(({ row, bare: b }) => [
+      ...(b ? [tableRow([`bare /healthz (${row.name.replace(/^engine, /, '')})`, fmt(b.result.rate), ...cpuCells(b)])] : []),
+      tableRow([row.name, fmt(row.result.rate), ...cpuCells(row)]),
+    ]),
+    '',
+    'Targets: engine ≥ 0.6 × bare, ≥ 20 × row-lock, 0 oversold, p99 ≤ 100 ms.',
+  ];
+  for (const { row, bare: b, baseline } of rows.filter((r) => r.bare)) {
+    const checks = [
+      [`${row.name}: ≥ 0.6 × bare`, row.result.rate >= 0.6 * b!.result.rate],
+      [`${row.name}: ≥ 20 × row-lock`, row.result.rate >= 20 * baseline!.result.rate],
+      [`${row.name}: 0 oversold, all ${UNITS} sold`, row.oversold === 0 && row.sold === UNITS],
+      [`${row.name}: p99 ≤ 100 ms`, row.result.p99 <= 100],
+    ] as const;
+    for (const [what, ok] of checks) lines.push(`${ok ? 'met ' : 'MISSED'} ${what}`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const asked = process.argv.slice(2).filter((m): m is DropBenchMode => (DROP_BENCH_MODES as string[]).includes(m));
+  console.log(dropBenchTable(await runDropBench(asked.length ? asked : DROP_BENCH_MODES)));
+}

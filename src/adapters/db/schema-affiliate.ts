@@ -1,0 +1,143 @@
+// The typed shape of the sharing and affiliate modules' tables (migrations 0080, 0081), for the query builder.
+import type { ColumnType, Generated } from 'kysely';
+
+type Json<T> = ColumnType<T, string, string>;
+type Timestamp = Date;
+
+export type ShareTargetType = 'product' | 'live';
+export interface ShareChainEntry {
+  /** The user who shared. */
+  u: string;
+  /** When they shared (ISO-8601). */
+  at: string;
+}
+
+export interface ShareLinksTable {
+  id: string;
+  target_type: ShareTargetType;
+  target_id: string;
+  shop_id: string;
+  sharer_id: string;
+  parent_id: string | null;
+  chain: Json<ShareChainEntry[]>;
+  channel: string;
+  created_at: Timestamp;
+}
+
+export interface ShareVisitsTable {
+  id: string;
+  link_id: string;
+  shop_id: string;
+  visitor_id: string | null;
+  channel: string;
+  at: Timestamp;
+}
+
+export type Tier = 'S+' | 'S' | 'A' | 'B' | 'C';
+
+export interface MarketplaceOffersTable {
+  id: string;
+  shop_id: string;
+  product_id: string;
+  commission_bps: number;
+  leader_share_bps: Generated<number>;
+  status: 'active' | 'withdrawn';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  withdrawn_at: Timestamp | null;
+}
+
+export interface InfluencerMetrics {
+  gmv: number;
+  orders: number;
+  refunded: number;
+  refundedOrders: number;
+  refundRate: number;
+}
+
+export interface InfluencerProfilesTable {
+  user_id: string;
+  bio: Generated<string>;
+  tier: Generated<Tier>;
+  leader_id: string | null;
+  metrics: ColumnType<Partial<InfluencerMetrics>, string | undefined, string>;
+  tier_computed_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface GroupLeadersTable {
+  user_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface ShowcaseItemsTable {
+  user_id: string;
+  offer_id: string;
+  product_id: string;
+  leader_id: string | null;
+  added_at: Timestamp;
+}
+
+export interface OfferInvitationsTable {
+  id: string;
+  offer_id: string;
+  leader_id: string;
+  influencer_id: string;
+  status: 'pending' | 'accepted' | 'declined';
+  created_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export type CommissionRole = 'sharer' | 'influencer' | 'leader';
+export interface CommissionLine {
+  productId: string;
+  offerId: string;
+  base: number;
+  amount: number;
+}
+
+export interface CommissionsTable {
+  id: string;
+  order_id: string;
+  shop_id: string;
+  user_id: string;
+  role: CommissionRole;
+  link_id: string | null;
+  lines: Json<CommissionLine[]>;
+  amount: number;
+  clawed_back: Generated<number>;
+  settled_amount: number | null;
+  status: 'pending' | 'settled' | 'clawed_back';
+  created_at: Timestamp;
+  settled_at: Timestamp | null;
+}
+
+export interface CommissionPayoutsTable {
+  id: string;
+  user_id: string;
+  amount: number;
+  provider: string;
+  created_at: Timestamp;
+}
+
+export interface IncentiveCreditGrantsTable {
+  user_id: string;
+  month: string;
+  tier: Tier;
+  amount: number;
+  granted_at: Timestamp;
+}
+
+export interface AffiliateSchema {
+  share_links: ShareLinksTable;
+  share_visits: ShareVisitsTable;
+  marketplace_offers: MarketplaceOffersTable;
+  influencer_profiles: InfluencerProfilesTable;
+  group_leaders: GroupLeadersTable;
+  showcase_items: ShowcaseItemsTable;
+  offer_invitations: OfferInvitationsTable;
+  commissions: CommissionsTable;
+  commission_payouts: CommissionPayoutsTable;
+  incentive_credit_grants: IncentiveCreditGrantsTable;
+}

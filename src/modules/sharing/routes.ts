@@ -1,0 +1,129 @@
+import { Type } from 'typebox';
+import type { App, AppContext } from '../../platform/context.ts';
+import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { SHARE_CHANNELS } from './service.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const Token = Type.String({ minLength: 1, maxLength: 256 });
+const TokenParams = Type.Object({ token: Token });
+const Target = Type.Object({ type: Type.Enum(['product', 'live'] as const), id: Type.String() });
+const Channel = Type.Enum(SHARE_CHANNELS);
+
+const ShareLinkView = Type.Object({
+  id: Type.String(),
+  token: Type.String(),
+  url: Type.String(),
+  target: Target,
+  channel: Type.String(),
+  chain: Type.Array(Type.Object({ userId: Type.String(), handle: Type.String(), sharedAt: Type.String() }), {
+    description: 'who passed the link on, first sharer first, the sharer of this link last',
+  }),
+  createdAt: Type.String(),
+});
+
+const ShareCard = Type.Object({
+  title: Type.String(),
+  description: Type.String(),
+  image: Type.Union([Type.String(), Type.Null()]),
+  price: Type.Union([Type.Integer(), Type.Null()], { description: 'lowest SKU price, or the live room’s current drop price (fen)' }),
+  shopId: Type.String(),
+  shopName: Type.String(),
+  status: Type.String({ description: 'the product’s or the live session’s status' }),
+});
+
+export function sharingRoutes(app: App, ctx: AppContext) {
+  const { accounts, sharing } = ctx;
+
+  app.post(
+    '/share-links',
+    {
+      schema: {
+        tags: ['sharing'],
+        summary: 'Share a product or a live room (or re-share a link, extending its chain): a signed token and a URL',
+        body: Type.Object({
+          productId: Type.Optional(Id),
+          liveSessionId: Type.Optional(Id),
+          parentToken: Type.Optional(Token),
+          channel: Type.Optional(Channel),
+        }),
+        response: { 201: Type.Object({ shareLink: ShareLinkView }) },
+      },
+    },
+    async (req, reply) => {
+      const principal = await accounts.requireUser(req);
+      const link = await sharing.create(principal, req.body);
+      return reply.status(201).send({ shareLink: await sharing.view(link) });
+    },
+  );
+
+  app.get(
+    '/share-links/:token',
+    {
+      schema: {
+        tags: ['sharing'],
+        summary: 'What a share link opens: its target, who shared it and the share card (no sign-in needed)',
+        params: TokenParams,
+        response: {
+          200: Type.Object({
+            shareLink: Type.Object({
+              id: Type.String(),
+              target: Target,
+              sharer: Type.Object({ id: Type.String(), handle: Type.String(), displayName: Type.String() }),
+              channel: Type.String(),
+              createdAt: Type.String(),
+              card: ShareCard,
+            }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const link = await sharing.verify(req.params.token);
+      return {
+        shareLink: {
+          id: link.id,
+          target: { type: link.targetType, id: link.targetId },
+          sharer: await sharing.sharerOf(link),
+          channel: link.channel,
+          createdAt: link.createdAt.toISOString(),
+          card: await sharing.card(link),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/share-links/:token/visits',
+    {
+      schema: {
+        tags: ['sharing'],
+        summary: 'Record one opening of a share link (private traffic of its shop, by channel)',
+        params: TokenParams,
+        body: Type.Optional(Type.Object({})),
+        response: { 201: Type.Object({ visit: Type.Object({ id: Type.String(), channel: Type.String(), privateTraffic: Type.Boolean() }) }) },
+      },
+    },
+    async (req, reply) => {
+      const visitor = await accounts.optionalUser(req);
+      return reply.status(201).send({ visit: await sharing.recordVisit(req.params.token, visitor) });
+    },
+  );
+
+  app.get(
+    '/me/share-links',
+    {
+      schema: {
+        tags: ['sharing'],
+        summary: "The caller's share links, newest first, with the visits, paid orders and GMV each brought",
+        querystring: PageQuery,
+        response: {
+          200: Type.Object({
+            shareLinks: Type.Array(Type.Object({ ...ShareLinkView.properties, visits: Type.Integer(), orders: Type.Integer(), gmv: Type.Integer() })),
+            nextCursor: NextCursor,
+          }),
+        },
+      },
+    },
+    async (req) => sharing.listMine(await accounts.requireUser(req), req.query),
+  );
+}

@@ -1,0 +1,341 @@
+// Share links (C7): a signed, compact token for a product or a live room, the chain of people who passed it on,
+// the visits it brings (private traffic, 私域) and, for an order placed with it, who the link attributes the sale to.
+//
+// A token is "<link id>.<signature>": the signature is an HMAC over the link id, its target and its chain of
+// sharers, so a token cannot be altered or made up, and it stays short enough for a chat message. The link row
+// itself never changes; checking a token recomputes the signature over the stored row.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../adapters/db/index.ts';
+import type { ShareChainEntry, ShareTargetType } from '../../adapters/db/schema-affiliate.ts';
+import type { AppContext } from '../../platform/context.ts';
+import { invalidRequest, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { newestFirst } from '../../platform/pagination.ts';
+import type { Principal } from '../accounts/service.ts';
+import { shopRole } from '../shops/access.ts';
+import { isShopSelling } from '../shops/service.ts';
+
+export const SHARE_CHANNELS = ['chat', 'group', 'moments', 'link', 'qr'] as const;
+export type ShareChannel = (typeof SHARE_CHANNELS)[number];
+
+/** A chain keeps its first sharer (first-click attribution) and the most recent ones. */
+const MAX_CHAIN = 16;
+const TOKEN = /^(shr_[0-9A-HJKMNP-TV-Z]{26})\.([A-Za-z0-9_-]{22})$/;
+
+export interface ShareLink {
+  id: string;
+  targetType: ShareTargetType;
+  targetId: string;
+  shopId: string;
+  sharerId: string;
+  chain: ShareChainEntry[];
+  channel: string;
+  createdAt: Date;
+}
+
+type ShareLinkRow = {
+  id: string;
+  target_type: ShareTargetType;
+  target_id: string;
+  shop_id: string;
+  sharer_id: string;
+  chain: ShareChainEntry[];
+  channel: string;
+  created_at: Date;
+};
+
+const fromRow = (r: ShareLinkRow): ShareLink => ({
+  id: r.id,
+  targetType: r.target_type,
+  targetId: r.target_id,
+  shopId: r.shop_id,
+  sharerId: r.sharer_id,
+  chain: r.chain,
+  channel: r.channel,
+  createdAt: r.created_at,
+});
+
+export interface NewShareLink {
+  productId?: string;
+  liveSessionId?: string;
+  parentToken?: string;
+  channel?: ShareChannel;
+}
+
+export interface AttributionRules {
+  windowDays: number;
+  model: 'last_click' | 'first_click';
+}
+
+/** Who a share link attributes an order to, and why nobody when nobody. */
+export interface Attribution {
+  link: ShareLink;
+  sharerId: string | null;
+  reason: 'attributed' | 'other_target' | 'self_referral' | 'expired';
+}
+
+export class ShareLinks {
+  private key: Buffer | null = null;
+  /** Verified links by token: links never change, so a token once checked stays good (bounded). */
+  private readonly verified = new Map<string, ShareLink>();
+
+  constructor(private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'settings'>) {}
+
+  private async signingKey(db: Db): Promise<Buffer> {
+    this.key ??= Buffer.from(await this.ctx.settings.secret('share-links', db), 'base64url');
+    return this.key;
+  }
+
+  private async sign(link: Pick<ShareLink, 'id' | 'targetType' | 'targetId' | 'chain'>, db: Db = this.ctx.db): Promise<string> {
+    const covered = [link.id, link.targetType, link.targetId, ...link.chain.map((c) => `${c.u}@${c.at}`)].join('|');
+    return createHmac('sha256', await this.signingKey(db)).update(covered).digest().subarray(0, 16).toString('base64url');
+  }
+
+  async tokenOf(link: ShareLink): Promise<string> {
+    return `${link.id}.${await this.sign(link)}`;
+  }
+
+  urlOf(token: string): string {
+    return `${this.ctx.config.publicUrl}/s/${token}`;
+  }
+
+  /** The link a token stands for; a token that was altered or made up is a 400. */
+  async verify(token: string, db: Db = this.ctx.db): Promise<ShareLink> {
+    const hit = this.verified.get(token);
+    if (hit) return hit;
+    const bad = () => invalidRequest('the share token is not valid');
+    const m = TOKEN.exec(token);
+    if (!m) throw bad();
+    const row = await db.selectFrom('share_links').selectAll().where('id', '=', m[1]).executeTakeFirst();
+    if (!row) throw bad();
+    const link = fromRow(row);
+    const expected = Buffer.from(await this.sign(link, db), 'base64url');
+    const given = Buffer.from(m[2], 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad();
+    if (this.verified.size >= 50_000) this.verified.clear();
+    this.verified.set(token, link);
+    return link;
+  }
+
+  /** A new link to a product or a live room; with a parent token, a re-share of its target that extends its chain. */
+  async create(principal: Principal, input: NewShareLink): Promise<ShareLink> {
+    const targets = [input.productId, input.liveSessionId].filter((t) => t !== undefined).length;
+    const parent = input.parentToken !== undefined ? await this.verify(input.parentToken) : null;
+    if (parent ? targets > 0 && !sameTarget(parent, input) : targets !== 1) {
+      throw invalidRequest('share one thing: productId or liveSessionId (or a parentToken to re-share)');
+    }
+    const [targetType, targetId] = parent
+      ? [parent.targetType, parent.targetId]
+      : input.productId !== undefined
+        ? (['product', input.productId] as const)
+        : (['live', input.liveSessionId!] as const);
+    const target = await shareTarget(this.ctx.db, principal, targetType, targetId);
+    const now = this.ctx.clock.now();
+    const me: ShareChainEntry = { u: principal.userId, at: now.toISOString() };
+    const chain = parent ? extendChain(parent.chain, me) : [me];
+    const link: ShareLink = {
+      id: newId('shr'),
+      targetType,
+      targetId,
+      shopId: target.shopId,
+      sharerId: principal.userId,
+      chain,
+      channel: input.channel ?? 'chat',
+      createdAt: now,
+    };
+    await this.ctx.db
+      .insertInto('share_links')
+      .values({
+        id: link.id,
+        target_type: link.targetType,
+        target_id: link.targetId,
+        shop_id: link.shopId,
+        sharer_id: link.sharerId,
+        parent_id: parent?.id ?? null,
+        chain: JSON.stringify(link.chain),
+        channel: link.channel,
+        created_at: now,
+      })
+      .execute();
+    return link;
+  }
+
+  /** One opening of a link: private traffic of its shop, by its channel. */
+  async recordVisit(token: string, visitor: Principal | null) {
+    const link = await this.verify(token);
+    const visit = { id: newId('vis'), link_id: link.id, shop_id: link.shopId, visitor_id: visitor?.userId ?? null, channel: link.channel, at: this.ctx.clock.now() };
+    await this.ctx.db.insertInto('share_visits').values(visit).execute();
+    return { id: visit.id, channel: visit.channel, privateTraffic: true as const };
+  }
+
+  /** What a chat shows for a link (the share card), and the page it opens. */
+  async card(link: ShareLink) {
+    const db = this.ctx.db;
+    const shop = await db.selectFrom('shops').select(['id', 'name', 'status']).where('id', '=', link.shopId).executeTakeFirstOrThrow();
+    if (link.targetType === 'product') {
+      const p = await db.selectFrom('products').select(['title', 'description', 'images', 'status']).where('id', '=', link.targetId).executeTakeFirstOrThrow();
+      const price = await db.selectFrom('skus').select(sql<number | null>`min(price)::int8`.as('price')).where('product_id', '=', link.targetId).executeTakeFirst();
+      return { title: p.title, description: p.description, image: p.images[0] ?? null, price: price?.price ?? null, shopId: shop.id, shopName: shop.name, status: p.status };
+    }
+    const s = await db.selectFrom('live_sessions').select(['title', 'status']).where('id', '=', link.targetId).executeTakeFirstOrThrow();
+    const drop = await db
+      .selectFrom('drops as d')
+      .innerJoin('skus as k', 'k.id', 'd.sku_id')
+      .innerJoin('products as p', 'p.id', 'k.product_id')
+      .select(['d.price', 'p.images'])
+      .where('d.live_session_id', '=', link.targetId)
+      .where('d.status', '=', 'active')
+      .executeTakeFirst();
+    return { title: s.title, description: '', image: drop?.images[0] ?? null, price: drop?.price ?? null, shopId: shop.id, shopName: shop.name, status: s.status };
+  }
+
+  async sharerOf(link: ShareLink) {
+    const u = await this.ctx.db.selectFrom('users').select(['id', 'handle', 'display_name']).where('id', '=', link.sharerId).executeTakeFirstOrThrow();
+    return { id: u.id, handle: u.handle, displayName: u.display_name };
+  }
+
+  /** The caller's links, newest first, with the visits, paid orders and GMV each brought. */
+  async listMine(principal: Principal, page: { limit?: number; cursor?: string }) {
+    const q = this.ctx.db.selectFrom('share_links').selectAll().where('sharer_id', '=', principal.userId);
+    const { items, nextCursor } = await newestFirst(q, page);
+    const ids = items.map((l) => l.id);
+    const visits = ids.length
+      ? await this.ctx.db.selectFrom('share_visits').select(['link_id', sql<number>`count(*)::int8`.as('n')]).where('link_id', 'in', ids).groupBy('link_id').execute()
+      : [];
+    const orders = ids.length
+      ? await this.ctx.db
+          .selectFrom('orders')
+          .select([sql<string>`split_part(share_token, '.', 1)`.as('link_id'), sql<number>`count(*)::int8`.as('n'), sql<number>`coalesce(sum(total), 0)::int8`.as('gmv')])
+          .where('share_token', 'is not', null)
+          .where(sql<string>`split_part(share_token, '.', 1)`, 'in', ids)
+          .where('paid_at', 'is not', null)
+          .groupBy(sql`split_part(share_token, '.', 1)`)
+          .execute()
+      : [];
+    const links = await Promise.all(
+      items.map(async (r) => {
+        const link = fromRow(r);
+        const token = await this.tokenOf(link);
+        const o = orders.find((x) => x.link_id === link.id);
+        return {
+          ...(await this.view(link, token)),
+          visits: visits.find((v) => v.link_id === link.id)?.n ?? 0,
+          orders: o?.n ?? 0,
+          gmv: o?.gmv ?? 0,
+        };
+      }),
+    );
+    return { shareLinks: links, nextCursor };
+  }
+
+  async view(link: ShareLink, token?: string) {
+    const t = token ?? (await this.tokenOf(link));
+    const users = await this.ctx.db.selectFrom('users').select(['id', 'handle']).where('id', 'in', link.chain.map((c) => c.u)).execute();
+    return {
+      id: link.id,
+      token: t,
+      url: this.urlOf(t),
+      target: { type: link.targetType, id: link.targetId },
+      channel: link.channel,
+      chain: link.chain.map((c) => ({ userId: c.u, handle: users.find((u) => u.id === c.u)?.handle ?? '', sharedAt: c.at })),
+      createdAt: link.createdAt.toISOString(),
+    };
+  }
+}
+
+function sameTarget(parent: ShareLink, input: NewShareLink): boolean {
+  return parent.targetType === 'product' ? input.productId === parent.targetId && input.liveSessionId === undefined : input.liveSessionId === parent.targetId && input.productId === undefined;
+}
+
+/** The parent's chain and then the re-sharer; sharing a link one made oneself again keeps one entry for it. */
+export function extendChain(chain: readonly ShareChainEntry[], me: ShareChainEntry): ShareChainEntry[] {
+  const last = chain[chain.length - 1];
+  const next = last?.u === me.u ? [...chain.slice(0, -1), me] : [...chain, me];
+  return next.length <= MAX_CHAIN ? next : [next[0], ...next.slice(next.length - MAX_CHAIN + 1)];
+}
+
+/** The shop of what is shared; what the caller may not see is a 404. */
+async function shareTarget(db: Db, principal: Principal, type: ShareTargetType, id: string): Promise<{ shopId: string }> {
+  if (type === 'product') {
+    const p = await db
+      .selectFrom('products as p')
+      .innerJoin('shops as s', 's.id', 'p.shop_id')
+      .select(['p.shop_id', 'p.status', 's.status as shop_status'])
+      .where('p.id', '=', id)
+      .executeTakeFirst();
+    if (!p || ((p.status !== 'listed' || !isShopSelling(p.shop_status)) && !(await shopRole(db, principal, p.shop_id)))) throw notFound('product');
+    return { shopId: p.shop_id };
+  }
+  const s = await db
+    .selectFrom('live_sessions as l')
+    .innerJoin('shops as s', 's.id', 'l.shop_id')
+    .select(['l.shop_id', 's.status as shop_status'])
+    .where('l.id', '=', id)
+    .executeTakeFirst();
+  if (!s || (!isShopSelling(s.shop_status) && !(await shopRole(db, principal, s.shop_id)))) throw notFound('live session');
+  return { shopId: s.shop_id };
+}
+
+/**
+ * Who an order placed with a share link is attributed to. The link must be for what was bought (the product, or
+ * the live room the order's drop was in). Among the chain's sharers, those who shared within the attribution
+ * window before the order and are neither its buyer nor its shop's staff are eligible; the last of them earns
+ * (last-click, the default) or the first (first-click). A buyer ordering through their own link earns nothing.
+ */
+export async function attribute(
+  db: Db,
+  links: ShareLinks,
+  order: { buyerId: string; shopId: string; shareToken: string; createdAt: Date; productIds: string[]; liveSessionId: string | null },
+  rules: AttributionRules,
+): Promise<Attribution | null> {
+  let link: ShareLink;
+  try {
+    link = await links.verify(order.shareToken, db);
+  } catch {
+    return null;
+  }
+  const forThis = link.targetType === 'product' ? order.productIds.includes(link.targetId) : order.liveSessionId === link.targetId;
+  if (!forThis) return { link, sharerId: null, reason: 'other_target' };
+  const windowMs = rules.windowDays * 86_400_000;
+  const inWindow = link.chain.filter((c) => order.createdAt.getTime() - Date.parse(c.at) <= windowMs);
+  const staff = new Set(
+    (await db.selectFrom('shop_members').select('user_id').where('shop_id', '=', order.shopId).execute()).map((m) => m.user_id),
+  );
+  const eligible = inWindow.filter((c) => c.u !== order.buyerId && !staff.has(c.u));
+  if (eligible.length === 0) return { link, sharerId: null, reason: inWindow.length === 0 ? 'expired' : 'self_referral' };
+  const earner = rules.model === 'first_click' ? eligible[0] : eligible[eligible.length - 1];
+  return { link, sharerId: earner.u, reason: 'attributed' };
+}
+
+/**
+ * A shop's private traffic (私域) in [from, to): share-link visits, and orders placed through share links that
+ * were paid in the range with their GMV, in all and by channel.
+ */
+export async function privateTraffic(db: Db, shopId: string, from: Date, to: Date) {
+  const visits = await db
+    .selectFrom('share_visits')
+    .select(['channel', sql<number>`count(*)::int8`.as('n')])
+    .where('shop_id', '=', shopId)
+    .where('at', '>=', from)
+    .where('at', '<', to)
+    .groupBy('channel')
+    .execute();
+  const orders = await db
+    .selectFrom('orders as o')
+    .innerJoin('share_links as l', (j) => j.on(sql`l.id`, '=', sql`split_part(o.share_token, '.', 1)`))
+    .select(['l.channel', sql<number>`count(*)::int8`.as('n'), sql<number>`coalesce(sum(o.total), 0)::int8`.as('gmv')])
+    .where('o.shop_id', '=', shopId)
+    .where('o.share_token', 'is not', null)
+    .where('o.paid_at', '>=', from)
+    .where('o.paid_at', '<', to)
+    .groupBy('l.channel')
+    .execute();
+  const channels = [...new Set([...visits.map((v) => v.channel), ...orders.map((o) => o.channel)])].sort();
+  const byChannel = channels.map((channel) => {
+    const o = orders.find((x) => x.channel === channel);
+    return { channel, visits: visits.find((v) => v.channel === channel)?.n ?? 0, orders: o?.n ?? 0, gmv: o?.gmv ?? 0 };
+  });
+  const sum = (k: 'visits' | 'orders' | 'gmv') => byChannel.reduce((s, c) => s + c[k], 0);
+  return { visits: sum('visits'), orders: sum('orders'), gmv: sum('gmv'), byChannel };
+}
