@@ -50,6 +50,14 @@ describe('demo data', () => {
         const staffView = await second.api.get(`/live-sessions/${live.id}`, merchant.body.token);
         assert.ok(staffView.body.liveSession.ingest.streamKey, 'the demo merchant runs the demo sessions');
         assert.equal((await second.api.post('/auth/login', { handle: 'demo_buyer', password: 'hawker-demo' })).status, 200);
+
+        // The influencer marketplace has offers, and the demo influencer shows some of them.
+        const offers = (await second.api.get('/marketplace/offers')).body.offers as { id: string; commissionBps: number }[];
+        assert.ok(offers.length >= 3 && offers.every((o) => o.commissionBps > 0));
+        const influencer = await second.api.post('/auth/login', { handle: 'demo_influencer', password: 'hawker-demo' });
+        const me = (await second.api.get('/me/influencer', influencer.body.token)).body.influencer;
+        const showcase = (await second.api.get(`/influencers/${me.userId}`)).body.showcase as { offer: { id: string } }[];
+        assert.ok(showcase.length >= 2 && showcase.every((i) => offers.some((o) => o.id === i.offer.id)));
       } finally {
         await second.close();
       }

@@ -16,6 +16,8 @@ interface DemoProduct {
   title: string;
   description: string;
   skus: { name: string; price: number; stock: number }[];
+  /** Published to the influencer marketplace at this commission (bps), with this group leader share (bps). */
+  offer?: { commissionBps: number; leaderShareBps: number; showcased: boolean };
 }
 
 interface DemoShop {
@@ -31,6 +33,7 @@ const SHOPS: DemoShop[] = [
       {
         title: '明前龙井 West Lake Longjing',
         description: '清明前手工炒制的龙井绿茶。Hand-fried green tea picked before Qingming.',
+        offer: { commissionBps: 1000, leaderShareBps: 2000, showcased: true },
         skus: [
           { name: '50g 罐装 tin', price: 12800, stock: 200 },
           { name: '100g 礼盒 gift box', price: 23800, stock: 80 },
@@ -61,6 +64,7 @@ const SHOPS: DemoShop[] = [
       {
         title: 'Pocket Power Bank 10000mAh 充电宝',
         description: 'Slim, USB-C in and out, charges a phone twice.',
+        offer: { commissionBps: 800, leaderShareBps: 0, showcased: true },
         skus: [
           { name: 'Black 黑色', price: 8900, stock: 300 },
           { name: 'White 白色', price: 8900, stock: 250 },
@@ -80,6 +84,7 @@ const SHOPS: DemoShop[] = [
       {
         title: '重庆小面礼包 Chongqing Noodle Kit',
         description: '麻辣鲜香，五分钟上桌。Numbing-spicy noodles in five minutes.',
+        offer: { commissionBps: 1500, leaderShareBps: 0, showcased: false },
         skus: [
           { name: '4 人份 serves 4', price: 3990, stock: 400 },
           { name: '10 人份 serves 10', price: 8990, stock: 120 },
@@ -103,12 +108,18 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     await ctx.db.transaction().execute(async (trx) => {
       const merchantId = await insertUser(trx, 'demo_merchant', '山野掌柜 Demo Merchant', passwordHash, now);
       await insertUser(trx, 'demo_buyer', '小买家 Demo Buyer', passwordHash, now);
-      for (const shop of SHOPS) await insertShop(trx, shop, merchantId, now);
+      // An influencer (达人) with a showcase of the offered products.
+      const influencerId = await insertUser(trx, 'demo_influencer', '种草达人 Demo Influencer', passwordHash, now);
+      await trx
+        .insertInto('influencer_profiles')
+        .values({ user_id: influencerId, bio: '好物分享 · finds worth sharing', leader_id: null, metrics: JSON.stringify({}), tier_computed_at: null, created_at: now })
+        .execute();
+      for (const shop of SHOPS) await insertShop(trx, shop, merchantId, influencerId, now);
     });
     await ctx.settings.set(SEEDED_KEY, true);
     ctx.log.info(
-      { users: ['demo_merchant', 'demo_buyer'], shops: SHOPS.length },
-      `demo data seeded: sign in as demo_merchant or demo_buyer with password "${DEMO_PASSWORD}" (SEED_DEMO=0 turns this off)`,
+      { users: ['demo_merchant', 'demo_buyer', 'demo_influencer'], shops: SHOPS.length },
+      `demo data seeded: sign in as demo_merchant, demo_buyer or demo_influencer with password "${DEMO_PASSWORD}" (SEED_DEMO=0 turns this off)`,
     );
   });
 }
@@ -119,7 +130,7 @@ async function insertUser(trx: Transaction<Schema>, handle: string, displayName:
   return id;
 }
 
-async function insertShop(trx: Transaction<Schema>, shop: DemoShop, ownerId: string, now: Date): Promise<void> {
+async function insertShop(trx: Transaction<Schema>, shop: DemoShop, ownerId: string, influencerId: string, now: Date): Promise<void> {
   const shopId = newId('shp');
   await trx.insertInto('shops').values({ id: shopId, name: shop.name, owner_id: ownerId, status: 'active', created_at: now, updated_at: now }).execute();
   await trx.insertInto('shop_members').values({ shop_id: shopId, user_id: ownerId, role: 'owner', created_at: now }).execute();
@@ -148,6 +159,17 @@ async function insertShop(trx: Transaction<Schema>, shop: DemoShop, ownerId: str
         .insertInto('stock_adjustments')
         .values({ id: newId('sadj'), sku_id: skuId, delta: sku.stock, stocked_after: sku.stock, reason: 'initial', actor_id: ownerId, at: now })
         .execute();
+    }
+    if (product.offer) {
+      const offerId = newId('ofr');
+      const { commissionBps, leaderShareBps, showcased } = product.offer;
+      await trx
+        .insertInto('marketplace_offers')
+        .values({ id: offerId, shop_id: shopId, product_id: productId, commission_bps: commissionBps, leader_share_bps: leaderShareBps, status: 'active', created_at: now, updated_at: now, withdrawn_at: null })
+        .execute();
+      if (showcased) {
+        await trx.insertInto('showcase_items').values({ user_id: influencerId, offer_id: offerId, product_id: productId, leader_id: null, added_at: now }).execute();
+      }
     }
   }
   for (const session of shop.sessions) {
