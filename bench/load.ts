@@ -45,9 +45,12 @@ function once(agent: http.Agent, req: LoadRequest, keepBody: boolean): Promise<{
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-/** Sends every request, `concurrency` at a time, and measures rate and latency. */
-export async function runLoad(requests: LoadRequest[], concurrency: number, keepBodies = false): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+/** Keep-alive connections to reuse across loads: buyers in a live room are connected before the drop opens. */
+export const keepAliveAgent = (maxSockets: number) => new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+
+/** Sends every request, `concurrency` at a time, and measures rate and latency (on fresh connections unless given an agent). */
+export async function runLoad(requests: LoadRequest[], concurrency: number, keepBodies = false, shared?: http.Agent): Promise<LoadResult> {
+  const agent = shared ?? keepAliveAgent(concurrency);
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   const bodies: string[] = new Array(keepBodies ? requests.length : 0);
@@ -66,7 +69,7 @@ export async function runLoad(requests: LoadRequest[], concurrency: number, keep
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
+  if (!shared) agent.destroy();
   latencies.sort((a, b) => a - b);
   return { requests: requests.length, seconds, rate: requests.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, bodies, timeline };
 }

@@ -41,7 +41,7 @@ import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { ErrorBody } from './platform/errors.ts';
-import { errorHandler, notFoundHandler } from './platform/http.ts';
+import { errorHandler, logSerializers, notFoundHandler } from './platform/http.ts';
 import { Jobs } from './platform/jobs.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { PlatformSettings } from './platform/settings.ts';
@@ -68,7 +68,7 @@ function typedBodiesTextQueries(): ValidatorFactory {
 /** Builds one Hawker node: storage opened and migrated, every module's routes registered. */
 export async function buildHawker(config: Config, opts: { database?: Database } = {}): Promise<Hawker> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, serializers: logSerializers },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import { WordFilter } from '../src/modules/rooms/word-filter.ts';
 import { dropOrder, users } from './support/drop.ts';
 import { startNode, STORAGE, waitFor, type Api, type TestNode } from './support/harness.ts';
@@ -64,6 +65,17 @@ describe(`live rooms (${STORAGE})`, () => {
     assert.equal(await RoomClient.refusal(node.url, sessionId), 404);
     // The shop's own staff still get in (to see what their viewers saw).
     assert.equal((await join(sessionId, merchant.token)).of('welcome')[0].staff, true);
+  });
+
+  it("keeps tokens out of request logs: the room's ?token= and the nginx callbacks' token are redacted", () => {
+    // The serializer the node's own logger uses for every request it logs.
+    const serializeRequest = (node.hawker.app.log as unknown as Record<symbol, { req(r: unknown): { url: string; method: string } }>)[pino.symbols.serializersSym].req;
+    const logged = (url: string) => serializeRequest({ method: 'GET', url, host: '127.0.0.1', ip: '127.0.0.1', socket: { remotePort: 1 } });
+    const room = logged('/api/v1/live-sessions/live_1/ws?token=ses_abc.s3cret');
+    assert.deepEqual([room.method, room.url], ['GET', '/api/v1/live-sessions/live_1/ws?token=[redacted]']);
+    assert.equal(logged('/api/v1/media/nginx/publish?token=n9inx-secret&x=1').url, '/api/v1/media/nginx/publish?token=[redacted]&x=1');
+    assert.equal(logged('/api/v1/feed?limit=5&Token=abc').url, '/api/v1/feed?limit=5&Token=[redacted]');
+    assert.equal(logged('/api/v1/feed?limit=5').url, '/api/v1/feed?limit=5');
   });
 
   it('delivers chat to every viewer, as plain text (markup is data)', async () => {
@@ -247,17 +259,27 @@ describe(`live rooms (${STORAGE})`, () => {
   it('counts viewers as they join and leave, in the room and on the session', async () => {
     const { sessionId } = await liveRoom(node.api);
     const viewers = async () => (await node.api.get(`/live-sessions/${sessionId}`)).body.liveSession.viewers;
-    assert.equal(await viewers(), 0);
+    /** The same count where buyers find the session: the discovery feed. */
+    const inFeed = async () => {
+      for (let cursor: string | null = null; ; ) {
+        const page: { items: { id: string; viewers: number }[]; nextCursor: string | null } = (await node.api.get(`/feed?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        const item = page.items.find((i) => i.id === sessionId);
+        if (item) return item.viewers;
+        if (!page.nextCursor) throw new Error('session not in the feed');
+        cursor = page.nextCursor;
+      }
+    };
+    assert.deepEqual([await viewers(), await inFeed()], [0, 0]);
     const first = await join(sessionId);
     await first.next('viewers', (m) => m.count === 1);
     const second = await join(sessionId);
     const third = await join(sessionId);
     await first.next('viewers', (m) => m.count === 3);
-    assert.equal(await viewers(), 3);
+    assert.deepEqual([await viewers(), await inFeed()], [3, 3]);
     await second.close();
     await third.close();
     await first.next('viewers', (m) => m.count === 1, 5000, first.messages.findIndex((m) => m.type === 'viewers' && m.count === 3));
-    assert.equal(await viewers(), 1);
+    assert.deepEqual([await viewers(), await inFeed()], [1, 1]);
   });
 
   it('takes a tip through the ledger (balanced, shop credited less the fee) and shows it in the room', async () => {

@@ -90,6 +90,7 @@ describe(`sharing and commissions (${STORAGE})`, () => {
 
     const placed = await order(node, c.token, skuIds[0], 3, { shareToken: second.token });
     assert.equal(placed.total, 9999);
+    assert.equal((await node.api.get(`/orders/${placed.id}`, merchant.token)).body.order.shareToken, second.token, 'the order carries its share link');
     await payOrder(node.api, c.token, placed.id);
 
     const commission = Math.floor((9999 * 1000) / 10_000); // 999
@@ -279,12 +280,16 @@ describe(`sharing and commissions (${STORAGE})`, () => {
     assert.equal(became.status, 201, JSON.stringify(became.body));
     assert.equal(became.body.influencer.tier, 'C');
     assert.deepEqual(became.body.influencer.permissions, { showcase: true, liveSharing: false, videoSharing: false });
+    assert.deepEqual(became.body.influencer.nextTier.requirements, [
+      { metric: 'gmv', have: 0, need: 200_000 },
+      { metric: 'orders', have: 0, need: 10 },
+    ]);
     assert.equal((await node.api.post('/me/influencer', {}, star.token)).status, 409);
 
     // A group leader invites the influencer to the offer; accepting puts it in the showcase with the leader.
     assert.equal((await node.api.post(`/offers/${offer.id}/invitations`, { influencerId: star.user.id }, leader.token)).status, 403, 'not a group leader yet');
     assert.equal((await node.api.post('/me/group-leader', { name: '团长A' }, leader.token)).status, 201);
-    const inv = await node.api.post(`/offers/${offer.id}/invitations`, { influencerId: star.user.id }, leader.token);
+    const inv = await node.api.post(`/offers/${offer.id}/invitations`, { handle: star.user.handle }, leader.token);
     assert.equal(inv.status, 201, JSON.stringify(inv.body));
     assert.equal((await node.api.post(`/invitations/${inv.body.invitation.id}/accept`, {}, fan.token)).status, 404, 'only the invited influencer decides');
     const accepted = await node.api.post(`/invitations/${inv.body.invitation.id}/accept`, {}, star.token);

@@ -27,3 +27,22 @@ export function errorHandler(err: FastifyError | AppError | Error, request: Fast
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
 }
+
+/** Query parameters that carry a secret (the room WebSocket's `?token=`, the nginx callbacks' token): never logged. */
+const SECRET_PARAMS = /([?&](?:token|access_token)=)[^&#]*/gi;
+
+/** A request URL as logs may show it: secrets in the query string replaced. */
+export const redactUrl = (url: string) => url.replace(SECRET_PARAMS, '$1[redacted]');
+
+/** The logger's view of a request: Fastify's default fields, with the URL's secrets redacted. */
+export const logSerializers = {
+  req(request: FastifyRequest) {
+    return {
+      method: request.method,
+      url: redactUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    };
+  },
+};

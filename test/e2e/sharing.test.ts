@@ -71,8 +71,12 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     assert.match(await card.innerText(), /Green tea 绿茶[\s\S]*¥99\.00 起[\s\S]*Test Shop/);
     assert.match(await page.getByTestId('shared-by').innerText(), new RegExp(`${sharer.user.handle} 分享给你`));
     assert.equal(await page.locator('meta[property="og:title"]').getAttribute('content'), 'Green tea 绿茶');
-    // The visit is recorded once.
+    // The visit is recorded once: opening the page again in this tab is not another visitor.
     await waitFor('the visit', async () => (await node.api.get('/me/share-links', sharer.token)).body.shareLinks[0]?.visits === 1);
+    await page.reload();
+    await card.waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal((await node.api.get('/me/share-links', sharer.token)).body.shareLinks[0].visits, 1);
     publishScreenshot(await shot(page, 'share-01-card'), 'share-card.png');
 
     // Buy: the sheet asks to sign in or up, and stays open for the purchase.
@@ -126,6 +130,10 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
       [sharer.user.handle, handle],
     );
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), reshared[0].url);
+
+    // A link altered on the way (its signature no longer matches) opens nothing but says so.
+    await page.goto(`${node.url}/s/${link.token.slice(0, -4)}AAAA`);
+    await page.getByText('这个分享链接打不开').waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

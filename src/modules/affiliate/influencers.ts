@@ -44,6 +44,21 @@ type TierRuleOf = AffiliateSettings['tiers'][number];
 
 const fen = (n: number) => `¥${(n / 100).toFixed(2)}`;
 
+export interface Requirement {
+  metric: 'gmv' | 'orders' | 'refundRate';
+  have: number;
+  need: number;
+}
+
+/** What a tier asks that the figures do not reach (refundRate: `need` is the most allowed). */
+export function requirementsFor(rule: TierRuleOf, m: InfluencerMetrics): Requirement[] {
+  const out: Requirement[] = [];
+  if (m.gmv < rule.minGmv) out.push({ metric: 'gmv', have: m.gmv, need: rule.minGmv });
+  if (m.orders < rule.minOrders) out.push({ metric: 'orders', have: m.orders, need: rule.minOrders });
+  if (m.refundRate > rule.maxRefundRate) out.push({ metric: 'refundRate', have: m.refundRate, need: rule.maxRefundRate });
+  return out;
+}
+
 /** What a tier asks that the figures do not reach, in words. */
 export function missingFor(rule: TierRuleOf, m: InfluencerMetrics): string[] {
   const missing: string[] = [];
@@ -99,7 +114,7 @@ function influencerView(row: ProfileRow, settings: AffiliateSettings) {
     tierComputedAt: row.tier_computed_at?.toISOString() ?? null,
     metrics: { gmv: metrics.gmv, orders: metrics.orders, refunded: metrics.refunded, refundRate: metrics.refundRate },
     permissions: permissionsOf(settings, row.tier),
-    nextTier: nextRule ? { tier: nextRule.tier, missing: missingFor(nextRule, metrics) } : null,
+    nextTier: nextRule ? { tier: nextRule.tier, missing: missingFor(nextRule, metrics), requirements: requirementsFor(nextRule, metrics) } : null,
   };
 }
 

@@ -133,14 +133,9 @@ export async function shopOffers(ctx: AppContext, principal: Principal, shopId: 
 }
 
 async function showcaseOf(db: Db, userId: string, offerId?: string) {
-  let q = db
-    .selectFrom('showcase_items as i')
-    .innerJoin('marketplace_offers as o', 'o.id', 'i.offer_id')
-    .innerJoin('products as p', 'p.id', 'o.product_id')
-    .innerJoin('shops as s', 's.id', 'o.shop_id')
-    .selectAll('o')
-    .select(['i.leader_id as item_leader_id', 'i.added_at', 'p.title', 'p.images', 'p.status as product_status', 's.name as shop_name', 's.status as shop_status'])
-    .select((eb) => eb.selectFrom('skus').select(sql<number>`min(price)::int8`.as('p')).whereRef('skus.product_id', '=', 'o.product_id').as('price'))
+  let q = offersWithProduct(db)
+    .innerJoin('showcase_items as i', 'i.offer_id', 'o.id')
+    .select(['i.leader_id as item_leader_id', 'i.added_at'])
     .where('i.user_id', '=', userId);
   if (offerId) q = q.where('i.offer_id', '=', offerId);
   const rows = await q.orderBy('i.added_at', 'desc').execute();
@@ -221,12 +216,16 @@ async function invitationViews(db: Db, rows: InvitationRow[]) {
   }));
 }
 
-export async function invite(ctx: AppContext, principal: Principal, offerId: string, influencerId: string) {
+export async function invite(ctx: AppContext, principal: Principal, offerId: string, who: { influencerId?: string; handle?: string }) {
+  if ((who.influencerId === undefined) === (who.handle === undefined)) throw invalidRequest('name the influencer by influencerId or by handle');
   if (!(await isGroupLeader(ctx.db, principal.userId))) throw forbidden('only group leaders invite influencers to offers: create your group leader profile first');
   const offer = await loadOffer(ctx.db, offerId);
   if (!offer || !isPublic(offer)) throw notFound('offer');
-  const influencer = await ctx.db.selectFrom('influencer_profiles').select('user_id').where('user_id', '=', influencerId).executeTakeFirst();
+  let q = ctx.db.selectFrom('influencer_profiles as i').innerJoin('users as u', 'u.id', 'i.user_id').select('i.user_id');
+  q = who.influencerId !== undefined ? q.where('i.user_id', '=', who.influencerId) : q.where('u.handle', '=', who.handle!.toLowerCase());
+  const influencer = await q.executeTakeFirst();
   if (!influencer) throw notFound('influencer');
+  const influencerId = influencer.user_id;
   if (influencerId === principal.userId) throw invalidRequest('a group leader cannot invite themselves');
   const id = newId('inv');
   try {

@@ -46,7 +46,17 @@ const Influencer = Type.Object({
   tierComputedAt: MaybeString,
   metrics: Type.Object({ gmv: Type.Integer(), orders: Type.Integer(), refunded: Type.Integer(), refundRate: Type.Number() }, { description: 'trailing 30 days' }),
   permissions: Type.Object({ showcase: Type.Boolean(), liveSharing: Type.Boolean(), videoSharing: Type.Boolean() }),
-  nextTier: Type.Union([Type.Object({ tier: Tier, missing: Type.Array(Type.String()) }), Type.Null()]),
+  nextTier: Type.Union([
+    Type.Object({
+      tier: Tier,
+      missing: Type.Array(Type.String(), { description: 'what the next tier asks that the figures do not reach, in English' }),
+      requirements: Type.Array(
+        Type.Object({ metric: Type.Enum(['gmv', 'orders', 'refundRate'] as const), have: Type.Number(), need: Type.Number() }),
+        { description: 'the same, as data (refundRate: need is the most allowed)' },
+      ),
+    }),
+    Type.Null(),
+  ]),
 });
 const UserRef = Type.Object({ userId: Type.String(), handle: Type.String() });
 const Invitation = Type.Object({
@@ -297,11 +307,11 @@ export function affiliateRoutes(app: App, ctx: AppContext) {
         tags: ['affiliate'],
         summary: 'A group leader invites an influencer to an offer',
         params: IdParams,
-        body: Type.Object({ influencerId: Id }),
+        body: Type.Object({ influencerId: Type.Optional(Id), handle: Type.Optional(Type.String({ minLength: 3, maxLength: 32 })) }, { description: 'the influencer by id or by handle' }),
         response: { 201: Type.Object({ invitation: Invitation }) },
       },
     },
-    async (req, reply) => reply.status(201).send({ invitation: await invite(ctx, await accounts.requireUser(req), req.params.id, req.body.influencerId) }),
+    async (req, reply) => reply.status(201).send({ invitation: await invite(ctx, await accounts.requireUser(req), req.params.id, req.body) }),
   );
 
   app.get(

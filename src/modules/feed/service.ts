@@ -9,5 +9,6 @@ export async function discoveryFeed(ctx: AppContext, page: PageQuery) {
   const after = decodeCursor(page.cursor, isDiscoveryPosition);
   const rows = await listDiscoverableSessions(ctx.db, after, limit + 1);
   const { items, nextCursor } = toPage(rows, limit, (r) => r.position);
-  return { items: items.map((s) => ({ type: 'live' as const, ...publicLiveSession(ctx.config, s) })), nextCursor };
+  // Viewers: open sockets in each session's room on every node, as GET /live-sessions/:id counts them.
+  return { items: items.map((s) => ({ type: 'live' as const, ...publicLiveSession(ctx.config, s, ctx.rooms.viewersOf(s.id)) })), nextCursor };
 }

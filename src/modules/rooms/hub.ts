@@ -62,6 +62,41 @@ const NOTICES_PER_SECOND = 5;
 const TEXT_FRAME = { binary: false } as const;
 const FANOUT_GROUPS = 8;
 
+/**
+ * What a room sends many sockets at once: the text, and the whole WebSocket frame around it (RFC 6455: FIN,
+ * opcode 1 text, unmasked as a server sends), built once. Each socket is then one write of the same bytes,
+ * not a frame header built, corked and written per socket by `ws`.
+ */
+interface RoomFrame {
+  payload: Buffer;
+  wire: Buffer;
+}
+
+function roomFrame(text: string): RoomFrame {
+  const length = Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(head + length);
+  wire[0] = 0x81;
+  if (length < 126) wire[1] = length;
+  else if (length < 65_536) {
+    wire[1] = 126;
+    wire.writeUInt16BE(length, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    wire.writeUInt32BE(length >>> 0, 6);
+  }
+  wire.write(text, head);
+  return { payload: wire.subarray(head), wire };
+}
+
+/** The TCP socket under a WebSocket, when frames may be written to it directly: no extension (compression)
+ * negotiated, so `ws` itself writes every frame at once and never holds one back that ours could overtake. */
+function rawSocketOf(socket: WebSocket): { write(b: Buffer): boolean } | null {
+  if (socket.extensions !== '') return null;
+  return (socket as unknown as { _socket?: { write(b: Buffer): boolean } })._socket ?? null;
+}
+
 class Room {
   readonly seats = new Set<Seat>();
   readonly groups: Set<Seat>[] = Array.from({ length: FANOUT_GROUPS }, () => new Set());
@@ -103,10 +138,10 @@ class Room {
   }
 
   /** One frame with every message after `cursor`: one message as an object, several as an array. */
-  frameAfter(cursor: number): Buffer {
+  frameAfter(cursor: number): RoomFrame {
     const from = Math.max(0, cursor + 1 - (this.log[0]?.seq ?? cursor + 1));
     const parts = this.log.slice(from).map((e) => e.json);
-    return Buffer.from(parts.length === 1 ? parts[0] : `[${parts.join(',')}]`);
+    return roomFrame(parts.length === 1 ? parts[0] : `[${parts.join(',')}]`);
   }
 
   /** Forgets what every group has been sent. */
@@ -324,7 +359,7 @@ export class LiveRoomHub {
   }
 
   /** Every send goes through here: a socket whose unsent bytes passed the bound is not keeping up, and is closed. */
-  private sendFrame(socket: WebSocket, data: Buffer): void {
+  private sendFrame(socket: WebSocket, data: Buffer | RoomFrame): void {
     if (socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > this.deps.config.roomMaxBufferedBytes) {
       this.stats.slowConsumers.inc();
@@ -332,7 +367,10 @@ export class LiveRoomHub {
       socket.terminate();
       return;
     }
-    socket.send(data, TEXT_FRAME);
+    if (Buffer.isBuffer(data)) return void socket.send(data, TEXT_FRAME);
+    const raw = rawSocketOf(socket);
+    if (raw) raw.write(data.wire);
+    else socket.send(data.payload, TEXT_FRAME);
   }
 
   private notice(socket: WebSocket, seat: Seat, code: NoticeCode, message: string): void {
@@ -442,7 +480,7 @@ export class LiveRoomHub {
     for (const room of this.rooms.values()) {
       if (room.log.length > 0) {
         // Sockets behind by the same messages (nearly all of them) share one frame.
-        const frames = new Map<number, Buffer>();
+        const frames = new Map<number, RoomFrame>();
         for (const seat of room.groups[group]) {
           if (seat.cursor >= room.head) continue;
           let frame = frames.get(seat.cursor);

@@ -118,7 +118,7 @@ export function sharingRoutes(app: App, ctx: AppContext) {
         querystring: PageQuery,
         response: {
           200: Type.Object({
-            shareLinks: Type.Array(Type.Object({ ...ShareLinkView.properties, visits: Type.Integer(), orders: Type.Integer(), gmv: Type.Integer() })),
+            shareLinks: Type.Array(Type.Object({ ...ShareLinkView.properties, title: Type.String(), visits: Type.Integer(), orders: Type.Integer(), gmv: Type.Integer() })),
             nextCursor: NextCursor,
           }),
         },

@@ -213,6 +213,12 @@ export class ShareLinks {
           .groupBy(sql`split_part(share_token, '.', 1)`)
           .execute()
       : [];
+    const products = items.filter((l) => l.target_type === 'product').map((l) => l.target_id);
+    const sessions = items.filter((l) => l.target_type === 'live').map((l) => l.target_id);
+    const titles = new Map<string, string>([
+      ...(products.length ? await this.ctx.db.selectFrom('products').select(['id', 'title']).where('id', 'in', products).execute() : []),
+      ...(sessions.length ? await this.ctx.db.selectFrom('live_sessions').select(['id', 'title']).where('id', 'in', sessions).execute() : []),
+    ].map((r) => [r.id, r.title]));
     const links = await Promise.all(
       items.map(async (r) => {
         const link = fromRow(r);
@@ -220,6 +226,7 @@ export class ShareLinks {
         const o = orders.find((x) => x.link_id === link.id);
         return {
           ...(await this.view(link, token)),
+          title: titles.get(link.targetId) ?? '',
           visits: visits.find((v) => v.link_id === link.id)?.n ?? 0,
           orders: o?.n ?? 0,
           gmv: o?.gmv ?? 0,

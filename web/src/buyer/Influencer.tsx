@@ -9,7 +9,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { Credits as CreditsData, Influencer, Invitation, ShowcaseItem } from '../shared/types.ts';
-import { Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { CopyButton, Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
 import { MePage, refusalText, Stat, TierBadge } from './MePage.tsx';
 
 /** GET that answers null for 404 (no profile yet). */
@@ -231,6 +231,9 @@ export function InfluencerPage({ userId }: { userId: string }) {
                 <TierBadge tier={influencer.tier} />
               </div>
               {influencer.bio && <p>{influencer.bio}</p>}
+              <p class="row-meta">
+                {t('influencer.userId')} <span class="mono">{influencer.userId}</span> <CopyButton text={influencer.userId} label={t('influencer.userId')} />
+              </p>
             </section>
             <section class="card">
               <h2>{t('influencer.showcase')}</h2>

@@ -110,7 +110,7 @@ function OfferRow({ offer, added, isLeader, onAdded }: { offer: Offer; added: bo
         {offer.leaderShareBps > 0 && <p class="row-meta">{t('marketplace.leaderShare', { rate: formatBps(offer.leaderShareBps) })}</p>}
         {error !== null && (
           <p class="form-error" role="alert" data-testid="offer-error">
-            {refusalText(error)}{' '}
+            {error instanceof ApiError && error.status === 403 ? `${t('marketplace.refused')} ${error.message}` : refusalText(error)}{' '}
             {error instanceof ApiError && error.status === 403 && <Link href="/me/influencer">{t('influencer.title')}</Link>}
           </p>
         )}
