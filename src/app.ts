@@ -106,7 +106,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     jobs,
     dropEngine,
     rooms,
-    sharing: new ShareLinks({ db: database.db, clock, config, settings }),
+    sharing: new ShareLinks({ db: database.db, clock, config, settings, counters }),
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.

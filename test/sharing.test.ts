@@ -86,7 +86,8 @@ describe(`sharing and commissions (${STORAGE})`, () => {
 
     const second = await share(node, b.token, { parentToken: first.token });
     assert.deepEqual(second.chain.map((x) => x.userId), [a.user.id, b.user.id], 're-sharing extends the chain');
-    assert.equal((await node.api.post(`/share-links/${second.token}/visits`, {}, c.token)).status, 201);
+    assert.equal((await node.api.post(`/share-links/${second.token}/visits`, {}, c.token)).body.visit.counted, true);
+    assert.equal((await node.api.post(`/share-links/${second.token}/visits`, {}, c.token)).body.visit.counted, false, 'a reload is not another visit');
 
     const placed = await order(node, c.token, skuIds[0], 3, { shareToken: second.token });
     assert.equal(placed.total, 9999);

@@ -100,12 +100,16 @@ export function sharingRoutes(app: App, ctx: AppContext) {
         summary: 'Record one opening of a share link (private traffic of its shop, by channel)',
         params: TokenParams,
         body: Type.Optional(Type.Object({})),
-        response: { 201: Type.Object({ visit: Type.Object({ id: Type.String(), channel: Type.String(), privateTraffic: Type.Boolean() }) }) },
+        response: {
+          201: Type.Object({
+            visit: Type.Object({ id: Type.String(), channel: Type.String(), privateTraffic: Type.Boolean(), counted: Type.Boolean({ description: 'false for the same visitor again within the hour' }) }),
+          }),
+        },
       },
     },
     async (req, reply) => {
       const visitor = await accounts.optionalUser(req);
-      return reply.status(201).send({ visit: await sharing.recordVisit(req.params.token, visitor) });
+      return reply.status(201).send({ visit: await sharing.recordVisit(req.params.token, visitor, req.ip) });
     },
   );
 

@@ -80,7 +80,7 @@ export class ShareLinks {
   /** Verified links by token: links never change, so a token once checked stays good (bounded). */
   private readonly verified = new Map<string, ShareLink>();
 
-  constructor(private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'settings'>) {}
+  constructor(private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'settings' | 'counters'>) {}
 
   private async signingKey(db: Db): Promise<Buffer> {
     this.key ??= Buffer.from(await this.ctx.settings.secret('share-links', db), 'base64url');
@@ -161,12 +161,21 @@ export class ShareLinks {
     return link;
   }
 
-  /** One opening of a link: private traffic of its shop, by its channel. */
-  async recordVisit(token: string, visitor: Principal | null) {
+  /**
+   * One opening of a link: private traffic of its shop, by its channel. The same visitor (signed in, else the same
+   * address) opening the same link again within an hour is one visit, so reloads do not inflate the figures.
+   */
+  async recordVisit(token: string, visitor: Principal | null, address: string) {
     const link = await this.verify(token);
-    const visit = { id: newId('vis'), link_id: link.id, shop_id: link.shopId, visitor_id: visitor?.userId ?? null, channel: link.channel, at: this.ctx.clock.now() };
-    await this.ctx.db.insertInto('share_visits').values(visit).execute();
-    return { id: visit.id, channel: visit.channel, privateTraffic: true as const };
+    const id = newId('vis');
+    const { count } = await this.ctx.counters.hit(`share-visit:${link.id}:${visitor?.userId ?? address}`, 3600_000);
+    if (count === 1) {
+      await this.ctx.db
+        .insertInto('share_visits')
+        .values({ id, link_id: link.id, shop_id: link.shopId, visitor_id: visitor?.userId ?? null, channel: link.channel, at: this.ctx.clock.now() })
+        .execute();
+    }
+    return { id, channel: link.channel, privateTraffic: true as const, counted: count === 1 };
   }
 
   /** What a chat shows for a link (the share card), and the page it opens. */
