@@ -180,11 +180,14 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       progress(`${name}: bare route, ${BARE_REQUESTS} requests`);
       const bareRun = await measured(bare(started[0].url), [started[0].pid], agent);
       progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
+      const from = process.hrtime.bigint() / 1000n;
       const { result, cpu } = await measured(
         orderAttempts(started.map((n) => n.url), fx.buyers, fx.skuId, dropId),
         started.map((n) => n.pid),
         agent,
       );
+      // With BENCH_NODE_ARGS="--cpu-prof …": the phase on the profiles' clock (monotonic µs), to cut them to it.
+      if (NODE_ARGS.length > 0) progress(`${name}: orders phase at monotonic µs ${from}–${process.hrtime.bigint() / 1000n}`);
       if (process.env.BENCH_TIMELINE) printTimeline(name, result);
       const sold = await soldThroughSku(api, fx.merchant.token, fx.productId);
       const created = result.statuses[201] ?? 0;

@@ -2,7 +2,8 @@
 // link, signs up inside the buy sheet, orders and pays without the page leaving /s/…, and the sharer's
 // commission is pending; a live room's link is joined in place and its drop bought with the link; the
 // merchant publishes an offer in the console and sees what sharing brought; the sharer sees the commission
-// in the earnings page; an influencer is refused a showcase with what is missing, and accepts an invitation.
+// in the earnings page; an influencer is refused a showcase with what is missing, and accepts the invitation
+// a group leader sent by handle.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -101,8 +102,8 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     assert.equal(new URL(page.url()).pathname, sharePath, 'paid without leaving the share page');
     publishScreenshot(await shot(page, 'share-03-paid'), 'share-paid.png');
 
-    // The order is the visitor's, paid, insured; it carried the share token: the sharer's link counts it and
-    // the sharer has a pending 10 % commission on it.
+    // The order is the visitor's, paid, insured; it carries the token the page was opened with: the sharer's
+    // link counts it and the sharer has a pending 10 % commission on it.
     const visitorToken = (await page.evaluate(() => localStorage.getItem('hawker.token')))!;
     const orders = (await node.api.get('/me/orders', visitorToken)).body.orders;
     assert.equal(orders.length, 1);
@@ -110,6 +111,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     assert.equal(order.status, 'paid');
     assert.equal(order.total, 18800);
     assert.equal(order.shippingInsurance, true);
+    assert.equal(order.shareToken, link.token);
     const mine = (await node.api.get('/me/share-links', sharer.token)).body.shareLinks;
     assert.deepEqual([mine[0].token, mine[0].orders, mine[0].gmv], [link.token, 1, 18800]);
     const earnings = await earningsOf(sharer.token);
@@ -120,7 +122,9 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     );
 
     // Passing it on: the visitor's own share of it extends the chain (sharer → visitor), and the link is copied.
-    await page.getByRole('button', { name: '继续观看' }).click();
+    // (Outside a live room the paid sheet closes with "完成", not "继续观看".)
+    assert.equal(await page.getByRole('button', { name: '继续观看' }).count(), 0);
+    await page.getByRole('button', { name: '完成', exact: true }).click();
     await page.getByTestId('share').click();
     await page.getByTestId('share-toast').filter({ hasText: '链接已复制' }).waitFor();
     const reshared = (await node.api.get('/me/share-links', visitorToken)).body.shareLinks;
@@ -170,6 +174,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
 
     const order = (await node.api.get('/me/orders', viewer.token)).body.orders[0];
     assert.equal(order.dropId, drop.body.drop.id);
+    assert.equal(order.shareToken, link.token, 'the drop order carries the live link it came through');
     const earnings = await earningsOf(sharer.token);
     assert.deepEqual(
       earnings.commissions.map((c: { orderId: string; role: string; amount: number }) => [c.orderId, c.role, c.amount]),
@@ -288,7 +293,12 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
       await page.getByTestId('influencer-profile').waitFor();
       assert.equal(await page.getByTestId('tier').first().getAttribute('data-tier'), 'C');
       assert.equal(await page.locator('[data-permission=showcase]').getAttribute('data-allowed'), 'false');
-      assert.match(await page.getByTestId('next-tier').innerText(), /B[\s\S]*GMV/);
+      // What tier B (default: ¥2,000.00 and 10 orders in 30 days, at most 15 % refunds) still asks, in Chinese.
+      const nextTier = page.getByTestId('next-tier');
+      assert.equal(await nextTier.getByTestId('tier').getAttribute('data-tier'), 'B');
+      assert.equal(await nextTier.locator('li[data-metric=gmv]').innerText(), '成交额 ¥0.00 / ¥2,000.00，还差 ¥2,000.00');
+      assert.equal(await nextTier.locator('li[data-metric=orders]').innerText(), '订单 0 / 10 单，还差 10 单');
+      assert.equal(await nextTier.locator('li[data-metric=refundRate]').count(), 0, 'no refunds: the refund rate is not missing');
 
       // The marketplace refuses, saying what is missing.
       await page.goto(`${node.url}/marketplace`);
@@ -301,12 +311,31 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
       assert.match(await refusal.innerText(), /tier B/);
       await shot(page, 'share-07-marketplace-refused');
 
-      // At tier C the showcase opens; a group leader's invitation brings the offer in when accepted.
+      // At tier C the showcase opens; a group leader invites the influencer by handle from the group leader
+      // page, and the invitation brings the offer in when accepted.
       assert.equal((await put('C')).status, 200);
       const leader = await node.api.user();
       assert.equal((await node.api.post('/me/group-leader', { name: '茶友团' }, leader.token)).status, 201);
-      const invitation = await node.api.post(`/offers/${offerId}/invitations`, { influencerId: influencer.user.id }, leader.token);
-      assert.equal(invitation.status, 201, JSON.stringify(invitation.body));
+      const leaderContext = await phone(browser);
+      try {
+        await leaderContext.addInitScript((token) => localStorage.setItem('hawker.token', token), leader.token);
+        const leaderPage = await leaderContext.newPage();
+        const leaderErrors = pageErrors(leaderPage);
+        await leaderPage.goto(`${node.url}/me/group-leader?offer=${offerId}`);
+        const form = leaderPage.getByTestId('invite-form');
+        await form.locator(`select[name=offer] option[value="${offerId}"]`).waitFor({ state: 'attached' });
+        assert.equal(await form.locator('select[name=offer]').inputValue(), offerId);
+        await form.locator('input[name=influencer]').fill(`@${influencer.user.handle.toUpperCase()}`);
+        await form.getByRole('button', { name: '发送邀请' }).click();
+        await form.getByText('邀请已发送。').waitFor();
+        const sent = leaderPage.locator('[data-testid=invitation][data-status=pending]');
+        await sent.waitFor();
+        assert.match(await sent.innerText(), new RegExp(`Green tea 绿茶[\\s\\S]*@${influencer.user.handle}`));
+        await shot(leaderPage, 'share-08-leader-invite');
+        assert.deepEqual(leaderErrors, []);
+      } finally {
+        await leaderContext.close();
+      }
       await page.goto(`${node.url}/me/invitations`);
       const received = page.getByTestId('invitation');
       await received.waitFor();

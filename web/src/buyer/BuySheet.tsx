@@ -89,7 +89,7 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
     <Sheet open={open} onClose={onClose} title={order ? t('checkout.payTitle') : target.title} testId="buy-sheet">
       {!session.token ? (
         <div>
-          <p class="hint">{t('checkout.signInToBuy')}</p>
+          <p class="hint">{t(drop ? 'checkout.signInToBuy' : 'checkout.signInHere')}</p>
           <AuthForm />
         </div>
       ) : order ? (

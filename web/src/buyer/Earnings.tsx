@@ -4,8 +4,7 @@
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Commission, Earnings as EarningsFigures, MyShareLink } from '../shared/types.ts';
-import { CopyButton, Empty, Failure, Spinner, useResource } from '../shared/ui.tsx';
-import { get } from '../shared/api.ts';
+import { CopyButton, Empty, Failure, Spinner } from '../shared/ui.tsx';
 import { Link } from '../shared/router.tsx';
 import { MePage, More, Stat, usePaged } from './MePage.tsx';
 
@@ -98,7 +97,7 @@ function ShareLinksBody() {
           <li key={l.id} class="row-item" data-testid="my-share-link">
             <div class="row-main">
               <p class="row-title">
-                <span class="badge">{t(`shares.target.${l.target.type}`)}</span> <LinkTitle link={l} />
+                <span class="badge">{t(`shares.target.${l.target.type}`)}</span> {l.title}
               </p>
               <p class="row-meta">
                 {t(`shares.channels.${l.channel}`)} · {formatTime(l.createdAt)}
@@ -118,13 +117,4 @@ function ShareLinksBody() {
       <More list={list} />
     </section>
   );
-}
-
-/** The shared product's or room's title: from the list when the server gives it, else from the link's card. */
-function LinkTitle({ link }: { link: MyShareLink }) {
-  const card = useResource(
-    (signal) => (link.title ? Promise.resolve(link.title) : get<{ shareLink: { card: { title: string } } }>(`/share-links/${encodeURIComponent(link.token)}`, signal).then((r) => r.shareLink.card.title)),
-    [link.token],
-  );
-  return <span>{card.data ?? '…'}</span>;
 }

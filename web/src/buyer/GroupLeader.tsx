@@ -1,5 +1,5 @@
-// The group leader (团长): the influencers they recruited, and inviting an influencer to a marketplace
-// offer (the influencer accepts, and the leader earns the offer's leader share of each commission).
+// The group leader (团长): the influencers they recruited, and inviting an influencer (by handle) to a
+// marketplace offer (the influencer accepts, and the leader earns the offer's leader share of each commission).
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../shared/api.ts';
 import { formatBps } from '../shared/commission.ts';
@@ -116,21 +116,34 @@ function LeaderHome({ page }: { page: LeaderPage }) {
   );
 }
 
+/** Who to invite, as the API takes it: a handle ("@tea_lover", "tea_lover"), or a user id ("usr_…"). */
+function inviteeOf(text: string): { handle: string } | { influencerId: string } | null {
+  const s = text.trim();
+  if (/^usr_[0-9A-Za-z]{10,60}$/.test(s)) return { influencerId: s };
+  const handle = s.replace(/^@/, '').toLowerCase();
+  return /^[a-z0-9_]{3,32}$/.test(handle) ? { handle } : null;
+}
+
 function InviteForm({ influencers, onSent }: { influencers: LeaderPage['influencers']; onSent(): void }) {
   const offers = useResource((signal) => get<{ offers: Offer[] }>('/marketplace/offers?limit=100', signal).then((r) => r.offers), []);
   const [offerId, setOfferId] = useState(searchParam('offer') ?? '');
-  const [influencerId, setInfluencerId] = useState(influencers[0]?.userId ?? '');
+  const [who, setWho] = useState(influencers[0] ? `@${influencers[0].handle}` : '');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     const chosenOffer = offerId || offers.data?.[0]?.id;
-    if (!chosenOffer || !influencerId.trim()) return;
+    const invitee = inviteeOf(who);
+    if (!chosenOffer) return;
+    if (!invitee) {
+      setResult({ ok: false, text: t('leader.badHandle') });
+      return;
+    }
     setBusy(true);
     setResult(null);
     try {
-      await post(`/offers/${chosenOffer}/invitations`, { influencerId: influencerId.trim() });
+      await post(`/offers/${chosenOffer}/invitations`, invitee);
       setResult({ ok: true, text: t('leader.invited') });
       onSent();
     } catch (err) {
@@ -164,14 +177,22 @@ function InviteForm({ influencers, onSent }: { influencers: LeaderPage['influenc
       </Loaded>
       <label>
         {t('leader.influencer')}
-        <input name="influencerId" list="recruited-influencers" required value={influencerId} onInput={(e) => setInfluencerId(e.currentTarget.value)} />
+        <input
+          name="influencer"
+          list="recruited-influencers"
+          required
+          autocomplete="off"
+          autocapitalize="none"
+          spellcheck={false}
+          placeholder="@handle"
+          value={who}
+          onInput={(e) => setWho(e.currentTarget.value)}
+        />
         <small>{t('leader.influencerHint')}</small>
       </label>
       <datalist id="recruited-influencers">
         {influencers.map((i) => (
-          <option key={i.userId} value={i.userId}>
-            @{i.handle}
-          </option>
+          <option key={i.userId} value={`@${i.handle}`} />
         ))}
       </datalist>
       {result && (

@@ -8,7 +8,7 @@ import { formatMoney, formatNumber, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
-import type { Credits as CreditsData, Influencer, Invitation, ShowcaseItem } from '../shared/types.ts';
+import type { Credits as CreditsData, Influencer, Invitation, ShowcaseItem, TierRequirement } from '../shared/types.ts';
 import { CopyButton, Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
 import { MePage, refusalText, Stat, TierBadge } from './MePage.tsx';
 
@@ -79,6 +79,19 @@ function BecomeInfluencer({ onDone }: { onDone(influencer: Influencer): void }) 
 
 const PERMISSIONS = ['showcase', 'liveSharing', 'videoSharing'] as const;
 
+/** What the next tier asks that the trailing figures do not reach, in the reader's language. */
+function requirementText({ metric, have, need }: TierRequirement): string {
+  switch (metric) {
+    case 'gmv':
+      return t('influencer.requirement.gmv', { have: formatMoney(have), need: formatMoney(need), gap: formatMoney(need - have) });
+    case 'orders':
+      return t('influencer.requirement.orders', { have: formatNumber(have), need: formatNumber(need), gap: formatNumber(need - have) });
+    case 'refundRate':
+      // `need` is the most the tier allows
+      return t('influencer.requirement.refundRate', { have: formatRatio(have), need: formatRatio(need) });
+  }
+}
+
 function Profile({ influencer, onChange }: { influencer: Influencer; onChange(influencer: Influencer): void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -127,11 +140,17 @@ function Profile({ influencer, onChange }: { influencer: Influencer; onChange(in
             <p>
               {t('influencer.nextTier')} <TierBadge tier={nextTier.tier} />
             </p>
-            <ul>
-              {nextTier.missing.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
+            {nextTier.requirements.length > 0 ? (
+              <ul>
+                {nextTier.requirements.map((r) => (
+                  <li key={r.metric} data-metric={r.metric}>
+                    {requirementText(r)}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p class="hint">{t('influencer.nextTierMet')}</p>
+            )}
           </div>
         ) : (
           <p class="hint">{t('influencer.topTier')}</p>
@@ -232,7 +251,7 @@ export function InfluencerPage({ userId }: { userId: string }) {
               </div>
               {influencer.bio && <p>{influencer.bio}</p>}
               <p class="row-meta">
-                {t('influencer.userId')} <span class="mono">{influencer.userId}</span> <CopyButton text={influencer.userId} label={t('influencer.userId')} />
+                {t('influencer.handleForInvites')} <span class="mono">@{influencer.handle}</span> <CopyButton text={`@${influencer.handle}`} label={t('influencer.handleForInvites')} />
               </p>
             </section>
             <section class="card">

@@ -71,8 +71,9 @@ export function PaymentPanel({ order, onPaid, onDone }: { order: Order; onPaid?:
           <p>{t('checkout.paidHint', { total: formatMoney(step.order.total, step.order.currency) })}</p>
           {orderLink}
           {onDone && (
-            <button class="btn btn-primary btn-block" onClick={onDone}>
-              {t('checkout.continue')}
+            <button class="btn btn-primary btn-block" onClick={onDone} data-testid="payment-done">
+              {/* a drop is only ever bought in a live room, which is still playing behind the sheet */}
+              {step.order.dropId ? t('checkout.continue') : t('checkout.done')}
             </button>
           )}
         </div>

@@ -102,6 +102,8 @@ export interface Order {
   /** Shipping-return insurance (运费险), once charged: the premium the shop paid, the return shipping paid to the buyer. */
   insurance: { premium: number; payout: number } | null;
   dropId: string | null;
+  /** The share link the order was placed through (private traffic), if any. */
+  shareToken: string | null;
   shipment: { carrier: string; trackingNumber: string } | null;
   createdAt: string;
   expiresAt: string;
@@ -264,7 +266,8 @@ export interface MyShareLink {
   visits: number;
   orders: number;
   gmv: number;
-  title?: string;
+  /** The shared product's or live room's title. */
+  title: string;
 }
 
 export type Tier = 'S+' | 'S' | 'A' | 'B' | 'C';
@@ -279,7 +282,14 @@ export interface Influencer {
   tierComputedAt: string | null;
   metrics: { gmv: number; orders: number; refundRate: number; refunded: number };
   permissions: { showcase: boolean; liveSharing: boolean; videoSharing: boolean };
-  nextTier: { tier: Tier; missing: string[] } | null;
+  /** `missing`: the same as `requirements`, in English words; show `requirements` (refundRate: `need` is the most allowed). */
+  nextTier: { tier: Tier; missing: string[]; requirements: TierRequirement[] } | null;
+}
+
+export interface TierRequirement {
+  metric: 'gmv' | 'orders' | 'refundRate';
+  have: number;
+  need: number;
 }
 
 export interface Offer {
