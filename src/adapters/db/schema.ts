@@ -267,6 +267,8 @@ export interface StreamPublishesTable {
   started_at: Timestamp;
   stopped_at: Timestamp | null;
   stop_reason: StreamStopReason | null;
+  /** 0051: the PUBLIC_URL of the node that took the publish. */
+  node_url: Generated<string | null>;
 }
 
 export interface RoomMessagesTable {

@@ -57,6 +57,15 @@ interface DropForSale {
   loadedAt: number;
 }
 
+/** An order request's idempotency hash, computed the first time it is needed: most attempts in a rush are refused without it. */
+class RequestHash {
+  private value: string | undefined;
+  constructor(private readonly input: PlaceOrderInput) {}
+  get(): string {
+    return (this.value ??= orderRequestHash(this.input));
+  }
+}
+
 /** Thousands of buyers hear "sold out" within a second of each other: one answer, built once (no stack to capture). */
 const SOLD_OUT = conflict('sold_out', 'sold out');
 
@@ -86,7 +95,7 @@ const DROP_STALE_MS = 10_000;
  */
 export class DropEngine {
   readonly writer: DropOrderWriter;
-  private readonly inFlight = new Map<string, { hash: () => string; result: Promise<{ order: OrderView; created: boolean }> }>();
+  private readonly inFlight = new Map<string, { hash: RequestHash; result: Promise<{ order: OrderView; created: boolean }> }>();
   private readonly cache = new Map<string, DropForSale>();
   /** One read of a drop's row at a time: thousands of buyers arriving together do not each query it. */
   private readonly loading = new Map<string, Promise<DropForSale | undefined>>();
@@ -152,13 +161,12 @@ export class DropEngine {
     const flightKey = orderKey(buyer.userId, idempotencyKey);
     const flying = this.inFlight.get(flightKey);
     if (flying) {
-      if (flying.hash() !== orderRequestHash(input)) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
+      if (flying.hash.get() !== orderRequestHash(input)) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
       return { order: (await flying.result).order, created: false };
     }
-    let hash: string | undefined;
-    const hashOnce = () => (hash ??= orderRequestHash(input));
-    const result = this.admit(buyer, idempotencyKey, hashOnce, input);
-    this.inFlight.set(flightKey, { hash: hashOnce, result });
+    const hash = new RequestHash(input);
+    const result = this.admit(buyer, idempotencyKey, hash, input);
+    this.inFlight.set(flightKey, { hash, result });
     try {
       return await result;
     } finally {
@@ -167,7 +175,7 @@ export class DropEngine {
   }
 
   /** `hash` is computed only when needed: most attempts in a rush are answered "sold out" without it. */
-  private async admit(buyer: Principal, key: string, hash: () => string, input: PlaceOrderInput & { dropId: string }) {
+  private async admit(buyer: Principal, key: string, hash: RequestHash, input: PlaceOrderInput & { dropId: string }) {
     const cached = this.dropForSale(input.dropId);
     const drop = cached instanceof Promise ? await cached : cached;
     if (!drop || !drop.shopSelling) throw notFound('drop');
@@ -184,7 +192,7 @@ export class DropEngine {
     if (!reserved.ok) {
       // A retry of an order that was already written finds no units left: answer that order.
       if (reserved.seenKey) {
-        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash());
+        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash.get());
         if (replay) return { order: replay, created: false };
       }
       if (reserved.reason === 'purchase_limit') throw conflict('purchase_limit_reached', `at most ${row.per_buyer_limit} per buyer in this drop`);
@@ -204,7 +212,7 @@ export class DropEngine {
       price: row.price,
       total: row.price * units,
       idempotencyKey: key,
-      requestHash: hash(),
+      requestHash: hash.get(),
       address: input.address,
       shareToken: input.shareToken ?? null,
       shippingInsurance: input.shippingInsurance ?? false,
@@ -227,7 +235,7 @@ export class DropEngine {
     }
     if (outcome === 'sold_out') throw SOLD_OUT;
     await this.reservations.release(row.id, buyer.userId, units);
-    const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash());
+    const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash.get());
     if (!replay) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
     return { order: replay, created: false };
   }

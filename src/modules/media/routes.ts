@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { NginxMediaEngine, type NginxNotification } from '../../adapters/media/nginx.ts';
 import type { App, AppContext } from '../../platform/context.ts';
@@ -31,7 +32,7 @@ export function playbackRoutes(app: App, media: Media) {
       { schema: { tags: ['media'], summary, params: SessionParams, response: { 200: Type.String({ description: 'an HLS playlist (application/vnd.apple.mpegurl)' }) } } },
       async (req, reply) => {
         const text = await read(req.params.sessionId);
-        if (text === null) throw notFound('stream');
+        if (text === null) return elsewhereOr404(req, reply, await media.holderOf(req.params.sessionId), 'stream');
         return reply.headers({ ...CORS, 'content-type': M3U8, 'cache-control': cache }).send(text);
       },
     );
@@ -52,7 +53,7 @@ export function playbackRoutes(app: App, media: Media) {
       const { sessionId, publishId, segment } = req.params;
       const path = await media.segmentPath(sessionId, publishId, segment);
       const size = path ? fileSize(path) : null;
-      if (path === null || size === null) throw notFound('segment');
+      if (path === null || size === null) return elsewhereOr404(req, reply, await media.holderOf(sessionId, publishId), 'segment');
       // A segment never changes once written (it is renamed into place whole).
       return reply
         .headers({ ...CORS, 'content-type': 'video/mp2t', 'content-length': String(size), 'cache-control': 'public, max-age=31536000, immutable' })
@@ -80,13 +81,19 @@ export function playbackRoutes(app: App, media: Media) {
         end: () => body.end(),
       };
       const detach = await media.watchFlv(req.params.sessionId, sink);
-      if (!detach) throw notFound('stream');
+      if (!detach) return elsewhereOr404(req, reply, await media.holderOf(req.params.sessionId), 'stream');
       body.once('close', detach);
       // The viewer hung up (or the response ended): stop feeding it.
       reply.raw.once('close', () => body.destroy());
       return reply.headers({ ...CORS, 'content-type': 'video/x-flv', 'cache-control': 'no-cache' }).send(body);
     },
   );
+}
+
+/** Another node took the publish (multi-node): the viewer is sent to it, which has the files and the FLV stream. */
+function elsewhereOr404(req: FastifyRequest, reply: FastifyReply, node: string | null, what: string) {
+  if (!node) throw notFound(what);
+  return reply.headers({ ...CORS, 'cache-control': 'no-cache' }).redirect(`${node}${req.url}`, 302);
 }
 
 function fileSize(path: string): number | null {

@@ -27,7 +27,7 @@ interface SessionMedia {
   status: LiveSessionStatus;
   shopId: string;
   shopSuspended: boolean;
-  publishes: { id: string; startedAt: Date; stoppedAt: Date | null; stopReason: StreamStopReason | null }[];
+  publishes: { id: string; startedAt: Date; stoppedAt: Date | null; stopReason: StreamStopReason | null; nodeUrl: string | null }[];
 }
 
 /** The RTMP application of the ingest URL ("live" in rtmp://host:1935/live). */
@@ -97,7 +97,7 @@ export class Media {
         .execute();
       await trx
         .insertInto('stream_publishes')
-        .values({ id: publishId, live_session_id: session.id, engine: this.engine!.kind, remote_addr: remoteAddress.slice(0, 100), started_at: now })
+        .values({ id: publishId, live_session_id: session.id, engine: this.engine!.kind, remote_addr: remoteAddress.slice(0, 100), started_at: now, node_url: this.ctx.config.publicUrl })
         .execute();
       await trx
         .updateTable('live_sessions')
@@ -155,7 +155,7 @@ export class Media {
     const publishes = session
       ? await this.ctx.db
           .selectFrom('stream_publishes')
-          .select(['id', 'started_at', 'stopped_at', 'stop_reason'])
+          .select(['id', 'started_at', 'stopped_at', 'stop_reason', 'node_url'])
           .where('live_session_id', '=', sessionId)
           .orderBy('id')
           .execute()
@@ -165,7 +165,7 @@ export class Media {
           status: session.status,
           shopId: session.shop_id,
           shopSuspended: session.shop_status === 'suspended',
-          publishes: publishes.map((p) => ({ id: p.id, startedAt: p.started_at, stoppedAt: p.stopped_at, stopReason: p.stop_reason })),
+          publishes: publishes.map((p) => ({ id: p.id, startedAt: p.started_at, stoppedAt: p.stopped_at, stopReason: p.stop_reason, nodeUrl: p.node_url })),
         }
       : null;
     if (this.sessionCache.size > 10_000) this.sessionCache.clear();
@@ -211,6 +211,17 @@ export class Media {
     if (!media) return null;
     const segments = this.segmentsOf(media);
     return segmentCount(segments) ? replayPlaylist(segments, media.status === 'ended') : null;
+  }
+
+  /**
+   * Multi-node: the node that holds a session's video when this one does not — the one that took its latest publish
+   * (or the given publish) — or null when that is this node or unknown. Viewers who ask here are sent there.
+   */
+  async holderOf(sessionId: string, publishId?: string): Promise<string | null> {
+    const media = await this.visibleMedia(sessionId);
+    const publish = publishId ? media?.publishes.find((p) => p.id === publishId) : media?.publishes.at(-1);
+    const node = publish?.nodeUrl;
+    return node && node !== this.ctx.config.publicUrl ? node : null;
   }
 
   /** The file of one of the session's segments (it may not exist yet, or any more). */
