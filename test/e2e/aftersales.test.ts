@@ -100,6 +100,8 @@ describe(`after-sales in the browser (${STORAGE})`, { skip: noBrowser }, () => {
     await row.first().getByRole('link').click();
     const detail = console.getByTestId('aftersales-detail');
     await detail.waitFor();
+    // Item titles come with the order, a moment after the request itself.
+    await detail.getByText('Green tea 绿茶 × 1').waitFor();
     assert.match(await detail.innerText(), /一盒外包装压坏了[\s\S]*Green tea 绿茶 × 1/);
     await console.getByTestId('approve').click();
     await console.locator('[data-testid=aftersales-detail][data-status=awaiting_return]').waitFor();
