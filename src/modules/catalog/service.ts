@@ -4,7 +4,7 @@ import type { ProductStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, newestFirst, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, requireShop, SELLING_STATUSES } from '../shops/service.ts';
@@ -144,18 +144,14 @@ export async function listShopProducts(
   const staff = (await shopRole(ctx.db, viewer, shopId)) !== null;
   if (!staff && !isShopSelling(shop.status)) return { products: [], nextCursor: null };
   const status = staff ? query.status : 'listed';
-  const limit = query.limit ?? 50;
-  const after = decodeCursor(query.cursor, isString);
-  const rows = await ctx.db
-    .selectFrom('products')
-    .selectAll()
-    .where('shop_id', '=', shopId)
-    .$if(status !== undefined, (q) => q.where('status', '=', status!))
-    .$if(after !== undefined, (q) => q.where('id', '<', after!))
-    .orderBy('id', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(
+    ctx.db
+      .selectFrom('products')
+      .selectAll()
+      .where('shop_id', '=', shopId)
+      .$if(status !== undefined, (q) => q.where('status', '=', status!)),
+    query,
+  );
   const skus = await skusOf(ctx.db, items.map((p) => p.id));
   const view = staff ? staffProductView : productView;
   return { products: items.map((p) => view(p, skus.get(p.id)!)), nextCursor };
@@ -166,21 +162,18 @@ const likeLiteral = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Listed products of selling shops whose title contains the text (any script, case-insensitive), newest first. */
 export async function searchProducts(ctx: Ctx, query: PageQuery & { q?: string }): Promise<Page<'products', ReturnType<typeof productView>>> {
-  const limit = query.limit ?? 50;
-  const after = decodeCursor(query.cursor, isString);
   const text = query.q?.trim();
-  const rows = await ctx.db
-    .selectFrom('products as p')
-    .innerJoin('shops as s', 's.id', 'p.shop_id')
-    .selectAll('p')
-    .where('p.status', '=', 'listed')
-    .where('s.status', 'in', [...SELLING_STATUSES])
-    .$if(!!text, (q) => q.where('p.title', 'ilike', `%${likeLiteral(text!)}%`))
-    .$if(after !== undefined, (q) => q.where('p.id', '<', after!))
-    .orderBy('p.id', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(
+    ctx.db
+      .selectFrom('products as p')
+      .innerJoin('shops as s', 's.id', 'p.shop_id')
+      .selectAll('p')
+      .where('p.status', '=', 'listed')
+      .where('s.status', 'in', [...SELLING_STATUSES])
+      .$if(!!text, (q) => q.where('p.title', 'ilike', `%${likeLiteral(text!)}%`)),
+    query,
+    { idColumn: 'p.id' },
+  );
   const skus = await skusOf(ctx.db, items.map((p) => p.id));
   return { products: items.map((p) => productView(p, skus.get(p.id)!)), nextCursor };
 }

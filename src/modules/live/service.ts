@@ -4,7 +4,7 @@ import type { LiveSessionStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { isString, newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { activeDropOf, endActiveDrop } from '../drops/service.ts';
 import { shopRole } from '../shops/access.ts';
@@ -87,12 +87,7 @@ export async function listShopLiveSessions(ctx: AppContext, principal: Principal
   const shop = await ctx.db.selectFrom('shops').select(['status']).where('id', '=', shopId).executeTakeFirst();
   const staff = shop ? (await shopRole(ctx.db, principal, shopId)) !== null : false;
   if (!shop || (shop.status === 'suspended' && !staff)) throw notFound('shop');
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  let query = sessionsWithShop(ctx.db).where('l.shop_id', '=', shopId);
-  if (after) query = query.where('l.id', '<', after);
-  const rows = await query.orderBy('l.id', 'desc').limit(limit + 1).execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(sessionsWithShop(ctx.db).where('l.shop_id', '=', shopId), page, { idColumn: 'l.id' });
   const render = staff ? staffLiveSession : publicLiveSession;
   return { liveSessions: items.map((s) => render(ctx.config, s, ctx.rooms.viewersOf(s.id))), nextCursor };
 }

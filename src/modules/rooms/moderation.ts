@@ -4,7 +4,7 @@ import type { Db } from '../../adapters/db/index.ts';
 import type { RoomModerationKind } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
-import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { shopRole } from '../shops/access.ts';
 
@@ -127,16 +127,14 @@ export async function deleteChatMessage(ctx: AppContext, principal: Principal, s
 /** A room's stored chat, newest first (for replays and moderation); deleted messages are left out. */
 export async function listChatMessages(ctx: AppContext, principal: Principal | null, sessionId: string, page: PageQuery) {
   await roomSession(ctx.db, principal, sessionId);
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  let query = ctx.db
-    .selectFrom('room_messages')
-    .select(['id', 'user_id', 'handle', 'text', 'created_at'])
-    .where('live_session_id', '=', sessionId)
-    .where('deleted_at', 'is', null);
-  if (after) query = query.where('id', '<', after);
-  const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(
+    ctx.db
+      .selectFrom('room_messages')
+      .select(['id', 'user_id', 'handle', 'text', 'created_at'])
+      .where('live_session_id', '=', sessionId)
+      .where('deleted_at', 'is', null),
+    page,
+  );
   return {
     messages: items.map((r) => ({ type: 'chat' as const, id: r.id, user: { id: r.user_id, handle: r.handle }, text: r.text, at: r.created_at.toISOString() })),
     nextCursor,

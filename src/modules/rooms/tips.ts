@@ -10,7 +10,7 @@ import type { RoomTipsTable } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { paymentPostings, platformFee } from '../ledger/postings.ts';
 import { postLedgerTransaction } from '../ledger/service.ts';
@@ -112,11 +112,7 @@ export async function tipRoom(ctx: AppContext, tipper: Principal, sessionId: str
 export async function listTips(ctx: AppContext, principal: Principal, sessionId: string, page: PageQuery) {
   const session = await roomSession(ctx.db, principal, sessionId);
   if (!session.staff) throw notFound('live session');
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  let query = ctx.db.selectFrom('room_tips as t').innerJoin('users as u', 'u.id', 't.tipper_id').selectAll('t').select('u.handle').where('t.live_session_id', '=', sessionId);
-  if (after) query = query.where('t.id', '<', after);
-  const rows = await query.orderBy('t.id', 'desc').limit(limit + 1).execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const query = ctx.db.selectFrom('room_tips as t').innerJoin('users as u', 'u.id', 't.tipper_id').selectAll('t').select('u.handle').where('t.live_session_id', '=', sessionId);
+  const { items, nextCursor } = await newestFirst(query, page, { idColumn: 't.id' });
   return { tips: items.map(tipView), nextCursor };
 }

@@ -5,7 +5,7 @@ import type { ShopsTable, ShopStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidState, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { decodeCursor, isString, toPage, type PageQuery } from '../../platform/pagination.ts';
+import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { PAID_STATUSES } from '../orders/state.ts';
 import { requireShopOwner, requireShopStaff, shopRole, type ShopRole } from './access.ts';
@@ -103,19 +103,11 @@ export async function getShop(ctx: Ctx, viewer: Principal | null, shopId: string
 
 /** Shops the caller owns or works in, newest first. */
 export async function myShops(ctx: Ctx, member: Principal, page: PageQuery): Promise<{ shops: ShopView[]; nextCursor: string | null }> {
-  const limit = page.limit ?? 50;
-  const after = decodeCursor(page.cursor, isString);
-  const rows = await ctx.db
-    .selectFrom('shops as s')
-    .innerJoin('shop_members as m', 'm.shop_id', 's.id')
-    .selectAll('s')
-    .select('m.role as member_role')
-    .where('m.user_id', '=', member.userId)
-    .$if(after !== undefined, (q) => q.where('s.id', '<', after!))
-    .orderBy('s.id', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const { items, nextCursor } = toPage(rows, limit, (r) => r.id);
+  const { items, nextCursor } = await newestFirst(
+    ctx.db.selectFrom('shops as s').innerJoin('shop_members as m', 'm.shop_id', 's.id').selectAll('s').select('m.role as member_role').where('m.user_id', '=', member.userId),
+    page,
+    { idColumn: 's.id' },
+  );
   return { shops: items.map((r) => ({ ...publicShop(r), myRole: r.member_role })), nextCursor };
 }
 
