@@ -81,14 +81,16 @@ export class DropOrderWriter {
     while (this.writing < this.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.writing += 1;
-      this.writeBatch(batch.map((p) => p.draft)).then(
-        (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i])),
-        (err) => batch.forEach((p) => p.reject(err)),
-      ).finally(() => {
-        this.writing -= 1;
-        if (this.queue.length > 0) this.send();
-        else if (this.writing === 0) this.markIdle();
-      });
+      this.writeBatch(batch.map((p) => p.draft))
+        .then(
+          (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i])),
+          (err) => batch.forEach((p) => p.reject(err)),
+        )
+        .finally(() => {
+          this.writing -= 1;
+          if (this.queue.length > 0) this.send();
+          else if (this.writing === 0) this.markIdle();
+        });
     }
   }
 

@@ -90,11 +90,14 @@ function roomFrame(text: string): RoomFrame {
   return { payload: wire.subarray(head), wire };
 }
 
+type RawSocket = { write(b: Buffer): boolean };
+
 /** The TCP socket under a WebSocket, when frames may be written to it directly: no extension (compression)
- * negotiated, so `ws` itself writes every frame at once and never holds one back that ours could overtake. */
-function rawSocketOf(socket: WebSocket): { write(b: Buffer): boolean } | null {
+ * negotiated, so `ws` itself writes every frame at once and never holds one back that ours could overtake.
+ * Asked once per socket, at join (extensions are settled in the handshake). */
+function rawSocketOf(socket: WebSocket): RawSocket | null {
   if (socket.extensions !== '') return null;
-  return (socket as unknown as { _socket?: { write(b: Buffer): boolean } })._socket ?? null;
+  return (socket as unknown as { _socket?: RawSocket })._socket ?? null;
 }
 
 class Room {
@@ -155,6 +158,8 @@ class Room {
 
 interface Seat {
   socket: WebSocket;
+  /** Where room frames are written as ready-made bytes, when they may be (see rawSocketOf); else through `ws`. */
+  raw: RawSocket | null;
   room: Room;
   viewer: RoomViewer | null;
   group: number;
@@ -306,7 +311,7 @@ export class LiveRoomHub {
   /** A viewer the route admitted (session exists, token valid, not banned) joins: snapshot first, then the room's frames. */
   async join(sessionId: string, socket: WebSocket, viewer: RoomViewer | null): Promise<void> {
     const room = this.openRoom(sessionId);
-    const seat: Seat = { socket, room, viewer, group: 0, cursor: 0, noticeSecond: 0, notices: 0 };
+    const seat: Seat = { socket, raw: rawSocketOf(socket), room, viewer, group: 0, cursor: 0, noticeSecond: 0, notices: 0 };
     this.seats.set(socket, seat);
     socket.on('message', (data, isBinary) => this.receive(socket, seat, data, isBinary));
     socket.on('close', () => this.leave(socket, seat));
@@ -359,7 +364,7 @@ export class LiveRoomHub {
   }
 
   /** Every send goes through here: a socket whose unsent bytes passed the bound is not keeping up, and is closed. */
-  private sendFrame(socket: WebSocket, data: Buffer | RoomFrame): void {
+  private sendFrame(socket: WebSocket, data: Buffer | RoomFrame, raw: RawSocket | null = null): void {
     if (socket.readyState !== WebSocket.OPEN) return;
     if (socket.bufferedAmount > this.deps.config.roomMaxBufferedBytes) {
       this.stats.slowConsumers.inc();
@@ -368,7 +373,6 @@ export class LiveRoomHub {
       return;
     }
     if (Buffer.isBuffer(data)) return void socket.send(data, TEXT_FRAME);
-    const raw = rawSocketOf(socket);
     if (raw) raw.write(data.wire);
     else socket.send(data.payload, TEXT_FRAME);
   }
@@ -486,7 +490,7 @@ export class LiveRoomHub {
           let frame = frames.get(seat.cursor);
           if (!frame) frames.set(seat.cursor, (frame = room.frameAfter(seat.cursor)));
           seat.cursor = room.head;
-          this.sendFrame(seat.socket, frame);
+          this.sendFrame(seat.socket, frame, seat.raw);
           sends += 1;
         }
       }
