@@ -7,7 +7,7 @@ import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { Order, Refund, RefundEvent, RefundStatus, Shop } from '../shared/types.ts';
-import { Empty, errorText, Loaded, OrderStatusBadge, RefundStatusBadge, useInterval, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, RefundStatusBadge, useInterval, useResource } from '../shared/ui.tsx';
 import './AfterSales.css';
 
 const FILTERS: (RefundStatus | '')[] = ['', 'requested', 'return_shipped', 'awaiting_return', 'refund_failed', 'escalated', 'refunding', 'refunded', 'rejected', 'cancelled'];
@@ -42,13 +42,7 @@ export function AfterSalesQueue({ shop }: { shop: Shop }) {
         </button>
       </header>
       {shop.myRole !== 'staff' && <InsureAllOrders shop={shop} />}
-      <div class="filters" role="tablist">
-        {FILTERS.map((f) => (
-          <button key={f} role="tab" aria-selected={status === f} class={status === f ? 'chip chip-on' : 'chip'} onClick={() => setStatus(f)}>
-            {f ? t(`aftersales.statuses.${f}`) : t('orders.all')}
-          </button>
-        ))}
-      </div>
+      <FilterChips<RefundStatus | ''> values={FILTERS} value={status} onChange={setStatus} label={(f) => (f ? t(`aftersales.statuses.${f}`) : t('orders.all'))} />
       <Loaded resource={first}>
         {(page) =>
           page.refunds.length === 0 ? (

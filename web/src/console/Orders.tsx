@@ -4,7 +4,7 @@ import { get, post, query } from '../shared/api.ts';
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Order, OrderStatus, Shop } from '../shared/types.ts';
-import { Empty, errorText, Loaded, OrderStatusBadge, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, useResource } from '../shared/ui.tsx';
 
 const FILTERS: (OrderStatus | '')[] = ['', 'pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'refunded', 'cancelled', 'expired'];
 
@@ -41,13 +41,7 @@ export function ShopOrders({ shop }: { shop: Shop }) {
           {t('common.refresh')}
         </button>
       </header>
-      <div class="filters" role="tablist">
-        {FILTERS.map((f) => (
-          <button key={f} role="tab" aria-selected={status === f} class={status === f ? 'chip chip-on' : 'chip'} onClick={() => setStatus(f)}>
-            {f ? t(`orderStatus.${f}`) : t('orders.all')}
-          </button>
-        ))}
-      </div>
+      <FilterChips<OrderStatus | ''> values={FILTERS} value={status} onChange={setStatus} label={(f) => (f ? t(`orderStatus.${f}`) : t('orders.all'))} />
       <Loaded resource={first}>
         {(page) =>
           page.orders.length === 0 ? (

@@ -67,6 +67,19 @@ export function errorText(err: unknown): string {
   return t('errors.generic');
 }
 
+/** A row of filter chips, one selected: `''` stands for everything. */
+export function FilterChips<T extends string>({ values, value, label, onChange }: { values: readonly T[]; value: T; label(value: T): string; onChange(value: T): void }) {
+  return (
+    <div class="filters" role="tablist">
+      {values.map((f) => (
+        <button key={f} role="tab" aria-selected={value === f} class={value === f ? 'chip chip-on' : 'chip'} onClick={() => onChange(f)}>
+          {label(f)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function Spinner({ label }: { label?: string }) {
   return (
     <div class="spinner" role="status" aria-live="polite">
