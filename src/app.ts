@@ -117,11 +117,19 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
-  app.addHook('onResponse', async (req, reply) => {
-    metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  // Every response is timed: a callback hook (no promise per request) with one labelled child per
+  // method, route and status, so a request does not hash its labels again.
+  const timers = new Map<string, { observe(seconds: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const key = `${req.method} ${route} ${reply.statusCode}`;
+    let timer = timers.get(key);
+    if (!timer) {
+      timer = metrics.httpDuration.labels(req.method, route, String(reply.statusCode));
+      timers.set(key, timer);
+    }
+    timer.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(swagger, {
