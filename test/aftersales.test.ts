@@ -94,6 +94,18 @@ async function act(node: TestNode, token: string, id: string, action: string, bo
   return r.body.refund ?? r.body;
 }
 
+/** A refund's history as [to, noteCode, noteParams, note]: a system note by its code, a person's words without one. */
+async function history(node: TestNode, token: string, id: string) {
+  const r = await node.api.get(`/refunds/${id}/events`, token);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body.events as { to: string; noteCode: string | null; noteParams: Record<string, unknown> | null; note: string }[]).map((e) => [
+    e.to,
+    e.noteCode,
+    e.noteParams,
+    e.note,
+  ]);
+}
+
 const expectConflict = (r: { status: number; body: any }, code = 'invalid_state') => assert.deepEqual([r.status, r.body.error?.code], [409, code], JSON.stringify(r.body));
 
 describe(`after-sales (${STORAGE})`, () => {
@@ -139,8 +151,11 @@ describe(`after-sales (${STORAGE})`, () => {
     assert.equal((await node.api.get(`/shops/${shop.id}/balance`, merchant.token)).body.balance.receivable, 0);
 
     expectConflict(await requestRefund(node, buyer.token, order.id, { reason: 'again' }));
-    const events = await node.api.get(`/refunds/${id}/events`, buyer.token);
-    assert.deepEqual(events.body.events.map((e: { to: string }) => e.to), ['requested', 'refunding', 'refunded']);
+    assert.deepEqual(await history(node, buyer.token, id), [
+      ['requested', null, null, 'changed my mind'],
+      ['refunding', 'approved_by_shop', {}, 'approved by the shop'],
+      ['refunded', null, null, ''],
+    ]);
   });
 
   it('refuses a refund of an unpaid order (409), hides refunds from strangers (404) and refuses bad input (400)', async () => {
@@ -262,6 +277,12 @@ describe(`after-sales (${STORAGE})`, () => {
     assert.ok(received.receivedAt && received.restockedAt);
     assert.equal(await available(node.api, product.id), 3, 'the returned unit is on sale again');
     await waitRefunded(node, buyer.token, ret.id);
+    assert.deepEqual((await history(node, buyer.token, ret.id)).slice(1), [
+      ['awaiting_return', 'approved_by_shop', {}, 'approved by the shop'],
+      ['return_shipped', 'return_shipped', { carrier: 'SF', trackingNumber: 'SF9' }, 'SF SF9'],
+      ['refunding', 'received_by_shop', {}, 'return received by the shop'],
+      ['refunded', null, null, ''],
+    ]);
 
     seen = await getOrder(node, buyer.token, order.id);
     assert.deepEqual([seen.status, seen.refundedAmount, seen.insurance], ['delivered', 8000, { premium, payout: 1000 }]);
@@ -359,6 +380,12 @@ describe(`after-sales (${STORAGE})`, () => {
     assert.equal(decided.status, 'refunding');
     assert.equal(decided.escalation.decision, 'approved');
     await waitRefunded(node, buyer.token, r.id);
+    assert.deepEqual((await history(node, buyer.token, r.id)).slice(0, 4), [
+      ['requested', null, null, 'never arrived'],
+      ['rejected', null, null, 'tracking shows delivered'],
+      ['escalated', null, null, 'the courier left it at the wrong address'],
+      ['refunding', null, null, 'courier confirmed the loss'],
+    ], "people's own words have no code");
     assert.equal((await getOrder(node, buyer.token, order.id)).status, 'refunded');
     await assertBooksBalance(node);
 
@@ -386,6 +413,15 @@ describe(`after-sales (${STORAGE})`, () => {
     const goodwill = await requested(node, merchant.token, order.id, { reason: 'late shipping', amount: 300 });
     assert.deepEqual([goodwill.status, goodwill.initiatedBy, goodwill.amount], ['refunding', 'merchant', 300]);
     await waitRefunded(node, buyer.token, goodwill.id);
+    assert.deepEqual(await history(node, buyer.token, w.id), [
+      ['requested', null, null, 'all of it'],
+      ['cancelled', 'withdrawn_by_buyer', {}, 'withdrawn by the buyer'],
+    ]);
+    assert.deepEqual(await history(node, merchant.token, goodwill.id), [
+      ['requested', null, null, 'late shipping'],
+      ['refunding', 'refunded_by_shop', {}, 'refunded by the shop'],
+      ['refunded', null, null, ''],
+    ]);
     const seen = await getOrder(node, buyer.token, order.id);
     assert.deepEqual([seen.status, seen.refundedAmount], ['shipped', 300]);
     await assertBooksBalance(node);
@@ -498,7 +534,10 @@ describe(`after-sales timeouts and window on a moved clock (${STORAGE})`, () => 
     assert.equal((await getOrder(node, buyer.token, order.id)).status, 'refunded');
     const events = (await node.api.get(`/refunds/${r.id}/events`, buyer.token)).body.events;
     assert.equal(events[1].actorId, null);
-    assert.match(events[1].note, /automatically/);
+    assert.deepEqual(
+      [events[1].noteCode, events[1].noteParams, events[1].note],
+      ['auto_approved', { hours: 48 }, 'approved automatically: no answer within 48 hours'],
+    );
     await assertBooksBalance(node);
   });
 
@@ -510,6 +549,7 @@ describe(`after-sales timeouts and window on a moved clock (${STORAGE})`, () => 
     await runTimeouts();
     const closed = await getRefund(node, buyer.token, unsent.id);
     assert.deepEqual([closed.status, closed.closedReason], ['cancelled', 'return_not_shipped']);
+    assert.deepEqual((await history(node, buyer.token, unsent.id)).at(-1), ['cancelled', 'auto_closed_not_shipped', { days: 7 }, 'closed: not shipped back within 7 days']);
 
     // Still inside the window? No: 7 days after delivery have passed, so the buyer cannot ask again…
     expectConflict(await requestRefund(node, buyer.token, order.id, { reason: 'late' }));
@@ -524,6 +564,10 @@ describe(`after-sales timeouts and window on a moved clock (${STORAGE})`, () => 
     await waitRefunded(node, second.buyer.token, ret.id);
     assert.equal((await getRefund(node, second.buyer.token, ret.id)).receivedAt !== null, true);
     assert.equal(await available(node.api, second.product.id), 1, 'received automatically: back in stock');
+    assert.deepEqual((await history(node, second.buyer.token, ret.id)).slice(2, 4), [
+      ['return_shipped', 'return_shipped', { carrier: 'YTO', trackingNumber: 'YT1' }, 'YTO YT1'],
+      ['refunding', 'auto_received', { days: 10 }, 'received automatically: not confirmed within 10 days'],
+    ]);
     const goodwill = await requested(node, merchant.token, order.id, { reason: 'sorry for the trouble', amount: 200 });
     await waitRefunded(node, buyer.token, goodwill.id);
     assert.equal(await available(node.api, product.id), 0);
@@ -716,10 +760,11 @@ describe(`after-sales: idempotency keys, failed refunds, regional return shippin
     assert.equal(txs[1].postings.find((p) => p.account === 'provider_clearing:sandbox')!.amount, -2500);
     const refunds = await db.selectFrom('payment_refunds').select('status').where('order_id', '=', order.id).orderBy('id').execute();
     assert.deepEqual(refunds.map((x) => x.status), ['failed', 'succeeded']);
-    assert.deepEqual(
-      (await node.api.get(`/refunds/${r.id}/events`, buyer.token)).body.events.map((e: { to: string }) => e.to),
-      ['requested', 'refunding', 'refund_failed', 'refunding', 'refunded'],
-    );
+    assert.deepEqual((await history(node, buyer.token, r.id)).slice(2), [
+      ['refund_failed', 'refund_failed', { reason: failed.refundFailure.reason }, failed.refundFailure.reason],
+      ['refunding', 'resent_by_shop', {}, 'refund sent again by the shop'],
+      ['refunded', null, null, ''],
+    ]);
     await assertBooksBalance(node);
   });
 

@@ -88,6 +88,13 @@ describe(`sharing and commissions (${STORAGE})`, () => {
     assert.deepEqual(second.chain.map((x) => x.userId), [a.user.id, b.user.id], 're-sharing extends the chain');
     assert.equal((await node.api.post(`/share-links/${second.token}/visits`, {}, c.token)).body.visit.counted, true);
     assert.equal((await node.api.post(`/share-links/${second.token}/visits`, {}, c.token)).body.visit.counted, false, 'a reload is not another visit');
+    const own = await share(node, b.token, { productId: product.id, channel: 'link' });
+    const mine = (await node.api.get('/me/share-links', b.token)).body.shareLinks as { id: string; chain: { handle: string }[]; visits: number }[];
+    assert.deepEqual(
+      mine.map((l) => [l.id, l.chain.map((x) => x.handle), l.visits]),
+      [[own.id, [b.user.handle], 0], [second.id, [a.user.handle, b.user.handle], 1]],
+      'my links, newest first, with their chains by handle',
+    );
 
     const placed = await order(node, c.token, skuIds[0], 3, { shareToken: second.token });
     assert.equal(placed.total, 9999);

@@ -416,6 +416,9 @@ export interface AftersalesEventsTable {
   to_status: AftersalesStatus;
   actor_id: string | null;
   note: Generated<string>;
+  /** 0082: for a note the system wrote, its code and the values its sentence needs; null for a person's words. */
+  note_code: Generated<string | null>;
+  note_params: ColumnType<Record<string, string | number> | null, string | null | undefined, string | null>;
   at: Timestamp;
 }
 

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { addRefundPostings } from '../../flows/apply-refund.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
 import { commissionClawbacks, myEarnings, settleCommissions, shopInfluencers } from './commissions.ts';
 import {
   becomeGroupLeader,
@@ -16,9 +17,6 @@ import {
 import { decideInvitation, invite, listShowcase, marketplace, myInvitations, publishOffer, shopOffers, showcaseAdd, showcaseRemove, withdrawOffer } from './offers.ts';
 import { AffiliateSettingsSchema, affiliateSettings, setAffiliateSettings, TIERS } from './settings.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
-const IdParams = Type.Object({ id: Id });
-const ShopParams = Type.Object({ shopId: Id });
 const Tier = Type.Enum(TIERS as string[]);
 const MaybeString = Type.Union([Type.String(), Type.Null()]);
 

@@ -48,6 +48,43 @@ const DUE_ACTION: Partial<Record<AftersalesStatus, 'auto_approve' | 'close' | 'a
   return_shipped: 'auto_receive',
 };
 
+/**
+ * The history notes the system writes, by code, each with the English sentence it keeps in `note` (from its
+ * params). Apps show a note by its code and params in the reader's language; a person's own words (a buyer's
+ * reason, a rejection, an operator's note) have no code and are shown as written.
+ */
+const SYSTEM_NOTES = {
+  refunded_by_shop: () => 'refunded by the shop',
+  approved_by_shop: () => 'approved by the shop',
+  auto_approved: (p: { hours: number }) => `approved automatically: no answer within ${p.hours} hours`,
+  return_shipped: (p: { carrier: string; trackingNumber: string }) => `${p.carrier} ${p.trackingNumber}`,
+  auto_closed_not_shipped: (p: { days: number }) => `closed: not shipped back within ${p.days} days`,
+  received_by_shop: () => 'return received by the shop',
+  auto_received: (p: { days: number }) => `received automatically: not confirmed within ${p.days} days`,
+  // The payment provider's reason, as its adapter words it (English).
+  refund_failed: (p: { reason: string }) => p.reason,
+  resent_by_shop: () => 'refund sent again by the shop',
+  withdrawn_by_buyer: () => 'withdrawn by the buyer',
+} satisfies Record<string, (params: never) => string>;
+
+export type NoteCode = keyof typeof SYSTEM_NOTES;
+export const NOTE_CODES = Object.keys(SYSTEM_NOTES) as NoteCode[];
+export type NoteParams = Record<string, string | number>;
+
+/** A history note: its English text and, when the system wrote it, its code and params. */
+export interface StepNote {
+  text: string;
+  code: NoteCode | null;
+  params: NoteParams | null;
+}
+
+export function systemNote<C extends NoteCode>(code: C, ...params: Parameters<(typeof SYSTEM_NOTES)[C]>): StepNote {
+  const values: NoteParams = params[0] ?? {};
+  return { text: (SYSTEM_NOTES[code] as (p: NoteParams) => string)(values), code, params: values };
+}
+
+export const personNote = (text: string): StepNote => ({ text, code: null, params: null });
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function refundView(r: RequestRow) {
@@ -109,7 +146,7 @@ export async function recordStep(
   row: RequestRow,
   to: AftersalesStatus,
   at: Date,
-  opts: { actorId: string | null; note?: string; set?: RequestChanges },
+  opts: { actorId: string | null; note?: StepNote; set?: RequestChanges },
 ): Promise<RequestRow> {
   const { items, ...set } = opts.set ?? {};
   const moved = await trx
@@ -120,7 +157,17 @@ export async function recordStep(
     .executeTakeFirstOrThrow();
   await trx
     .insertInto('aftersales_events')
-    .values({ id: newId('aev'), request_id: row.id, from_status: row.status, to_status: to, actor_id: opts.actorId, note: opts.note ?? '', at })
+    .values({
+      id: newId('aev'),
+      request_id: row.id,
+      from_status: row.status,
+      to_status: to,
+      actor_id: opts.actorId,
+      note: opts.note?.text ?? '',
+      note_code: opts.note?.code ?? null,
+      note_params: opts.note?.params ? JSON.stringify(opts.note.params) : null,
+      at,
+    })
     .execute();
   return moved;
 }
@@ -140,10 +187,18 @@ export async function markRequestRefundFailed(trx: Db, paymentRefundId: string, 
   if (!found) return;
   const row = await lockRequest(trx, found.id);
   if (row?.status !== 'refunding') return;
-  await recordStep(trx, row, 'refund_failed', at, { actorId: null, note: reason, set: { refund_failure_reason: reason, refund_failed_at: at, due_at: null } });
+  await recordStep(trx, row, 'refund_failed', at, { actorId: null, note: systemNote('refund_failed', { reason }), set: { refund_failure_reason: reason, refund_failed_at: at, due_at: null } });
 }
 
 export async function requestEvents(db: Db, requestId: string) {
   const rows = await db.selectFrom('aftersales_events').selectAll().where('request_id', '=', requestId).orderBy('id').execute();
-  return rows.map((e) => ({ from: e.from_status, to: e.to_status, actorId: e.actor_id, note: e.note, at: e.at.toISOString() }));
+  return rows.map((e) => ({
+    from: e.from_status,
+    to: e.to_status,
+    actorId: e.actor_id,
+    note: e.note,
+    noteCode: e.note_code as NoteCode | null,
+    noteParams: e.note_params,
+    at: e.at.toISOString(),
+  }));
 }

@@ -4,11 +4,12 @@ import { orderForCaller } from '../orders/service.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
 import { requireShop } from '../shops/service.ts';
 import { requireShopOwner, requireShopStaff } from '../shops/access.ts';
 import { returnShippingFees, setReturnShippingFees, setShopInsuresAllOrders, shopInsuresAllOrders } from './insurance.ts';
 import { listPayouts, payOutBuyers } from './payouts.ts';
-import { AFTERSALES_STATUSES, AFTERSALES_TYPES, REASON_CODES, refundView, requestEvents, type AftersalesStatus, type RefundView as RefundViewData } from './requests.ts';
+import { AFTERSALES_STATUSES, AFTERSALES_TYPES, NOTE_CODES, REASON_CODES, refundView, requestEvents, type AftersalesStatus, type RefundView as RefundViewData } from './requests.ts';
 import {
   approveRefund,
   cancelRefund,
@@ -25,8 +26,6 @@ import {
   shipReturn,
 } from './service.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
-const IdParams = Type.Object({ id: Id });
 const Time = Type.String({ format: 'date-time' });
 const MaybeTime = Type.Union([Time, Type.Null()]);
 const MaybeText = Type.Union([Type.String(), Type.Null()]);
@@ -170,7 +169,7 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['aftersales'],
         summary: "A shop's after-sales requests, newest first (shop staff)",
-        params: Type.Object({ shopId: Id }),
+        params: ShopParams,
         querystring: ListQuery,
         response: { 200: RefundList },
       },
@@ -206,7 +205,21 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
         params: IdParams,
         response: {
           200: Type.Object({
-            events: Type.Array(Type.Object({ from: Type.Union([Status, Type.Null()]), to: Status, actorId: MaybeText, note: Type.String(), at: Time })),
+            events: Type.Array(
+              Type.Object({
+                from: Type.Union([Status, Type.Null()]),
+                to: Status,
+                actorId: MaybeText,
+                note: Type.String({ description: "a person's own words as written, or the system's note in English (also given by noteCode and noteParams)" }),
+                noteCode: Type.Union([literals(NOTE_CODES), Type.Null()], {
+                  description: "what the system's note says, for the apps to show in the reader's language; null for a person's own words",
+                }),
+                noteParams: Type.Union([Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])), Type.Null()], {
+                  description: "the values the system's note needs (hours, days, carrier, trackingNumber, reason); null with noteCode null",
+                }),
+                at: Time,
+              }),
+            ),
           }),
         },
       },
@@ -298,7 +311,6 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  const ShopParams = Type.Object({ shopId: Id });
   const settingsOf = async (shopId: string) => {
     const fees = await returnShippingFees(ctx.settings, ctx.config);
     return {

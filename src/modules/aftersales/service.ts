@@ -19,9 +19,11 @@ import { shopRole } from '../shops/access.ts';
 import { payReturnShipping, returnShippingFees } from './insurance.ts';
 import {
   lockRequest,
+  personNote,
   recordStep,
   refundView,
   RESERVING,
+  systemNote,
   type AftersalesStatus,
   type AftersalesType,
   type ReasonCode,
@@ -29,6 +31,7 @@ import {
   type RefundView,
   type RequestChanges,
   type RequestRow,
+  type StepNote,
 } from './requests.ts';
 
 const HOUR_MS = 3_600_000;
@@ -123,7 +126,7 @@ function assertWithinWindow(config: Pick<Config, 'aftersalesWindowDays'>, order:
  * request on an order not yet shipped gives its units back to the SKU now, since they never left the merchant
  * (a request without items that takes the rest of the order takes all units not yet claimed).
  */
-async function startRefund(trx: Db, row: RequestRow, at: Date, opts: { actorId: string | null; note: string; set?: RequestChanges }): Promise<StepResult> {
+async function startRefund(trx: Db, row: RequestRow, at: Date, opts: { actorId: string | null; note: StepNote; set?: RequestChanges }): Promise<StepResult> {
   const order = await trx.selectFrom('orders').select(['id', 'status', 'total']).where('id', '=', row.order_id).forUpdate().executeTakeFirstOrThrow();
   let items: RefundItem[] = row.items;
   let restockedAt = opts.set?.restocked_at ?? row.restocked_at;
@@ -147,7 +150,7 @@ async function startRefund(trx: Db, row: RequestRow, at: Date, opts: { actorId: 
 }
 
 /** Approval: a refund-only request is carried out now; a return waits for the buyer to ship the goods back. */
-async function approve(trx: Db, config: Config, row: RequestRow, at: Date, opts: { actorId: string | null; note: string; set?: RequestChanges }): Promise<StepResult> {
+async function approve(trx: Db, config: Config, row: RequestRow, at: Date, opts: { actorId: string | null; note: StepNote; set?: RequestChanges }): Promise<StepResult> {
   if (row.type === 'refund_only') return startRefund(trx, row, at, opts);
   const moved = await recordStep(trx, row, 'awaiting_return', at, {
     actorId: opts.actorId,
@@ -158,7 +161,7 @@ async function approve(trx: Db, config: Config, row: RequestRow, at: Date, opts:
 }
 
 /** The returned goods are back: units to the SKU (never to a drop), return shipping from the insurance, then the refund. */
-async function receive(trx: Db, ctx: Pick<AppContext, 'config' | 'clock'>, row: RequestRow, at: Date, opts: { actorId: string | null; note: string }): Promise<StepResult> {
+async function receive(trx: Db, ctx: Pick<AppContext, 'config' | 'clock'>, row: RequestRow, at: Date, opts: { actorId: string | null; note: StepNote }): Promise<StepResult> {
   // The order row first, as every other writer of an order takes it before any SKU row.
   await trx.selectFrom('orders').select('id').where('id', '=', row.order_id).forUpdate().execute();
   await returnSoldStock(trx, row.items, at);
@@ -302,7 +305,7 @@ async function openRequest(
       .insertInto('aftersales_events')
       .values({ id: newId('aev'), request_id: row.id, from_status: null, to_status: 'requested', actor_id: principal.userId, note: input.reason, at })
       .execute();
-    if (access === 'staff') return startRefund(trx, row, at, { actorId: principal.userId, note: 'refunded by the shop' });
+    if (access === 'staff') return startRefund(trx, row, at, { actorId: principal.userId, note: systemNote('refunded_by_shop') });
     return { row, paymentRefundId: null };
   });
   if (result.paymentRefundId) await sendPaymentRefunds(ctx, [result.paymentRefundId]);
@@ -311,13 +314,13 @@ async function openRequest(
 
 export async function approveRefund(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
   await requireAccess(ctx, principal, id, 'staff');
-  return step(ctx, id, 'approved', ['requested'], (trx, row, at) => approve(trx, ctx.config, row, at, { actorId: principal.userId, note: 'approved by the shop' }));
+  return step(ctx, id, 'approved', ['requested'], (trx, row, at) => approve(trx, ctx.config, row, at, { actorId: principal.userId, note: systemNote('approved_by_shop') }));
 }
 
 export async function rejectRefund(ctx: AppContext, principal: Principal, id: string, reason: string): Promise<RefundView> {
   await requireAccess(ctx, principal, id, 'staff');
   return step(ctx, id, 'rejected', ['requested'], async (trx, row, at) => ({
-    row: await recordStep(trx, row, 'rejected', at, { actorId: principal.userId, note: reason, set: { rejection_reason: reason, due_at: null } }),
+    row: await recordStep(trx, row, 'rejected', at, { actorId: principal.userId, note: personNote(reason), set: { rejection_reason: reason, due_at: null } }),
     paymentRefundId: null,
   }));
 }
@@ -332,7 +335,7 @@ export async function escalateRefund(ctx: AppContext, principal: Principal, id: 
     const fits = row.amount <= balance.refundable && row.items.every((it) => it.quantity <= balance.unclaimed(it.skuId));
     if (!fits) throw invalidState('this order has been refunded since; the rejected request no longer fits what is left');
     return {
-      row: await recordStep(trx, row, 'escalated', at, { actorId: principal.userId, note: reason, set: { escalation_reason: reason, escalated_at: at, due_at: null } }),
+      row: await recordStep(trx, row, 'escalated', at, { actorId: principal.userId, note: personNote(reason), set: { escalation_reason: reason, escalated_at: at, due_at: null } }),
       paymentRefundId: null,
     };
   });
@@ -343,8 +346,9 @@ export async function decideEscalation(ctx: AppContext, operator: Principal, id:
   if (operator.role !== 'operator') throw forbidden('operator role required');
   return step(ctx, id, 'decided', ['escalated'], async (trx, row, at) => {
     const set: RequestChanges = { operator_decision: decision === 'approve' ? 'approved' : 'rejected', operator_note: note, operator_decided_at: at };
-    if (decision === 'approve') return approve(trx, ctx.config, row, at, { actorId: operator.userId, note, set });
-    return { row: await recordStep(trx, row, 'rejected', at, { actorId: operator.userId, note, set }), paymentRefundId: null };
+    const operatorNote = personNote(note);
+    if (decision === 'approve') return approve(trx, ctx.config, row, at, { actorId: operator.userId, note: operatorNote, set });
+    return { row: await recordStep(trx, row, 'rejected', at, { actorId: operator.userId, note: operatorNote, set }), paymentRefundId: null };
   });
 }
 
@@ -353,7 +357,7 @@ export async function shipReturn(ctx: AppContext, principal: Principal, id: stri
   return step(ctx, id, 'shipped back', ['awaiting_return'], async (trx, row, at) => ({
     row: await recordStep(trx, row, 'return_shipped', at, {
       actorId: principal.userId,
-      note: `${shipment.carrier} ${shipment.trackingNumber}`,
+      note: systemNote('return_shipped', { carrier: shipment.carrier, trackingNumber: shipment.trackingNumber }),
       set: {
         return_carrier: shipment.carrier,
         return_tracking_number: shipment.trackingNumber,
@@ -368,7 +372,7 @@ export async function shipReturn(ctx: AppContext, principal: Principal, id: stri
 export async function receiveReturn(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
   await requireAccess(ctx, principal, id, 'staff');
   return step(ctx, id, 'received', ['awaiting_return', 'return_shipped'], (trx, row, at) =>
-    receive(trx, ctx, row, at, { actorId: principal.userId, note: 'return received by the shop' }),
+    receive(trx, ctx, row, at, { actorId: principal.userId, note: systemNote('received_by_shop') }),
   );
 }
 
@@ -383,7 +387,7 @@ export async function retryRefund(ctx: AppContext, principal: Principal, id: str
     const paymentRefundId = await openPaymentRefund(trx, { orderId: row.order_id, amount: row.amount, reason: row.reason, at });
     const moved = await recordStep(trx, row, 'refunding', at, {
       actorId: principal.userId,
-      note: 'refund sent again by the shop',
+      note: systemNote('resent_by_shop'),
       set: { payment_refund_id: paymentRefundId, refund_failure_reason: null, refund_failed_at: null },
     });
     return { row: moved, paymentRefundId };
@@ -393,7 +397,7 @@ export async function retryRefund(ctx: AppContext, principal: Principal, id: str
 export async function cancelRefund(ctx: AppContext, principal: Principal, id: string): Promise<RefundView> {
   await requireAccess(ctx, principal, id, 'buyer');
   return step(ctx, id, 'withdrawn', ['requested', 'rejected', 'escalated', 'awaiting_return'], async (trx, row, at) => ({
-    row: await recordStep(trx, row, 'cancelled', at, { actorId: principal.userId, note: 'withdrawn by the buyer', set: { closed_reason: 'withdrawn', due_at: null } }),
+    row: await recordStep(trx, row, 'cancelled', at, { actorId: principal.userId, note: systemNote('withdrawn_by_buyer'), set: { closed_reason: 'withdrawn', due_at: null } }),
     paymentRefundId: null,
   }));
 }
@@ -414,18 +418,18 @@ export async function runAftersalesTimeouts(ctx: AppContext): Promise<number> {
       if (!row?.due_at || row.due_at > at) return null;
       switch (row.status) {
         case 'requested':
-          return approve(trx, ctx.config, row, at, { actorId: null, note: `approved automatically: no answer within ${ctx.config.autoApproveHours} hours` });
+          return approve(trx, ctx.config, row, at, { actorId: null, note: systemNote('auto_approved', { hours: ctx.config.autoApproveHours }) });
         case 'awaiting_return':
           return {
             row: await recordStep(trx, row, 'cancelled', at, {
               actorId: null,
-              note: `closed: not shipped back within ${ctx.config.returnShipDays} days`,
+              note: systemNote('auto_closed_not_shipped', { days: ctx.config.returnShipDays }),
               set: { closed_reason: 'return_not_shipped', due_at: null },
             }),
             paymentRefundId: null,
           };
         case 'return_shipped':
-          return receive(trx, ctx, row, at, { actorId: null, note: `received automatically: not confirmed within ${ctx.config.returnReceiveDays} days` });
+          return receive(trx, ctx, row, at, { actorId: null, note: systemNote('auto_received', { days: ctx.config.returnReceiveDays }) });
         default:
           await trx.updateTable('aftersales_requests').set({ due_at: null }).where('id', '=', row.id).execute();
           return null;

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest } from '../../platform/errors.ts';
+import { ShopParams } from '../../platform/schemas.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { shopCommissionTotals } from '../affiliate/commissions.ts';
 import { privateTraffic } from '../sharing/service.ts';
@@ -15,7 +16,7 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['analytics'],
         summary: "A shop's figures for orders paid in [from, to) — shop staff only",
-        params: Type.Object({ shopId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: ShopParams,
         querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime) }),
         response: {
           200: Type.Object({

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
-import { Id } from '../shops/routes.ts';
+import { Id, ShopParams } from '../../platform/schemas.ts';
 import {
   addSku,
   adjustStock,
@@ -26,6 +26,8 @@ const NewSku = Type.Object({ name: SkuName, price: Price, stock: Type.Integer({ 
 const Description = Type.String({ maxLength: 5000 });
 const Images = Type.Array(Type.String({ maxLength: 2000, pattern: '^https?://\\S+$' }), { maxItems: 20, description: 'http(s) image URLs' });
 
+const ProductParams = Type.Object({ productId: Id });
+const SkuParams = Type.Object({ skuId: Id });
 const ProductResult = Type.Object({ product: ProductView });
 const SkuResult = Type.Object({ sku: SkuView });
 const ProductList = Type.Object({ products: Type.Array(ProductView), nextCursor: NextCursor });
@@ -39,7 +41,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'Create a product with its SKUs (shop staff)',
-        params: Type.Object({ shopId: Id }),
+        params: ShopParams,
         body: Type.Object({
           title: Text(200),
           description: Type.Optional(Description),
@@ -59,7 +61,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'A shop’s products, newest first (listed ones; staff see all and may filter by status)',
-        params: Type.Object({ shopId: Id }),
+        params: ShopParams,
         querystring: Type.Object({ ...PageQuery.properties, status: Type.Optional(ProductStatus) }),
         response: { 200: ProductList },
       },
@@ -86,7 +88,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'A product with the units available per SKU (staff also see drafts and stock detail)',
-        params: Type.Object({ productId: Id }),
+        params: ProductParams,
         response: { 200: ProductResult },
       },
     },
@@ -99,7 +101,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'Edit a product or list, delist or draft it (shop staff)',
-        params: Type.Object({ productId: Id }),
+        params: ProductParams,
         body: Type.Object(
           { title: Type.Optional(Text(200)), description: Type.Optional(Description), images: Type.Optional(Images), status: Type.Optional(ProductStatus) },
           { minProperties: 1 },
@@ -116,7 +118,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'Add a SKU to a product (shop staff)',
-        params: Type.Object({ productId: Id }),
+        params: ProductParams,
         body: NewSku,
         response: { 201: SkuResult },
       },
@@ -130,7 +132,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'Rename or reprice a SKU (shop staff; price changes are recorded, existing orders keep their price)',
-        params: Type.Object({ skuId: Id }),
+        params: SkuParams,
         body: Type.Object({ name: Type.Optional(SkuName), price: Type.Optional(Price) }, { minProperties: 1 }),
         response: { 200: SkuResult },
       },
@@ -144,7 +146,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'Restock (+) or write off (−) units, with a reason (shop staff)',
-        params: Type.Object({ skuId: Id }),
+        params: SkuParams,
         body: Type.Object({ delta: Type.Integer({ minimum: -MAX_AVAILABLE, maximum: MAX_AVAILABLE, not: { const: 0 } }), reason: Text(200) }),
         response: { 201: Type.Object({ adjustment: StockAdjustmentView, sku: SkuView }) },
       },
@@ -158,7 +160,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'A SKU’s stock adjustments, newest first (shop staff)',
-        params: Type.Object({ skuId: Id }),
+        params: SkuParams,
         querystring: PageQuery,
         response: { 200: Type.Object({ adjustments: Type.Array(StockAdjustmentView), nextCursor: NextCursor }) },
       },
@@ -172,7 +174,7 @@ export function catalogRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['catalog'],
         summary: 'A SKU’s price history, newest first (shop staff)',
-        params: Type.Object({ skuId: Id }),
+        params: SkuParams,
         querystring: PageQuery,
         response: { 200: Type.Object({ priceChanges: Type.Array(PriceChangeView), nextCursor: NextCursor }) },
       },

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
+import { Id, IdParams } from '../../platform/schemas.ts';
 import { createDrop, endDrop, getDrop, listSessionDrops } from './service.ts';
 import { DropView } from './views.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
 const DropReply = Type.Object({ drop: DropView });
 
 export function dropsRoutes(app: App, ctx: AppContext) {
@@ -21,7 +21,7 @@ export function dropsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['drops'],
         summary: '上链接: pin a SKU in the room and sell at most `quantity` units through it (shop staff)',
-        params: Type.Object({ id: Id }),
+        params: IdParams,
         body: Type.Object({
           skuId: Id,
           quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
@@ -45,7 +45,7 @@ export function dropsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['drops'],
         summary: "A session's drops, newest first (shop staff)",
-        params: Type.Object({ id: Id }),
+        params: IdParams,
         response: { 200: Type.Object({ drops: Type.Array(DropView) }) },
       },
     },
@@ -54,7 +54,7 @@ export function dropsRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/drops/:id',
-    { schema: { tags: ['drops'], summary: 'A drop with its remaining units', params: Type.Object({ id: Id }), response: { 200: DropReply } } },
+    { schema: { tags: ['drops'], summary: 'A drop with its remaining units', params: IdParams, response: { 200: DropReply } } },
     async (req) => ({ drop: await getDrop(ctx, await accounts.optionalUser(req), req.params.id) }),
   );
 
@@ -64,7 +64,7 @@ export function dropsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['drops'],
         summary: 'End a drop; units nobody ordered return to the SKU (shop staff)',
-        params: Type.Object({ id: Id }),
+        params: IdParams,
         response: { 200: DropReply },
       },
     },

@@ -1,12 +1,12 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { notFound } from '../../platform/errors.ts';
+import { IdParams, ShopParams } from '../../platform/schemas.ts';
 import { orderForCaller } from '../orders/service.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { ledgerAccount } from './postings.ts';
 import { accountBalance, ledgerTransactionsOf, trialBalance } from './service.ts';
 
-const IdParam = Type.String({ minLength: 1, maxLength: 64 });
 const AccountBalanceView = Type.Object({ account: Type.String(), balance: Type.Integer() });
 const LedgerTransactionView = Type.Object({
   id: Type.String(),
@@ -26,7 +26,7 @@ export function ledgerRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['ledger'],
         summary: "What the platform owes the shop, derived from the ledger (shop staff)",
-        params: Type.Object({ shopId: IdParam }),
+        params: ShopParams,
         response: { 200: Type.Object({ balance: Type.Object({ receivable: Type.Integer(), currency: Type.Literal('CNY') }) }) },
       },
     },
@@ -63,7 +63,7 @@ export function ledgerRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['ledger'],
         summary: "The ledger transactions of an order (its buyer and its shop's staff)",
-        params: Type.Object({ id: IdParam }),
+        params: IdParams,
         response: { 200: Type.Object({ transactions: Type.Array(LedgerTransactionView) }) },
       },
     },

@@ -1,12 +1,11 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { IdParams, ShopParams } from '../../platform/schemas.ts';
 import { createLiveSession, listShopLiveSessions, liveSessionForCaller, moveLiveSession, rotateStreamKey } from './service.ts';
 import { LiveSessionView } from './views.ts';
 
 const LiveSessionReply = Type.Object({ liveSession: LiveSessionView });
-const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const ShopParams = Type.Object({ shopId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function liveRoutes(app: App, ctx: AppContext) {
   const { accounts } = ctx;
@@ -51,7 +50,7 @@ export function liveRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['live'],
         summary: 'A live session with its playback URLs and viewer count (ingest shown to shop staff only)',
-        params: SessionParams,
+        params: IdParams,
         response: { 200: LiveSessionReply },
       },
     },
@@ -59,7 +58,7 @@ export function liveRoutes(app: App, ctx: AppContext) {
   );
 
   const transition = (path: string, to: 'live' | 'ended', summary: string) =>
-    app.post(`/live-sessions/:id/${path}`, { schema: { tags: ['live'], summary, params: SessionParams, response: { 200: LiveSessionReply } } }, async (req) => ({
+    app.post(`/live-sessions/:id/${path}`, { schema: { tags: ['live'], summary, params: IdParams, response: { 200: LiveSessionReply } } }, async (req) => ({
       liveSession: await moveLiveSession(ctx, await accounts.requireUser(req), req.params.id, to),
     }));
   transition('start', 'live', 'Go live: a scheduled session becomes live (shop staff)');
@@ -71,7 +70,7 @@ export function liveRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['live'],
         summary: 'Rotate the stream key; the old key stops authorizing publishes (shop staff)',
-        params: SessionParams,
+        params: IdParams,
         response: { 200: LiveSessionReply },
       },
     },

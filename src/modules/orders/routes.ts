@@ -3,6 +3,7 @@ import type { OrderStatus } from '../../adapters/db/schema.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidState, notFound } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
 import { releaseUnpaidOrderWithPayment } from '../../flows/release-unpaid-order.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { AddressSchema, OrderView } from './views.ts';
@@ -10,7 +11,6 @@ import { autoCompleteOrders, listOrders, moveOrder, orderEvents, orderForCaller,
 
 const OrderReply = Type.Object({ order: OrderView });
 const OrderList = Type.Object({ orders: Type.Array(OrderView), nextCursor: NextCursor });
-const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const StatusFilter = Type.Union(
   (['pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'expired', 'refunded'] as const).map((s) => Type.Literal(s)),
 );
@@ -33,10 +33,10 @@ export function ordersRoutes(app: App, ctx: AppContext) {
         headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 128 }) }),
         body: Type.Object({
           items: Type.Array(
-            Type.Object({ skuId: Type.String({ minLength: 1, maxLength: 64 }), quantity: Type.Integer({ minimum: 1, maximum: 999 }) }),
+            Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) }),
             { minItems: 1, maxItems: 50 },
           ),
-          dropId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          dropId: Type.Optional(Id),
           shareToken: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
           shippingInsurance: Type.Optional(Type.Boolean()),
           address: AddressSchema,
@@ -58,7 +58,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/orders/:id',
-    { schema: { tags: ['orders'], summary: 'An order, for its buyer and its shop staff', params: OrderParams, response: { 200: OrderReply } } },
+    { schema: { tags: ['orders'], summary: 'An order, for its buyer and its shop staff', params: IdParams, response: { 200: OrderReply } } },
     async (req) => {
       const principal = await accounts.requireUser(req);
       await orderForCaller(db, principal, req.params.id);
@@ -73,7 +73,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['orders'],
         summary: 'The status history of an order',
-        params: OrderParams,
+        params: IdParams,
         response: {
           200: Type.Object({
             events: Type.Array(
@@ -105,7 +105,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['orders'],
         summary: "A shop's orders, newest first (shop staff)",
-        params: Type.Object({ shopId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: ShopParams,
         querystring: Type.Object({ ...PageQuery.properties, status: Type.Optional(StatusFilter) }),
         response: { 200: OrderList },
       },
@@ -119,7 +119,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/orders/:id/cancel',
-    { schema: { tags: ['orders'], summary: 'Cancel an unpaid order; its stock returns', params: OrderParams, response: { 200: OrderReply } } },
+    { schema: { tags: ['orders'], summary: 'Cancel an unpaid order; its stock returns', params: IdParams, response: { 200: OrderReply } } },
     async (req) => {
       const principal = await accounts.requireUser(req);
       const { order } = await orderForCaller(db, principal, req.params.id);
@@ -134,7 +134,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
   const step = (path: string, to: OrderStatus, who: 'staff' | 'buyer', summary: string, body?: ReturnType<typeof Type.Object>) =>
     app.post(
       `/orders/:id/${path}`,
-      { schema: { tags: ['orders'], summary, params: OrderParams, ...(body ? { body } : {}), response: { 200: OrderReply } } },
+      { schema: { tags: ['orders'], summary, params: IdParams, ...(body ? { body } : {}), response: { 200: OrderReply } } },
       async (req) => {
         const principal = await accounts.requireUser(req);
         const { access } = await orderForCaller(db, principal, req.params.id);

@@ -6,6 +6,7 @@ import { applyRefundFailure } from '../../flows/fail-refund.ts';
 import { resendUnsentPaymentRefunds } from '../../flows/refund-payment.ts';
 import { expireUnpaidOrders } from '../../flows/expire-unpaid-orders.ts';
 import type { App, AppContext } from '../../platform/context.ts';
+import { IdParams } from '../../platform/schemas.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { acceptNotification, paymentForCaller, paymentProvider, paymentProviders, pruneNotificationNonces, startPayment } from './service.ts';
 
@@ -20,7 +21,6 @@ const PaymentView = Type.Object({
   closedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 const PaymentReply = Type.Object({ payment: PaymentView });
-const IdParam = Type.String({ minLength: 1, maxLength: 64 });
 /** A provider notification is small; anything bigger is not one. */
 const NOTIFICATION_LIMIT_BYTES = 64 * 1024;
 
@@ -39,7 +39,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['payments'],
         summary: "Start paying an unpaid order (its buyer); asking again while a payment is open answers the same payment",
-        params: Type.Object({ id: IdParam }),
+        params: IdParams,
         body: Type.Object({ provider: ProviderName }),
         response: { 200: PaymentReply },
       },
@@ -56,7 +56,7 @@ export function paymentsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['payments'],
         summary: "A payment, for its order's buyer and shop staff",
-        params: Type.Object({ id: IdParam }),
+        params: IdParams,
         response: { 200: PaymentReply },
       },
     },

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { forbidden } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id, IdParams } from '../../platform/schemas.ts';
 import type { RoomViewer } from './hub.ts';
 import {
   banFromRoom,
@@ -20,8 +21,6 @@ import {
 } from './moderation.ts';
 import { listTips, tipRoom } from './tips.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
-const SessionParams = Type.Object({ id: Id });
 const RoomUser = Type.Object({ id: Type.String(), handle: Type.String() });
 const ChatView = Type.Object({ type: Type.Literal('chat'), id: Type.String(), user: RoomUser, text: Type.String(), at: Type.String({ format: 'date-time' }) });
 const ModerationView = Type.Object({
@@ -53,7 +52,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: 'The live room channel (WebSocket): chat, likes, viewers, drop card, purchase ticker, tips',
-        params: SessionParams,
+        params: IdParams,
         querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512, description: 'Sign in (browsers cannot set headers on a WebSocket); absent: read only' })) }),
       },
       // Checked before the upgrade, so a refusal is a plain HTTP answer: 404 unknown session, 401 bad token, 403 banned.
@@ -73,7 +72,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: "A room's stored chat, newest first (deleted messages left out)",
-        params: SessionParams,
+        params: IdParams,
         querystring: PageQuery,
         response: { 200: Type.Object({ messages: Type.Array(ChatView), nextCursor: NextCursor }) },
       },
@@ -87,7 +86,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: '打赏: tip the room; charged to the sandbox wallet, posted to the ledger, shown in the room',
-        params: SessionParams,
+        params: IdParams,
         headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 128 }) }),
         body: Type.Object({
           amount: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'fen' }),
@@ -109,7 +108,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: "A room's tips, newest first (shop staff)",
-        params: SessionParams,
+        params: IdParams,
         querystring: PageQuery,
         response: { 200: Type.Object({ tips: Type.Array(TipView), nextCursor: NextCursor }) },
       },
@@ -123,7 +122,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: 'Mutes still running and bans in the room (shop staff)',
-        params: SessionParams,
+        params: IdParams,
         response: { 200: Type.Object({ moderation: Type.Array(ModerationView) }) },
       },
     },
@@ -136,7 +135,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: 'Delete a chat message; viewers are told {type:"chat_deleted", id} (shop staff)',
-        params: SessionParams,
+        params: IdParams,
         body: Type.Object({ messageId: Id }),
         response: { 200: Type.Object({ deleted: Type.Object({ id: Type.String() }) }) },
       },
@@ -153,7 +152,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: 'Mute a viewer in the room for some seconds (shop staff)',
-        params: SessionParams,
+        params: IdParams,
         body: Type.Object({ userId: Id, seconds: Type.Integer({ minimum: 1, maximum: 7 * 86_400 }) }),
         response: { 200: Type.Object({ moderation: ModerationView }) },
       },
@@ -167,7 +166,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: 'Ban a viewer from the room: their sockets close and they cannot rejoin (shop staff)',
-        params: SessionParams,
+        params: IdParams,
         body: UserTarget,
         response: { 200: Type.Object({ moderation: ModerationView }) },
       },
@@ -181,7 +180,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['rooms'],
         summary: "Lift a viewer's mute and ban in the room (shop staff)",
-        params: SessionParams,
+        params: IdParams,
         body: UserTarget,
         response: { 200: Type.Object({ lifted: UserTarget }) },
       },

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id } from '../../platform/schemas.ts';
 import { SHARE_CHANNELS } from './service.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 const TokenParams = Type.Object({ token: Token });
 const Target = Type.Object({ type: Type.Enum(['product', 'live'] as const), id: Type.String() });

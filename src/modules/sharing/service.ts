@@ -228,13 +228,13 @@ export class ShareLinks {
       ...(products.length ? await this.ctx.db.selectFrom('products').select(['id', 'title']).where('id', 'in', products).execute() : []),
       ...(sessions.length ? await this.ctx.db.selectFrom('live_sessions').select(['id', 'title']).where('id', 'in', sessions).execute() : []),
     ].map((r) => [r.id, r.title]));
-    const links = await Promise.all(
-      items.map(async (r) => {
-        const link = fromRow(r);
-        const token = await this.tokenOf(link);
+    const links = items.map(fromRow);
+    const handles = await this.chainHandles(links);
+    const views = await Promise.all(
+      links.map(async (link) => {
         const o = orders.find((x) => x.link_id === link.id);
         return {
-          ...(await this.view(link, token)),
+          ...this.viewWith(link, await this.tokenOf(link), handles),
           title: titles.get(link.targetId) ?? '',
           visits: visits.find((v) => v.link_id === link.id)?.n ?? 0,
           orders: o?.n ?? 0,
@@ -242,19 +242,29 @@ export class ShareLinks {
         };
       }),
     );
-    return { shareLinks: links, nextCursor };
+    return { shareLinks: views, nextCursor };
   }
 
-  async view(link: ShareLink, token?: string) {
-    const t = token ?? (await this.tokenOf(link));
-    const users = await this.ctx.db.selectFrom('users').select(['id', 'handle']).where('id', 'in', link.chain.map((c) => c.u)).execute();
+  async view(link: ShareLink) {
+    return this.viewWith(link, await this.tokenOf(link), await this.chainHandles([link]));
+  }
+
+  /** The handles of everyone in the links' chains, by user id, in one query however many links there are. */
+  private async chainHandles(links: readonly ShareLink[]): Promise<Map<string, string>> {
+    const ids = [...new Set(links.flatMap((l) => l.chain.map((c) => c.u)))];
+    if (ids.length === 0) return new Map();
+    const users = await this.ctx.db.selectFrom('users').select(['id', 'handle']).where('id', 'in', ids).execute();
+    return new Map(users.map((u) => [u.id, u.handle]));
+  }
+
+  private viewWith(link: ShareLink, token: string, handles: ReadonlyMap<string, string>) {
     return {
       id: link.id,
-      token: t,
-      url: this.urlOf(t),
+      token,
+      url: this.urlOf(token),
       target: { type: link.targetType, id: link.targetId },
       channel: link.channel,
-      chain: link.chain.map((c) => ({ userId: c.u, handle: users.find((u) => u.id === c.u)?.handle ?? '', sharedAt: c.at })),
+      chain: link.chain.map((c) => ({ userId: c.u, handle: handles.get(c.u) ?? '', sharedAt: c.at })),
       createdAt: link.createdAt.toISOString(),
     };
   }

@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
+import { Id, ShopParams } from '../../platform/schemas.ts';
 import { Handle } from '../accounts/routes.ts';
 import { addStaff, createShop, getShop, listMembers, myShops, removeStaff, setShopStatus, setTrialLimits, trialLimits } from './service.ts';
 
-export const Id = Type.String({ minLength: 1, maxLength: 64 });
 const ShopStatus = Type.Union([Type.Literal('trial'), Type.Literal('active'), Type.Literal('suspended')]);
 const TrialLimits = Type.Object({
   gmvCap: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'most GMV (fen) a trial shop may take' }),
@@ -33,7 +33,6 @@ const MemberView = Type.Object({
   role: Type.Union([Type.Literal('owner'), Type.Literal('staff')]),
   addedAt: Type.String({ format: 'date-time' }),
 });
-const ShopParams = Type.Object({ shopId: Id });
 
 export function shopsRoutes(app: App, ctx: AppContext) {
   const { accounts } = ctx;

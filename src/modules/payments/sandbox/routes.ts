@@ -1,11 +1,13 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../../platform/context.ts';
+import { Id } from '../../../platform/schemas.ts';
 import { deliverSandboxNotifications } from './outbox.ts';
 import { failSandboxRefunds } from './refunds.ts';
 import { confirmSandboxPayment } from './wallet.ts';
 
 /** How often the sandbox looks for notifications to send; small, since an order must read "paid" within 2 s of confirm. */
 const DELIVERY_INTERVAL_MS = 100;
+const PaymentParams = Type.Object({ paymentId: Id });
 
 export function sandboxRoutes(app: App, ctx: AppContext) {
   ctx.jobs.every('sandbox-notifications', DELIVERY_INTERVAL_MS, () => deliverSandboxNotifications(ctx));
@@ -17,7 +19,7 @@ export function sandboxRoutes(app: App, ctx: AppContext) {
         tags: ['sandbox'],
         summary: 'The buyer confirms a payment in the sandbox wallet; the sandbox then notifies Hawker (signed, asynchronously)',
         description: 'No token is needed (payment ids are unguessable); if one is sent it must be the buyer\'s.',
-        params: Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: PaymentParams,
         response: { 200: Type.Object({ payment: Type.Object({ id: Type.String(), status: Type.Literal('succeeded') }) }) },
       },
     },
@@ -32,7 +34,7 @@ export function sandboxRoutes(app: App, ctx: AppContext) {
         summary: "Make the sandbox fail the payment's next refunds (operator; tests and demos)",
         description:
           "As if the buyer's card behind the payment had been closed: the next `count` refunds of it are reported failed (REFUND.ABNORMAL, signed, asynchronously) and move no money. 0 lets refunds succeed again.",
-        params: Type.Object({ paymentId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: PaymentParams,
         body: Type.Object({ count: Type.Integer({ minimum: 0, maximum: 100 }) }),
         response: { 200: Type.Object({ payment: Type.Object({ id: Type.String(), refundFailuresPending: Type.Integer() }) }) },
       },
