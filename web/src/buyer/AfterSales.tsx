@@ -7,7 +7,7 @@ import { get, post } from '../shared/api.ts';
 import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Order, Payout, Refund, RefundEvent, RefundReasonCode, RefundStatus, RefundType } from '../shared/types.ts';
-import { errorText, RefundStatusBadge, Sheet, useInterval, useResource } from '../shared/ui.tsx';
+import { errorText, RefundStatusBadge, Sheet, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import { randomKey } from './checkout.ts';
 import './AfterSales.css';
 
@@ -94,15 +94,21 @@ function RequestForm({ order, balance, onDone }: { order: Order; balance: Return
   const [reason, setReason] = useState('');
   const [description, setDescription] = useState('');
   const [photos, setPhotos] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   // One key per request shown: a retried submit (a dropped connection) cannot ask twice.
   const key = useRef(randomKey());
+  const { busy, error, setError, run: send } = useSubmit(async (body: Record<string, unknown>) => {
+    try {
+      onDone((await post<{ refund: Refund }>(`/orders/${order.id}/refunds`, body, { 'idempotency-key': key.current })).refund);
+    } catch (err) {
+      // A refused request may be changed and sent again: that is another request.
+      key.current = randomKey();
+      throw err;
+    }
+  });
 
   const lines = order.items.filter((i, n) => order.items.findIndex((x) => x.skuId === i.skuId) === n);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setError(null);
     const body: Record<string, unknown> = { type, reasonCode, reason: reason.trim() };
     if (description.trim()) body.description = description.trim();
     const links = photos
@@ -123,16 +129,7 @@ function RequestForm({ order, balance, onDone }: { order: Order; balance: Return
       if (fen === null || fen < 1 || fen > balance.left) return setError(t('aftersales.badAmount'));
       body.amount = fen;
     }
-    setBusy(true);
-    try {
-      onDone((await post<{ refund: Refund }>(`/orders/${order.id}/refunds`, body, { 'idempotency-key': key.current })).refund);
-    } catch (err) {
-      setError(errorText(err));
-      // A refused request may be changed and sent again: that is another request.
-      key.current = randomKey();
-    } finally {
-      setBusy(false);
-    }
+    void send(body);
   };
 
   return (
@@ -216,7 +213,7 @@ function RequestForm({ order, balance, onDone }: { order: Order; balance: Return
       </label>
       {error !== null && (
         <p class="form-error" role="alert">
-          {error}
+          {errorText(error)}
         </p>
       )}
       <button class="btn btn-primary btn-block btn-big" type="submit" disabled={busy} data-testid="submit-aftersales">
@@ -299,19 +296,7 @@ export function RefundHistory({ refund }: { refund: Refund }) {
 }
 
 function RefundAction({ refund, action, label, onChanged }: { refund: Refund; action: string; label: string; onChanged(r: Refund): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/${action}`)).refund);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useSubmit(async () => onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/${action}`)).refund));
   return (
     <>
       <button class="btn btn-small" type="button" disabled={busy} onClick={run}>
@@ -325,18 +310,9 @@ function RefundAction({ refund, action, label, onChanged }: { refund: Refund; ac
 function ReturnShipmentForm({ refund, onChanged }: { refund: Refund; onChanged(r: Refund): void }) {
   const [carrier, setCarrier] = useState('');
   const [tracking, setTracking] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/return`, { carrier: carrier.trim(), trackingNumber: tracking.trim() })).refund);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, onSubmit } = useSubmit(async () => onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/return`, { carrier: carrier.trim(), trackingNumber: tracking.trim() })).refund));
   return (
-    <form class="subform" onSubmit={submit} data-testid="return-shipment">
+    <form class="subform" onSubmit={onSubmit} data-testid="return-shipment">
       <h3>{t('aftersales.shipBack')}</h3>
       <div class="address">
         <label>
@@ -359,7 +335,7 @@ function ReturnShipmentForm({ refund, onChanged }: { refund: Refund; onChanged(r
 function EscalateForm({ refund, onChanged }: { refund: Refund; onChanged(r: Refund): void }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const { error, onSubmit } = useSubmit(async () => onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/escalate`, { reason: reason.trim() })).refund));
   if (!open) {
     return (
       <button class="btn btn-small" type="button" onClick={() => setOpen(true)} data-testid="escalate">
@@ -367,17 +343,8 @@ function EscalateForm({ refund, onChanged }: { refund: Refund; onChanged(r: Refu
       </button>
     );
   }
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      onChanged((await post<{ refund: Refund }>(`/refunds/${refund.id}/escalate`, { reason: reason.trim() })).refund);
-    } catch (err) {
-      setError(err);
-    }
-  };
   return (
-    <form class="subform" onSubmit={submit}>
+    <form class="subform" onSubmit={onSubmit}>
       <p class="muted">{t('aftersales.escalateHint')}</p>
       <label>
         {t('aftersales.escalationReason')}

@@ -6,7 +6,7 @@ import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Address, Drop, Order, Sku } from '../shared/types.ts';
-import { AuthForm, errorText, Sheet } from '../shared/ui.tsx';
+import { AuthForm, errorText, Sheet, useSubmit } from '../shared/ui.tsx';
 import { IdempotencyKeys, placeOrder, saveAddress, savedAddress, type OrderRequest } from './checkout.ts';
 import { PaymentPanel } from './Payment.tsx';
 import { forgetShareToken, shareForOrder } from './sharing.ts';
@@ -28,9 +28,28 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
   const [quantity, setQuantity] = useState(1);
   const [address, setAddress] = useState<Address>(savedAddress);
   const [insured, setInsured] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [order, setOrder] = useState<Order | null>(null);
+  const sku = target.skus.find((s) => s.id === skuId);
+  const { busy, error, setError, onSubmit } = useSubmit(async () => {
+    if (!skuId) return;
+    const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
+    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
+    // Came through a share link of this product or room: the order carries it, so the sharer is credited.
+    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId);
+    saveAddress(cleanAddress);
+    let placed: Order;
+    try {
+      const shared = share ? { ...body, shareToken: share.token } : body;
+      placed = await placeOrder(shared, keys.for(shared));
+    } catch (err) {
+      // A share link the server refuses must not stop the purchase: buy without it.
+      if (!(share && err instanceof ApiError && err.status === 400)) throw err;
+      placed = await placeOrder(body, keys.for(body));
+      forgetShareToken(share.target);
+    }
+    keys.done();
+    setOrder(placed);
+  });
 
   // A new opening is a new purchase.
   useEffect(() => {
@@ -40,43 +59,12 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
     setQuantity(1);
   }, [open]);
 
-  const sku = target.skus.find((s) => s.id === skuId);
   const unitPrice = drop ? drop.price : (sku?.price ?? 0);
   const maxQuantity = useMemo(() => {
     if (drop) return Math.max(0, Math.min(drop.remaining, drop.perBuyerLimit ?? 999));
     return Math.max(0, Math.min(sku?.available ?? 0, 999));
   }, [drop, sku]);
   const soldOut = maxQuantity === 0 || (error instanceof ApiError && error.code === 'sold_out');
-
-  const place = async (e: Event) => {
-    e.preventDefault();
-    if (!skuId) return;
-    const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
-    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
-    // Came through a share link of this product or room: the order carries it, so the sharer is credited.
-    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId);
-    setBusy(true);
-    setError(null);
-    try {
-      saveAddress(cleanAddress);
-      let placed: Order;
-      try {
-        const shared = share ? { ...body, shareToken: share.token } : body;
-        placed = await placeOrder(shared, keys.for(shared));
-      } catch (err) {
-        // A share link the server refuses must not stop the purchase: buy without it.
-        if (!(share && err instanceof ApiError && err.status === 400)) throw err;
-        placed = await placeOrder(body, keys.for(body));
-        forgetShareToken(share.target);
-      }
-      keys.done();
-      setOrder(placed);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const field = (name: keyof Address, props: Record<string, unknown> = {}) => (
     <label>
@@ -95,7 +83,7 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
       ) : order ? (
         <PaymentPanel order={order} onPaid={onPaid} onDone={onClose} />
       ) : (
-        <form class="buy-form" onSubmit={place}>
+        <form class="buy-form" onSubmit={onSubmit}>
           {drop ? (
             <p class="buy-sku">
               {drop.skuName} · <strong>{formatMoney(drop.price)}</strong>

@@ -7,7 +7,7 @@ import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { searchParam } from '../shared/router.tsx';
 import type { GroupLeader as Leader, Invitation, Offer, Tier } from '../shared/types.ts';
-import { Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
 import { InvitationRow } from './Influencer.tsx';
 import { MePage, refusalText, TierBadge } from './MePage.tsx';
 
@@ -38,22 +38,16 @@ function LeaderBody() {
 
 function BecomeLeader({ onDone }: { onDone(): void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  // Busy until the leader's page, loading after onDone, takes this form's place.
+  const { busy, error, onSubmit } = useSubmit(
+    async () => {
       await post('/me/group-leader', name.trim() ? { name: name.trim() } : {});
       onDone();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    },
+    { keepBusy: true },
+  );
   return (
-    <form class="card" onSubmit={submit} data-testid="become-leader">
+    <form class="card" onSubmit={onSubmit} data-testid="become-leader">
       <h2>{t('leader.become')}</h2>
       <p class="hint">{t('leader.becomeHint')}</p>
       <label>
@@ -116,8 +110,10 @@ function LeaderHome({ page }: { page: LeaderPage }) {
   );
 }
 
+type Invitee = { handle: string } | { influencerId: string };
+
 /** Who to invite, as the API takes it: a handle ("@tea_lover", "tea_lover"), or a user id ("usr_…"). */
-function inviteeOf(text: string): { handle: string } | { influencerId: string } | null {
+function inviteeOf(text: string): Invitee | null {
   const s = text.trim();
   if (/^usr_[0-9A-Za-z]{10,60}$/.test(s)) return { influencerId: s };
   const handle = s.replace(/^@/, '').toLowerCase();
@@ -128,29 +124,25 @@ function InviteForm({ influencers, onSent }: { influencers: LeaderPage['influenc
   const offers = useResource((signal) => get<{ offers: Offer[] }>('/marketplace/offers?limit=100', signal).then((r) => r.offers), []);
   const [offerId, setOfferId] = useState(searchParam('offer') ?? '');
   const [who, setWho] = useState(influencers[0] ? `@${influencers[0].handle}` : '');
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const chosenOffer = offerId || offers.data?.[0]?.id;
-    const invitee = inviteeOf(who);
-    if (!chosenOffer) return;
-    if (!invitee) {
-      setResult({ ok: false, text: t('leader.badHandle') });
-      return;
-    }
-    setBusy(true);
+  const { busy, run: invite } = useSubmit(async (offer: string, invitee: Invitee) => {
     setResult(null);
     try {
-      await post(`/offers/${chosenOffer}/invitations`, invitee);
+      await post(`/offers/${offer}/invitations`, invitee);
       setResult({ ok: true, text: t('leader.invited') });
       onSent();
     } catch (err) {
       setResult({ ok: false, text: refusalText(err) });
-    } finally {
-      setBusy(false);
     }
+  });
+
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const chosenOffer = offerId || offers.data?.[0]?.id;
+    const invitee = inviteeOf(who);
+    if (!chosenOffer) return;
+    if (!invitee) return setResult({ ok: false, text: t('leader.badHandle') });
+    void invite(chosenOffer, invitee);
   };
 
   return (

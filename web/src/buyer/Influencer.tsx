@@ -9,7 +9,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { Credits as CreditsData, Influencer, Invitation, ShowcaseItem, TierRequirement } from '../shared/types.ts';
-import { CopyButton, Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { CopyButton, Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
 import { MePage, refusalText, Stat, TierBadge } from './MePage.tsx';
 
 /** GET that answers null for 404 (no profile yet). */
@@ -43,22 +43,9 @@ function InfluencerBody() {
 
 function BecomeInfluencer({ onDone }: { onDone(influencer: Influencer): void }) {
   const [bio, setBio] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onDone((await post<{ influencer: Influencer }>('/me/influencer', bio.trim() ? { bio: bio.trim() } : {})).influencer);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => onDone((await post<{ influencer: Influencer }>('/me/influencer', bio.trim() ? { bio: bio.trim() } : {})).influencer));
   return (
-    <form class="card" onSubmit={submit} data-testid="become-influencer">
+    <form class="card" onSubmit={onSubmit} data-testid="become-influencer">
       <h2>{t('influencer.become')}</h2>
       <p class="hint">{t('influencer.becomeHint')}</p>
       <label>
@@ -93,19 +80,7 @@ function requirementText({ metric, have, need }: TierRequirement): string {
 }
 
 function Profile({ influencer, onChange }: { influencer: Influencer; onChange(influencer: Influencer): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const recompute = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onChange((await post<{ influencer: Influencer }>('/me/influencer/tier')).influencer);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: recompute } = useSubmit(async () => onChange((await post<{ influencer: Influencer }>('/me/influencer/tier')).influencer));
   const { metrics, nextTier, permissions } = influencer;
   return (
     <>
@@ -180,16 +155,10 @@ function Profile({ influencer, onChange }: { influencer: Influencer; onChange(in
 
 function Showcase() {
   const items = useResource((signal) => get<{ items: ShowcaseItem[] }>('/me/showcase', signal).then((r) => r.items), []);
-  const [error, setError] = useState<unknown>(null);
-  const remove = async (offerId: string) => {
-    setError(null);
-    try {
-      await api('DELETE', `/me/showcase/${offerId}`);
-      items.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run: remove } = useSubmit(async (offerId: string) => {
+    await api('DELETE', `/me/showcase/${offerId}`);
+    items.reload();
+  });
   return (
     <section class="card" data-testid="showcase">
       <div class="section-head">
@@ -362,16 +331,10 @@ export function InvitationRow({ invitation, mine, onAnswer }: { invitation: Invi
 
 function InvitationsBody() {
   const invitations = useResource((signal) => get<{ received: Invitation[]; sent: Invitation[] }>('/me/invitations', signal), []);
-  const [error, setError] = useState<unknown>(null);
-  const answer = async (id: string, verb: 'accept' | 'decline') => {
-    setError(null);
-    try {
-      await post(`/invitations/${id}/${verb}`);
-      invitations.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run: answer } = useSubmit(async (id: string, verb: 'accept' | 'decline') => {
+    await post(`/invitations/${id}/${verb}`);
+    invitations.reload();
+  });
   return (
     <Loaded resource={invitations}>
       {({ received, sent }) => (

@@ -8,7 +8,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { Offer, ShowcaseItem } from '../shared/types.ts';
-import { Empty, Failure, Spinner } from '../shared/ui.tsx';
+import { Empty, Failure, Spinner, useSubmit } from '../shared/ui.tsx';
 import { MePage, More, refusalText, usePaged } from './MePage.tsx';
 
 export function Marketplace() {
@@ -76,22 +76,15 @@ function MarketplaceBody() {
 
 function OfferRow({ offer, added, isLeader, onAdded }: { offer: Offer; added: boolean; isLeader: boolean; onAdded(): void }) {
   const session = useAuth();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const add = async () => {
-    setBusy(true);
-    setError(null);
+  const { busy, error, run: add } = useSubmit(async () => {
     try {
       await post('/me/showcase', { offerId: offer.id });
-      onAdded();
     } catch (err) {
       // Already there is as good as added.
-      if (err instanceof ApiError && err.status === 409) onAdded();
-      else setError(err);
-    } finally {
-      setBusy(false);
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
     }
-  };
+    onAdded();
+  });
   return (
     <li class="card offer-row" data-testid="offer" data-offer={offer.id}>
       <Link class="offer-thumb" href={`/p/${offer.productId}`}>

@@ -5,7 +5,7 @@ import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { Order, OrderEvent } from '../shared/types.ts';
-import { AuthForm, Empty, errorText, Loaded, OrderStatusBadge, useInterval, useResource } from '../shared/ui.tsx';
+import { AuthForm, Empty, errorText, Loaded, OrderStatusBadge, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import { AfterSales, Insurance } from './AfterSales.tsx';
 import { PaymentPanel } from './Payment.tsx';
 
@@ -171,19 +171,7 @@ export function OrderDetail({ id }: { id: string }) {
 }
 
 function OrderAction({ label, path, onDone, primary }: { label: string; path: string; onDone(order: Order): void; primary?: boolean }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onDone((await post<{ order: Order }>(path)).order);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useSubmit(async () => onDone((await post<{ order: Order }>(path)).order));
   return (
     <>
       <button class={primary ? 'btn btn-primary' : 'btn'} disabled={busy} onClick={run}>

@@ -4,13 +4,12 @@ import { useState } from 'preact/hooks';
 import { auth, useAuth } from '../shared/api.ts';
 import { t } from '../shared/i18n.ts';
 import type { ShareTarget } from '../shared/types.ts';
-import { AuthForm, errorText, Sheet } from '../shared/ui.tsx';
+import { AuthForm, errorText, Sheet, useSubmit } from '../shared/ui.tsx';
 import { canShareNatively, createShareLink, shareOrCopy } from './sharing.ts';
 import './sharing.css';
 
 export function ShareButton({ target, title, class: className = 'btn', label = true }: { target: ShareTarget; title: string; class?: string; label?: boolean }) {
   useAuth();
-  const [busy, setBusy] = useState(false);
   const [signingIn, setSigningIn] = useState(false);
   const [toast, setToast] = useState<string | null>(null);
 
@@ -19,9 +18,8 @@ export function ShareButton({ target, title, class: className = 'btn', label = t
     setTimeout(() => setToast((current) => (current === text ? null : current)), 2500);
   };
 
-  const share = async () => {
-    if (!auth.token) return setSigningIn(true);
-    setBusy(true);
+  // What happened, failures too, shows as a toast.
+  const { busy, run } = useSubmit(async () => {
     try {
       const link = await createShareLink(target, canShareNatively() ? 'chat' : 'link');
       const how = await shareOrCopy(link, title);
@@ -29,10 +27,9 @@ export function ShareButton({ target, title, class: className = 'btn', label = t
       else if (how === 'shared') say(t('share.shared'));
     } catch (err) {
       say(errorText(err));
-    } finally {
-      setBusy(false);
     }
-  };
+  });
+  const share = () => (auth.token ? run() : setSigningIn(true));
 
   return (
     <>

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { post, useAuth } from '../shared/api.ts';
 import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
-import { AuthForm, errorText, Sheet } from '../shared/ui.tsx';
+import { AuthForm, errorText, Sheet, useSubmit } from '../shared/ui.tsx';
 import { randomKey } from './checkout.ts';
 
 const AMOUNTS = [100, 666, 888, 1888, 6666];
@@ -12,37 +12,25 @@ export function TipSheet({ open, sessionId, onClose, onTipped }: { open: boolean
   const session = useAuth();
   const [amount, setAmount] = useState(AMOUNTS[1]);
   const [message, setMessage] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   // One key per tip the buyer means to give: a retry of the same tip is never charged twice.
   const [key, setKey] = useState(randomKey);
+  const { busy, error, setError, onSubmit } = useSubmit(async () => {
+    await post(`/live-sessions/${sessionId}/tips`, { amount, ...(message.trim() ? { message: message.trim() } : {}) }, { 'idempotency-key': key });
+    setKey(randomKey());
+    setMessage('');
+    onTipped(amount);
+    onClose();
+  });
   useEffect(() => {
     if (open) setError(null);
   }, [open]);
-
-  const send = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post(`/live-sessions/${sessionId}/tips`, { amount, ...(message.trim() ? { message: message.trim() } : {}) }, { 'idempotency-key': key });
-      setKey(randomKey());
-      setMessage('');
-      onTipped(amount);
-      onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Sheet open={open} onClose={onClose} title={t('tip.title')} testId="tip-sheet">
       {!session.token ? (
         <AuthForm />
       ) : (
-        <form onSubmit={send}>
+        <form onSubmit={onSubmit}>
           <p class="hint">{t('tip.hint')}</p>
           <fieldset>
             {AMOUNTS.map((a) => (

@@ -7,7 +7,7 @@ import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { Order, Refund, RefundEvent, RefundStatus, Shop } from '../shared/types.ts';
-import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, RefundStatusBadge, useInterval, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, RefundStatusBadge, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import './AfterSales.css';
 
 const FILTERS: (RefundStatus | '')[] = ['', 'requested', 'return_shipped', 'awaiting_return', 'refund_failed', 'escalated', 'refunding', 'refunded', 'rejected', 'cancelled'];
@@ -102,15 +102,9 @@ export function AfterSalesQueue({ shop }: { shop: Shop }) {
 
 function InsureAllOrders({ shop }: { shop: Shop }) {
   const settings = useResource((signal) => get<{ settings: { insureAllOrders: boolean } }>(`/shops/${shop.id}/aftersales-settings`, signal).then((r) => r.settings), [shop.id]);
-  const [error, setError] = useState<unknown>(null);
-  const toggle = async (insureAllOrders: boolean) => {
-    setError(null);
-    try {
-      settings.setData((await api<{ settings: { insureAllOrders: boolean } }>('PUT', `/shops/${shop.id}/aftersales-settings`, { body: { insureAllOrders } })).settings);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run: toggle } = useSubmit(async (insureAllOrders: boolean) =>
+    settings.setData((await api<{ settings: { insureAllOrders: boolean } }>('PUT', `/shops/${shop.id}/aftersales-settings`, { body: { insureAllOrders } })).settings),
+  );
   return (
     <section class="panel">
       <Loaded resource={settings}>
@@ -266,20 +260,10 @@ export function AfterSalesDetail({ id }: { id: string }) {
 function MerchantActions({ refund: r, onChanged }: { refund: Refund; onChanged(r: Refund): void }) {
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async (action: string, body?: unknown) => {
-    setBusy(true);
-    setError(null);
-    try {
-      onChanged((await post<{ refund: Refund }>(`/refunds/${r.id}/${action}`, body)).refund);
-      setRejecting(false);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useSubmit(async (action: string, body?: unknown) => {
+    onChanged((await post<{ refund: Refund }>(`/refunds/${r.id}/${action}`, body)).refund);
+    setRejecting(false);
+  });
   return (
     <>
       <div class="actions">

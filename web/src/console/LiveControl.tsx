@@ -8,7 +8,7 @@ import { enginesFor, LivePlayer, type PlayerState } from '../shared/player.ts';
 import { RoomChannel, type ChannelState } from '../shared/room.ts';
 import { Link, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, Product, RoomMessage, Shop, ShopStats } from '../shared/types.ts';
-import { CopyButton, errorText, Loaded, useInterval, useNow, useResource } from '../shared/ui.tsx';
+import { CopyButton, errorText, Loaded, useInterval, useNow, useResource, useSubmit } from '../shared/ui.tsx';
 import { Figure } from './ShopOverview.tsx';
 
 export function LiveControl({ shop, id }: { shop: Shop; id: string }) {
@@ -245,16 +245,9 @@ function Preview({ session }: { session: LiveSession }) {
 
 function Ingest({ session, onSession }: { session: LiveSession; onSession(s: LiveSession): void }) {
   const [shown, setShown] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const ingest = session.ingest!;
-  const rotate = async () => {
-    if (!confirm(t('live.rotateConfirm'))) return;
-    try {
-      onSession((await post<{ liveSession: LiveSession }>(`/live-sessions/${session.id}/stream-key`)).liveSession);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run } = useSubmit(async () => onSession((await post<{ liveSession: LiveSession }>(`/live-sessions/${session.id}/stream-key`)).liveSession));
+  const rotate = () => confirm(t('live.rotateConfirm')) && run();
   const ffmpeg = `ffmpeg -re -i video.mp4 -c:v libx264 -preset veryfast -tune zerolatency -g 50 -c:a aac -f flv "${ingest.url}/${ingest.streamKey}"`;
   return (
     <section class="panel" data-testid="ingest">
@@ -313,64 +306,24 @@ function DropPanel({ shop, session, drop, onDrop }: { shop: Shop; session: LiveS
   const [price, setPrice] = useState('');
   const [countdown, setCountdown] = useState(3);
   const [limit, setLimit] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const now = useNow(250);
   const chosen = skus.find((s) => s.id === skuId) ?? skus[0];
+  const { busy, error, setError, run: send } = useSubmit(async (body: Record<string, unknown>) => onDrop((await post<{ drop: Drop }>(`/live-sessions/${session.id}/drops`, body)).drop));
 
-  const launch = async (e: Event) => {
+  const launch = (e: Event) => {
     e.preventDefault();
     if (!chosen) return;
     const dropPrice = price.trim() ? parseMoney(price) : null;
-    if (price.trim() && (dropPrice === null || dropPrice < 1)) return setError(new Error(t('products.badPrice')));
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await post<{ drop: Drop }>(`/live-sessions/${session.id}/drops`, {
-        skuId: chosen.id,
-        quantity: Number(quantity),
-        countdownSeconds: countdown,
-        ...(dropPrice ? { price: dropPrice } : {}),
-        ...(limit ? { perBuyerLimit: Number(limit) } : {}),
-      });
-      onDrop(created.drop);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (price.trim() && (dropPrice === null || dropPrice < 1)) return setError(t('products.badPrice'));
+    void send({
+      skuId: chosen.id,
+      quantity: Number(quantity),
+      countdownSeconds: countdown,
+      ...(dropPrice ? { price: dropPrice } : {}),
+      ...(limit ? { perBuyerLimit: Number(limit) } : {}),
+    });
   };
 
-  const end = async () => {
-    if (!drop) return;
-    setError(null);
-    try {
-      await post(`/drops/${drop.id}/end`);
-      onDrop(null);
-    } catch (err) {
-      setError(err);
-    }
-  };
-
-  if (drop) {
-    const opensIn = Math.ceil((Date.parse(drop.startsAt) - now) / 1000);
-    return (
-      <section class="panel drop-live" data-testid="active-drop">
-        <h2>{t('live.dropOnAir')}</h2>
-        <p>
-          <strong>{drop.title}</strong> · {drop.skuName} · {formatMoney(drop.price)}
-        </p>
-        <p class="drop-countdown">{opensIn > 0 ? t('live.opensIn', { n: opensIn }) : t('live.dropOpen')}</p>
-        <p>
-          {t('live.dropLeft', { remaining: drop.remaining, quantity: drop.quantity })} · {t('live.dropSold', { sold: drop.sold, quantity: drop.quantity })}
-        </p>
-        {error !== null && <p class="form-error">{errorText(error)}</p>}
-        <button class="btn btn-danger" onClick={end} data-testid="end-drop">
-          {t('live.endDrop')}
-        </button>
-      </section>
-    );
-  }
+  if (drop) return <ActiveDrop drop={drop} onEnded={() => onDrop(null)} />;
 
   return (
     <form class="panel" onSubmit={launch} data-testid="drop-form">
@@ -415,12 +368,38 @@ function DropPanel({ shop, session, drop, onDrop }: { shop: Shop; session: LiveS
               </button>
             ))}
           </fieldset>
-          {error !== null && <p class="form-error">{error instanceof Error && !('code' in error) ? error.message : errorText(error)}</p>}
+          {error !== null && <p class="form-error">{errorText(error)}</p>}
           <button class="btn btn-primary btn-big" type="submit" disabled={busy} data-testid="launch-drop">
             {t('live.launch')}
           </button>
         </>
       )}
     </form>
+  );
+}
+
+/** The drop on the air: its countdown and what is left, and ending it early. */
+function ActiveDrop({ drop, onEnded }: { drop: Drop; onEnded(): void }) {
+  const now = useNow(250);
+  const { error, run: end } = useSubmit(async () => {
+    await post(`/drops/${drop.id}/end`);
+    onEnded();
+  });
+  const opensIn = Math.ceil((Date.parse(drop.startsAt) - now) / 1000);
+  return (
+    <section class="panel drop-live" data-testid="active-drop">
+      <h2>{t('live.dropOnAir')}</h2>
+      <p>
+        <strong>{drop.title}</strong> · {drop.skuName} · {formatMoney(drop.price)}
+      </p>
+      <p class="drop-countdown">{opensIn > 0 ? t('live.opensIn', { n: opensIn }) : t('live.dropOpen')}</p>
+      <p>
+        {t('live.dropLeft', { remaining: drop.remaining, quantity: drop.quantity })} · {t('live.dropSold', { sold: drop.sold, quantity: drop.quantity })}
+      </p>
+      {error !== null && <p class="form-error">{errorText(error)}</p>}
+      <button class="btn btn-danger" onClick={end} data-testid="end-drop">
+        {t('live.endDrop')}
+      </button>
+    </section>
   );
 }

@@ -5,34 +5,26 @@ import { formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link, navigate } from '../shared/router.tsx';
 import type { LiveSession, Shop } from '../shared/types.ts';
-import { Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
 
 export function LiveSessions({ shop }: { shop: Shop }) {
   const sessions = useResource((signal) => get<{ liveSessions: LiveSession[] }>(`/shops/${shop.id}/live-sessions?limit=100`, signal).then((r) => r.liveSessions), [shop.id]);
   const [title, setTitle] = useState('');
   const [when, setWhen] = useState('');
-  const [error, setError] = useState<unknown>(null);
-
-  const create = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const { liveSession } = await post<{ liveSession: LiveSession }>(`/shops/${shop.id}/live-sessions`, {
-        title: title.trim(),
-        ...(when ? { scheduledAt: new Date(when).toISOString() } : {}),
-      });
-      navigate(`/console/live/${liveSession.id}`);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, onSubmit } = useSubmit(async () => {
+    const { liveSession } = await post<{ liveSession: LiveSession }>(`/shops/${shop.id}/live-sessions`, {
+      title: title.trim(),
+      ...(when ? { scheduledAt: new Date(when).toISOString() } : {}),
+    });
+    navigate(`/console/live/${liveSession.id}`);
+  });
 
   return (
     <>
       <header class="page-head">
         <h1>{t('live.title')}</h1>
       </header>
-      <form class="panel" onSubmit={create} data-testid="new-session">
+      <form class="panel" onSubmit={onSubmit} data-testid="new-session">
         <h2>{t('live.new')}</h2>
         <div class="row">
           <label class="grow">

@@ -7,7 +7,7 @@ import { formatBps, percentToBps } from '../shared/commission.ts';
 import { formatMoney, formatNumber } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { InfluencerPerformance, OfferWithFigures, Product, Shop, ShopAffiliateStats, ShopStats } from '../shared/types.ts';
-import { Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
 import { Figure } from './ShopOverview.tsx';
 
 export function Offers({ shop }: { shop: Shop }) {
@@ -76,9 +76,18 @@ function Publish({ shop, offers, onPublished }: { shop: Shop; offers: OfferWithF
   const [productId, setProductId] = useState('');
   const [commission, setCommission] = useState('10');
   const [leaderShare, setLeaderShare] = useState('0');
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const chosen = productId || products.data?.[0]?.id || '';
+  const { busy, run: publish } = useSubmit(async (rates: { commissionBps: number; leaderShareBps: number }) => {
+    setResult(null);
+    try {
+      await post(`/shops/${shop.id}/offers`, { productId: chosen, ...rates });
+      setResult({ ok: true, text: t('offers.published') });
+      onPublished();
+    } catch (err) {
+      setResult({ ok: false, text: errorText(err) });
+    }
+  });
 
   // Choosing a product already on offer starts from its current rates (publishing again updates them).
   useEffect(() => {
@@ -89,23 +98,13 @@ function Publish({ shop, offers, onPublished }: { shop: Shop; offers: OfferWithF
     }
   }, [chosen, offers.length]);
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     const commissionBps = percentToBps(commission);
     const leaderShareBps = percentToBps(leaderShare || '0');
     if (commissionBps === null || commissionBps < 1 || commissionBps > 9000) return setResult({ ok: false, text: t('offers.badCommission') });
     if (leaderShareBps === null || leaderShareBps > 10_000) return setResult({ ok: false, text: t('offers.badLeaderShare') });
-    setBusy(true);
-    setResult(null);
-    try {
-      await post(`/shops/${shop.id}/offers`, { productId: chosen, commissionBps, leaderShareBps });
-      setResult({ ok: true, text: t('offers.published') });
-      onPublished();
-    } catch (err) {
-      setResult({ ok: false, text: errorText(err) });
-    } finally {
-      setBusy(false);
-    }
+    void publish({ commissionBps, leaderShareBps });
   };
 
   return (
@@ -153,17 +152,11 @@ function Publish({ shop, offers, onPublished }: { shop: Shop; offers: OfferWithF
 }
 
 function OfferTable({ offers, onChanged }: { offers: OfferWithFigures[]; onChanged(): void }) {
-  const [error, setError] = useState<unknown>(null);
-  const withdraw = async (id: string) => {
-    if (!confirm(t('offers.withdrawConfirm'))) return;
-    setError(null);
-    try {
-      await post(`/offers/${id}/withdraw`);
-      onChanged();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run } = useSubmit(async (id: string) => {
+    await post(`/offers/${id}/withdraw`);
+    onChanged();
+  });
+  const withdraw = (id: string) => confirm(t('offers.withdrawConfirm')) && run(id);
   return (
     <div class="table-wrap">
       {error !== null && <p class="form-error">{errorText(error)}</p>}

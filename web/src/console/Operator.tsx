@@ -5,7 +5,7 @@ import { api, get, post } from '../shared/api.ts';
 import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Refund } from '../shared/types.ts';
-import { errorText, Loaded, RefundStatusBadge, useResource } from '../shared/ui.tsx';
+import { errorText, Loaded, RefundStatusBadge, useResource, useSubmit } from '../shared/ui.tsx';
 import { History } from './AfterSales.tsx';
 
 export function Operator() {
@@ -175,17 +175,11 @@ function Escalations() {
 
 function Escalation({ refund: r, onDecided }: { refund: Refund; onDecided(): void }) {
   const [note, setNote] = useState('');
-  const [error, setError] = useState<unknown>(null);
   const [history, setHistory] = useState(false);
-  const decide = async (decision: 'approve' | 'reject') => {
-    setError(null);
-    try {
-      await post(`/refunds/${r.id}/decide`, { decision, note: note.trim() });
-      onDecided();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run: decide } = useSubmit(async (decision: 'approve' | 'reject') => {
+    await post(`/refunds/${r.id}/decide`, { decision, note: note.trim() });
+    onDecided();
+  });
   return (
     <li class="escalation" data-testid="escalation">
       <div class="panel-head">

@@ -4,7 +4,7 @@ import { get, post, query } from '../shared/api.ts';
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Order, OrderStatus, Shop } from '../shared/types.ts';
-import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, useResource, useSubmit } from '../shared/ui.tsx';
 
 const FILTERS: (OrderStatus | '')[] = ['', 'pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'refunded', 'cancelled', 'expired'];
 
@@ -82,16 +82,10 @@ function OrderRow({ order, onChanged }: { order: Order; onChanged(o: Order): voi
   const [shipping, setShipping] = useState(false);
   const [carrier, setCarrier] = useState('');
   const [tracking, setTracking] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const run = async (path: string, body: unknown = {}) => {
-    setError(null);
-    try {
-      onChanged((await post<{ order: Order }>(`/orders/${order.id}/${path}`, body)).order);
-      setShipping(false);
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run } = useSubmit(async (path: string, body: unknown = {}) => {
+    onChanged((await post<{ order: Order }>(`/orders/${order.id}/${path}`, body)).order);
+    setShipping(false);
+  });
   return (
     <tr data-testid="shop-order" data-status={order.status}>
       <td>

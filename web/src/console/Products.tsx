@@ -5,7 +5,7 @@ import { formatMoney, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Product, Shop, Sku } from '../shared/types.ts';
-import { Empty, errorText, Loaded, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
 
 export function Products({ shop }: { shop: Shop }) {
   const products = useResource((signal) => get<{ products: Product[] }>(`/shops/${shop.id}/products?limit=200`, signal).then((r) => r.products), [shop.id]);
@@ -51,31 +51,24 @@ function NewProduct({ shop, onCreated }: { shop: Shop; onCreated(): void }) {
   const [description, setDescription] = useState('');
   const [image, setImage] = useState('');
   const [skus, setSkus] = useState<SkuDraft[]>([{ name: t('products.defaultSku'), price: '', stock: '10' }]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run: create } = useSubmit(async (parsed: { name: string; price: number | null; stock: number }[]) => {
+    await post(`/shops/${shop.id}/products`, {
+      title: title.trim(),
+      ...(description.trim() ? { description: description.trim() } : {}),
+      ...(image.trim() ? { images: [image.trim()] } : {}),
+      skus: parsed,
+    });
+    onCreated();
+  });
 
   const setSku = (i: number, patch: Partial<SkuDraft>) => setSkus(skus.map((s, j) => (j === i ? { ...s, ...patch } : s)));
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     const parsed = skus.map((s) => ({ name: s.name.trim(), price: parseMoney(s.price), stock: Number(s.stock) }));
     if (parsed.some((s) => s.price === null || s.price < 1)) return setError(t('products.badPrice'));
     if (parsed.some((s) => !Number.isInteger(s.stock) || s.stock < 0)) return setError(t('products.badStock'));
-    setBusy(true);
-    setError(null);
-    try {
-      await post(`/shops/${shop.id}/products`, {
-        title: title.trim(),
-        ...(description.trim() ? { description: description.trim() } : {}),
-        ...(image.trim() ? { images: [image.trim()] } : {}),
-        skus: parsed,
-      });
-      onCreated();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    void create(parsed);
   };
 
   return (
@@ -128,7 +121,7 @@ function NewProduct({ shop, onCreated }: { shop: Shop; onCreated(): void }) {
       <button type="button" class="btn btn-small" onClick={() => setSkus([...skus, { name: '', price: '', stock: '0' }])}>
         + {t('products.addSku')}
       </button>
-      {error && <p class="form-error">{error}</p>}
+      {error !== null && <p class="form-error">{errorText(error)}</p>}
       <div class="actions">
         <button class="btn btn-primary" type="submit" disabled={busy} data-testid="create-product">
           {t('products.create')}
@@ -139,17 +132,11 @@ function NewProduct({ shop, onCreated }: { shop: Shop; onCreated(): void }) {
 }
 
 function ProductPanel({ product, onChanged }: { product: Product; onChanged(): void }) {
-  const [error, setError] = useState<unknown>(null);
   const [adding, setAdding] = useState(false);
-  const setStatus = async (status: Product['status']) => {
-    setError(null);
-    try {
-      await api('PATCH', `/products/${product.id}`, { body: { status } });
-      onChanged();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const { error, run: setStatus } = useSubmit(async (status: Product['status']) => {
+    await api('PATCH', `/products/${product.id}`, { body: { status } });
+    onChanged();
+  });
   return (
     <section class="panel" data-testid="product">
       <header class="panel-head">
@@ -271,17 +258,15 @@ function AddSku({ productId, onDone }: { productId: string; onDone(): void }) {
   const [name, setName] = useState('');
   const [price, setPrice] = useState('');
   const [stock, setStock] = useState('0');
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: Event) => {
+  const { error, setError, run: add } = useSubmit(async (fen: number) => {
+    await post(`/products/${productId}/skus`, { name: name.trim(), price: fen, stock: Number(stock) });
+    onDone();
+  });
+  const submit = (e: Event) => {
     e.preventDefault();
     const fen = parseMoney(price);
     if (fen === null || fen < 1) return setError(t('products.badPrice'));
-    try {
-      await post(`/products/${productId}/skus`, { name: name.trim(), price: fen, stock: Number(stock) });
-      onDone();
-    } catch (err) {
-      setError(errorText(err));
-    }
+    void add(fen);
   };
   return (
     <form class="inline" onSubmit={submit}>
@@ -291,7 +276,7 @@ function AddSku({ productId, onDone }: { productId: string; onDone(): void }) {
       <button class="btn btn-small btn-primary" type="submit">
         {t('common.save')}
       </button>
-      {error && <p class="form-error">{error}</p>}
+      {error !== null && <p class="form-error">{errorText(error)}</p>}
     </form>
   );
 }

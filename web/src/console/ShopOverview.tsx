@@ -5,29 +5,16 @@ import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { Shop, ShopStats } from '../shared/types.ts';
-import { errorText, useResource } from '../shared/ui.tsx';
+import { errorText, useResource, useSubmit } from '../shared/ui.tsx';
 
 export function NewShop({ onOpened, first }: { onOpened(shop: Shop): void; first?: boolean }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onOpened((await post<{ shop: Shop }>('/shops', { name: name.trim() })).shop);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => onOpened((await post<{ shop: Shop }>('/shops', { name: name.trim() })).shop));
   return (
     <section class="panel narrow">
       <h1>{first ? t('shop.welcome') : t('shop.open')}</h1>
       <p class="muted">{t('shop.openHint')}</p>
-      <form onSubmit={submit}>
+      <form onSubmit={onSubmit}>
         <label>
           {t('shop.name')}
           <input name="shopName" required maxLength={64} value={name} onInput={(e) => setName(e.currentTarget.value)} />

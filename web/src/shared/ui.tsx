@@ -1,5 +1,5 @@
-// Pieces both apps are built from: data loading, designed empty and error states, the bottom sheet,
-// the language switch, the sign-in form, status badges.
+// Pieces both apps are built from: data loading, a form's busy and error state, designed empty and error
+// states, the bottom sheet, the language switch, the sign-in form, status badges.
 import i18next from 'i18next';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -57,14 +57,54 @@ export function useInterval(fn: () => void, ms: number, enabled = true) {
   }, [ms, enabled]);
 }
 
-/** An API error as a sentence in the reader's language. */
+/** An API error as a sentence in the reader's language; a form's own check already is one, and stays as it is. */
 export function errorText(err: unknown): string {
+  if (typeof err === 'string') return err;
   if (err instanceof ApiError) {
     const key = `errors.${err.code}`;
     if (i18next.exists(key)) return i18next.t(key as 'errors.network');
     return `${t('errors.generic')} (${err.message})`;
   }
   return t('errors.generic');
+}
+
+export interface Submission<A extends unknown[]> {
+  busy: boolean;
+  /** What the last run threw (or what setError put there); null while running and after a success. */
+  error: unknown;
+  setError(error: unknown): void;
+  run(...args: A): Promise<void>;
+  /** A form's onSubmit, for an action that takes nothing: no page load, then run(). */
+  onSubmit: A extends [] ? (e: Event) => void : never;
+}
+
+/**
+ * The busy and error state of a small form or button: `run` is busy while `action` runs, and keeps what it throws
+ * in `error`. With `keepBusy` a success leaves it busy: for an action whose success replaces the component, so
+ * it cannot be sent twice while the replacement loads.
+ */
+export function useSubmit<A extends unknown[]>(action: (...args: A) => Promise<unknown>, { keepBusy = false } = {}): Submission<A> {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // The action may unmount the component (a sheet closes, a page changes): nothing is set on it after that.
+  const mounted = useRef(true);
+  useEffect(() => () => void (mounted.current = false), []);
+  const run = async (...args: A) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action(...args);
+      if (keepBusy) return;
+    } catch (err) {
+      if (mounted.current) setError(err);
+    }
+    if (mounted.current) setBusy(false);
+  };
+  const onSubmit = (e: Event) => {
+    e.preventDefault();
+    void run(...([] as unknown[] as A));
+  };
+  return { busy, error, setError, run, onSubmit: onSubmit as Submission<A>['onSubmit'] };
 }
 
 /** A row of filter chips, one selected: `''` stands for everything. */
@@ -230,30 +270,18 @@ export function AuthForm({ onDone }: { onDone?: (user: User) => void }) {
   const [handle, setHandle] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = mode === 'signup' ? { handle: handle.trim(), password, ...(displayName.trim() ? { displayName: displayName.trim() } : {}) } : { handle: handle.trim(), password };
-      const result = await api<{ token: string; user: User }>('POST', mode === 'signup' ? '/auth/register' : '/auth/login', { body });
-      auth.signIn(result.token, result.user);
-      // the role (operator or not) comes with /me
-      const me = await api<{ user: User }>('GET', '/me');
-      auth.setUser(me.user);
-      onDone?.(me.user);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const body = mode === 'signup' ? { handle: handle.trim(), password, ...(displayName.trim() ? { displayName: displayName.trim() } : {}) } : { handle: handle.trim(), password };
+    const result = await api<{ token: string; user: User }>('POST', mode === 'signup' ? '/auth/register' : '/auth/login', { body });
+    auth.signIn(result.token, result.user);
+    // the role (operator or not) comes with /me
+    const me = await api<{ user: User }>('GET', '/me');
+    auth.setUser(me.user);
+    onDone?.(me.user);
+  });
 
   return (
-    <form class="auth-form card" onSubmit={submit}>
+    <form class="auth-form card" onSubmit={onSubmit}>
       <div class="tabs" role="tablist">
         <button type="button" role="tab" aria-selected={mode === 'signin'} class={mode === 'signin' ? 'tab active' : 'tab'} onClick={() => setMode('signin')}>
           {t('auth.signIn')}
