@@ -7,7 +7,7 @@ import { get, post } from '../shared/api.ts';
 import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import type { Order, Payout, Refund, RefundEvent, RefundReasonCode, RefundStatus, RefundType } from '../shared/types.ts';
-import { errorText, RefundStatusBadge, Sheet, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
+import { errorText, refundNoteText, RefundStatusBadge, Sheet, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import { randomKey } from './checkout.ts';
 import './AfterSales.css';
 
@@ -288,7 +288,7 @@ export function RefundHistory({ refund }: { refund: Refund }) {
             <span>{t(`aftersales.statuses.${e.to}`)}</span>
             <span class="muted">{formatTime(e.at)}</span>
           </div>
-          {e.note && <div class="muted small">{e.note}</div>}
+          {e.note && <div class="muted small">{refundNoteText(e)}</div>}
         </li>
       ))}
     </ol>

@@ -7,7 +7,7 @@ import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { Order, Refund, RefundEvent, RefundStatus, Shop } from '../shared/types.ts';
-import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, RefundStatusBadge, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
+import { Empty, errorText, FilterChips, Loaded, OrderStatusBadge, refundNoteText, RefundStatusBadge, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import './AfterSales.css';
 
 const FILTERS: (RefundStatus | '')[] = ['', 'requested', 'return_shipped', 'awaiting_return', 'refund_failed', 'escalated', 'refunding', 'refunded', 'rejected', 'cancelled'];
@@ -317,7 +317,7 @@ export function History({ refund }: { refund: Refund }) {
       {(events.data ?? []).map((e, i) => (
         <li key={i}>
           <RefundStatusBadge status={e.to} /> <span class="muted">{formatTime(e.at)}</span>
-          {e.note && <div class="pre">{e.note}</div>}
+          {e.note && <div class="pre">{refundNoteText(e)}</div>}
         </li>
       ))}
     </ol>

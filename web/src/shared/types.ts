@@ -161,9 +161,24 @@ export interface RefundEvent {
   from: RefundStatus | null;
   to: RefundStatus;
   actorId: string | null;
+  /** A person's own words, or the system's note in English; noteCode names the system's notes (translated). */
   note: string;
+  noteCode: RefundNoteCode | null;
+  noteParams: Record<string, string | number> | null;
   at: string;
 }
+
+export type RefundNoteCode =
+  | 'refunded_by_shop'
+  | 'approved_by_shop'
+  | 'auto_approved'
+  | 'return_shipped'
+  | 'auto_closed_not_shipped'
+  | 'received_by_shop'
+  | 'auto_received'
+  | 'refund_failed'
+  | 'resent_by_shop'
+  | 'withdrawn_by_buyer';
 
 /** Money paid into a buyer's wallet outside a refund (the insurance's return shipping). */
 export interface Payout {

@@ -5,7 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, auth, serverNow } from './api.ts';
 import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.ts';
-import type { OrderStatus, RefundStatus, User } from './types.ts';
+import type { OrderStatus, RefundEvent, RefundStatus, User } from './types.ts';
 import { Icon, type IconName } from './icons.tsx';
 
 export interface Resource<T> {
@@ -232,6 +232,10 @@ const REFUND_TONE: Record<RefundStatus, string> = {
 };
 
 /** An after-sales request's status (both apps). */
+/** A refund history note as the reader reads it: the system's notes in the app's language, a person's words as written. */
+export const refundNoteText = (e: Pick<RefundEvent, 'note' | 'noteCode' | 'noteParams'>): string =>
+  e.noteCode ? t(`aftersales.notes.${e.noteCode}`, e.noteParams ?? {}) : e.note;
+
 export function RefundStatusBadge({ status }: { status: RefundStatus }) {
   return (
     <span class={`badge badge-${REFUND_TONE[status] ?? 'muted'}`} data-refund-status={status}>

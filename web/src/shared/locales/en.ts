@@ -204,6 +204,18 @@ export default {
       refunded: 'Refunded',
       cancelled: 'Closed',
     },
+    notes: {
+      refunded_by_shop: 'Refunded by the shop',
+      approved_by_shop: 'Approved by the shop',
+      auto_approved: 'Approved automatically: the shop did not answer within {{hours}} hours',
+      return_shipped: 'Shipped back: {{carrier}} {{trackingNumber}}',
+      auto_closed_not_shipped: 'Closed: the goods were not shipped back within {{days}} days',
+      received_by_shop: 'The shop received the return',
+      auto_received: 'Counted as received: the shop did not confirm within {{days}} days',
+      refund_failed: 'The refund could not be paid: {{reason}}',
+      resent_by_shop: 'The shop sent the refund again',
+      withdrawn_by_buyer: 'Withdrawn by the buyer',
+    },
     leftToRefund: 'Left to refund: {{amount}}',
     deadline: {
       auto_approve: 'Approved automatically if the shop has not answered by {{time}}',

@@ -208,6 +208,18 @@ const zhCN: Dictionary<typeof en> = {
       refunded: '退款成功',
       cancelled: '已关闭',
     },
+    notes: {
+      refunded_by_shop: '商家已退款',
+      approved_by_shop: '商家已同意',
+      auto_approved: '商家 {{hours}} 小时内未处理，已自动同意',
+      return_shipped: '已寄回：{{carrier}} {{trackingNumber}}',
+      auto_closed_not_shipped: '{{days}} 天内未寄回商品，申请已关闭',
+      received_by_shop: '商家已收到退货',
+      auto_received: '商家 {{days}} 天内未确认，已自动视为收货',
+      refund_failed: '退款未能到账：{{reason}}',
+      resent_by_shop: '商家已重新发起退款',
+      withdrawn_by_buyer: '买家已撤销申请',
+    },
     leftToRefund: '可退金额：{{amount}}',
     deadline: {
       auto_approve: '商家在 {{time}} 前未处理将自动同意',
