@@ -113,11 +113,13 @@ async function setUp(api: Api) {
   const shop = (await api.post('/shops', { name: 'Bench Shop' }, merchant.token)).body.shop;
   const product = (await api.post(`/shops/${shop.id}/products`, { title: 'Flash tea', skus: [{ name: '1 box', price: 990, stock: UNITS }] }, merchant.token)).body.product;
   const warmUp = (await api.post(`/shops/${shop.id}/products`, { title: 'Warm-up tea', skus: [{ name: '1 box', price: 990, stock: WARMUP_UNITS }] }, merchant.token)).body.product;
+  // Enough units that every attempt of the "orders only" phase gets one (cheap, to stay under the trial shop's cap).
+  const bulk = (await api.post(`/shops/${shop.id}/products`, { title: 'Bulk tea', skus: [{ name: '1 bag', price: 100, stock: ATTEMPTS }] }, merchant.token)).body.product;
   const buyers: { token: string; user: { id: string } }[] = [];
   for (let i = 0; i < BUYERS; i += 50) {
     buyers.push(...(await Promise.all(Array.from({ length: Math.min(50, BUYERS - i) }, (_, j) => api.user(`bench_buyer_${i + j}`)))));
   }
-  return { merchant, shop, skuId: product.skus[0].id as string, productId: product.id as string, warmUpSkuId: warmUp.skus[0].id as string, buyers };
+  return { merchant, shop, skuId: product.skus[0].id as string, productId: product.id as string, warmUpSkuId: warmUp.skus[0].id as string, bulkSkuId: bulk.skus[0].id as string, buyers };
 }
 
 async function startDrop(api: Api, token: string, shopId: string, skuId: string, quantity = UNITS): Promise<string> {
@@ -189,8 +191,22 @@ function printTimeline(name: string, result: LoadResult): void {
   for (const [k, s] of [...slices].sort((a, b) => a[0] - b[0])) progress(`  ${k * 100} · ${s.n} · ${s.created} · ${(s.sum / s.n).toFixed(1)} · ${s.max.toFixed(1)}`);
 }
 
-/** The drop engine on one or two Hawker nodes; also answers the first node's bare-route rate. */
-async function engineRun(name: string, storageEnv: Record<string, string>, nodes: number, extraEnv: Record<string, string> = {}): Promise<{ row: Row; bare: Measured }> {
+/** The two outcomes of an order attempt measured apart, after the drop: every attempt refused (the drop is sold
+ * out), then every attempt an order (a drop with a unit for each). A drop's mix is ~3 refusals to 1 order. */
+export interface OutcomeCost {
+  refusals: Measured;
+  orders: Measured;
+}
+
+/** Runs a phase whose every answer must have the given status. */
+async function measuredAll(status: number, requests: LoadRequest[], serverPids: number[], agent: Agent): Promise<Measured> {
+  const m = await measured(requests, serverPids, agent);
+  if ((m.result.statuses[status] ?? 0) !== requests.length) throw new Error(`expected ${requests.length} × ${status}, got ${JSON.stringify(m.result.statuses)}`);
+  return m;
+}
+
+/** The drop engine on one or two Hawker nodes; also answers the first node's bare-route rate and the cost by outcome. */
+async function engineRun(name: string, storageEnv: Record<string, string>, nodes: number, extraEnv: Record<string, string> = {}): Promise<{ row: Row; bare: Measured; outcomes: OutcomeCost }> {
   progress(`${name}: starting ${nodes} node(s)`);
   const started = [];
   for (let i = 0; i < nodes; i++) started.push(await spawnHawker({ ...NODE_ENV, ...storageEnv, ...extraEnv }));
@@ -229,7 +245,13 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       const sold = await soldThroughSku(api, fx.merchant.token, fx.productId);
       const created = result.statuses[201] ?? 0;
       if (created !== sold) throw new Error(`${name}: ${created} acknowledged but ${sold} units in orders`);
-      return { row: { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu }, bare: bareRun };
+      progress(`${name}: by outcome, ${ATTEMPTS} attempts on the sold-out drop, then ${ATTEMPTS} on a drop of ${ATTEMPTS}`);
+      const urls = started.map((n) => n.url);
+      const pids = started.map((n) => n.pid);
+      const refusals = await measuredAll(409, orderAttempts(urls, fx.buyers, fx.skuId, dropId, ATTEMPTS, 'refused'), pids, agent);
+      const bulkDrop = await startDrop(api, fx.merchant.token, fx.shop.id, fx.bulkSkuId, ATTEMPTS);
+      const orders = await measuredAll(201, orderAttempts(urls, fx.buyers, fx.bulkSkuId, bulkDrop, ATTEMPTS, 'bulk'), pids, agent);
+      return { row: { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu }, bare: bareRun, outcomes: { refusals, orders } };
     } finally {
       agent.destroy();
     }
@@ -323,7 +345,7 @@ export type DropBenchMode = 'embedded' | 'postgres' | 'cluster';
 export const DROP_BENCH_MODES: DropBenchMode[] = ['embedded', 'postgres', 'cluster'];
 
 /** Rows in table order: each engine row with its bare-route run and the baseline it is compared with. */
-export type DropBenchRows = { row: Row; bare: Measured | null; baseline: Row | null }[];
+export type DropBenchRows = { row: Row; bare: Measured | null; baseline: Row | null; outcomes?: OutcomeCost }[];
 
 /** Runs the chosen modes (all by default); the row-lock baseline runs on each database used. */
 export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): Promise<DropBenchRows> {
@@ -331,18 +353,18 @@ export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): P
   if (modes.includes('embedded')) {
     const engine = await withStorage('embedded', (env) => engineRun('engine, embedded (PGlite)', env, 1));
     const baseline = await withStorage('embedded', (env) => baselineRun('row-lock baseline, embedded (PGlite)', env));
-    rows.push({ row: engine.row, bare: engine.bare, baseline }, { row: baseline, bare: null, baseline: null });
+    rows.push({ row: engine.row, bare: engine.bare, baseline, outcomes: engine.outcomes }, { row: baseline, bare: null, baseline: null });
   }
   let baselinePostgres: Row | null = null;
   if (modes.includes('postgres')) {
     const engine = await withStorage('postgres', (env) => engineRun('engine, PostgreSQL', env, 1));
     baselinePostgres = await withStorage('postgres', (env) => baselineRun('row-lock baseline, PostgreSQL', env));
-    rows.push({ row: engine.row, bare: engine.bare, baseline: baselinePostgres }, { row: baselinePostgres, bare: null, baseline: null });
+    rows.push({ row: engine.row, bare: engine.bare, baseline: baselinePostgres, outcomes: engine.outcomes }, { row: baselinePostgres, bare: null, baseline: null });
   }
   if (modes.includes('cluster')) {
     baselinePostgres ??= await withStorage('postgres', (env) => baselineRun('row-lock baseline, PostgreSQL', env));
     const cluster = await withStorage('postgres', (env) => engineRun('engine, 2 nodes, PostgreSQL + Redis', env, 2, { REDIS_URL }));
-    rows.push({ row: cluster.row, bare: cluster.bare, baseline: baselinePostgres });
+    rows.push({ row: cluster.row, bare: cluster.bare, baseline: baselinePostgres, outcomes: cluster.outcomes });
   }
   return rows;
 }
@@ -392,6 +414,23 @@ export function dropBenchTable(rows: DropBenchRows): string {
       ...(b ? [tableRow([`bare /healthz (${row.name.replace(/^engine, /, '')})`, ...cpuCells(b), ''])] : []),
       tableRow([row.name, ...cpuCells(row), b ? fmt(cpuTotal(b) / cpuTotal(row), 2) : '']),
     ]),
+    '',
+    `What an attempt costs by its outcome, measured apart on the same nodes after the drop: ${fmt(ATTEMPTS)} attempts on the sold-out drop`,
+    `(all refused, 409), then ${fmt(ATTEMPTS)} on a drop with a unit for each (all written, 201), ${IN_FLIGHT} in flight. The drop above is about`,
+    'three refusals to one order. "× bare" is the rate over the same node\'s /healthz rate above.',
+    '',
+    '| engine | bare /healthz req/s | server µs per bare request | refusals req/s | × bare | p99 ms | server µs per refusal | orders req/s | × bare | p99 ms | server µs per order |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows
+      .filter((r) => r.outcomes && r.bare)
+      .map(({ row, bare: b, outcomes: o }) =>
+        tableRow([
+          row.name.replace(/^engine, /, ''),
+          fmt(b!.result.rate),
+          fmt(b!.cpu.usPerRequest.servers),
+          ...[o!.refusals, o!.orders].flatMap((m) => [fmt(m.result.rate), fmt(m.result.rate / b!.result.rate, 2), fmt(m.result.p99, 1), fmt(m.cpu.usPerRequest.servers)]),
+        ]),
+      ),
     '',
     'Targets: engine ≥ 0.6 × bare, ≥ 20 × row-lock, 0 oversold, p99 ≤ 100 ms.',
   ];

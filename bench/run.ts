@@ -5,6 +5,8 @@
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
+import { spawnSync } from 'node:child_process';
+import { findFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchTable, runDropBench, type DropBenchMode } from './drops.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
@@ -53,7 +55,10 @@ if (parts.has('media')) {
   const rows: GlassToGlass[] = [];
   for (const engine of engines) rows.push(await measureGlassToGlass({ engine, log: (m) => say(`media ${engine}: ${m}`) }));
   const skipped = engines.includes('nginx') ? '' : '\n\nnginx-rtmp not installed here: its row is skipped (install nginx and libnginx-mod-rtmp, as .ci/run does).';
-  section('Glass-to-glass latency', `${formatGlassToGlass(rows)}${skipped}`);
+  // Which ffmpeg published, remuxed and pulled: the system's if there is one, else the one inside the npm package.
+  const ffmpeg = findFfmpeg(process.env.FFMPEG_PATH || null);
+  const version = spawnSync(ffmpeg, ['-version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+  section('Glass-to-glass latency', `${formatGlassToGlass(rows)}${skipped}\n\nffmpeg: ${ffmpeg} (${version})`);
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);
