@@ -10,7 +10,7 @@ import { findFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchTable, runDropBench, type DropBenchMode } from './drops.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
-import { roomBenchTable, runRoomBench } from './rooms.ts';
+import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
 
 const PARTS = ['drops', 'rooms', 'media'] as const;
 type Part = (typeof PARTS)[number];
@@ -35,9 +35,12 @@ const section = (title: string, body: string) => {
 
 if (parts.has('drops')) section('Flash drop', dropBenchTable(await runDropBench(dropModes.length ? dropModes : DROP_BENCH_MODES)));
 
+let roomRows: RoomBenchRow[] = [];
+let glassRows: GlassToGlass[] = [];
+
 if (parts.has('rooms')) {
   const viewers = (process.env.BENCH_ROOM_VIEWERS ?? '1000,5000,10000').split(',').map(Number);
-  const rows = await runRoomBench({ viewers, seconds: Number(process.env.BENCH_ROOM_SECONDS ?? 10) });
+  const rows = (roomRows = await runRoomBench({ viewers, seconds: Number(process.env.BENCH_ROOM_SECONDS ?? 10) }));
   const all = rows.filter((r) => r.server === 'hawker').every((r) => r.allDelivered);
   const tenK = rows.find((r) => r.server === 'hawker' && r.viewers === 10_000);
   const checks = [
@@ -52,13 +55,33 @@ if (parts.has('rooms')) {
 
 if (parts.has('media')) {
   const engines: ('builtin' | 'nginx')[] = ['builtin', ...('nginx' in findNginx(process.env.NGINX_PATH || null) ? (['nginx'] as const) : [])];
-  const rows: GlassToGlass[] = [];
+  const rows: GlassToGlass[] = (glassRows = []);
   for (const engine of engines) rows.push(await measureGlassToGlass({ engine, log: (m) => say(`media ${engine}: ${m}`) }));
   const skipped = engines.includes('nginx') ? '' : '\n\nnginx-rtmp not installed here: its row is skipped (install nginx and libnginx-mod-rtmp, as .ci/run does).';
   // Which ffmpeg published, remuxed and pulled: the system's if there is one, else the one inside the npm package.
   const ffmpeg = findFfmpeg(process.env.FFMPEG_PATH || null);
   const version = spawnSync(ffmpeg, ['-version'], { encoding: 'utf8' }).stdout.split('\n')[0];
   section('Glass-to-glass latency', `${formatGlassToGlass(rows)}${skipped}\n\nffmpeg: ${ffmpeg} (${version})`);
+}
+
+// Issue 4 asks for the live room's figures in one table: delivery from the room's hub and from the camera, together.
+if (roomRows.length > 0 && glassRows.length > 0) {
+  const lines = [
+    '| path | measured | p50 ms | p99 (fan-out) / p95 (video) ms | target | |',
+    '|---|---|---:|---:|---|---|',
+    ...roomRows
+      .filter((r) => r.server === 'hawker')
+      .map((r) => {
+        const ok = r.allDelivered && (r.viewers !== 10_000 || r.p99Ms <= 300);
+        const target = r.viewers === 10_000 ? 'every message, p99 ≤ 300 ms' : 'every message';
+        return `| room chat → ${r.viewers.toLocaleString('en-US')} viewers | ${r.delivered.toLocaleString('en-US')} of ${r.expected.toLocaleString('en-US')} delivered | ${r.p50Ms} | ${r.p99Ms} | ${target} | ${ok ? 'met' : 'MISSED'} |`;
+      }),
+    ...glassRows.flatMap((g) => [
+      `| camera → viewer, ${g.engine}, HTTP-FLV | glass to glass, ${g.videoTags} video tags | ${g.flvMs} | ${g.flvP95Ms} | reported | |`,
+      `| camera → viewer, ${g.engine}, HLS at the live edge | glass to glass, ${g.segments} segments | ${g.hlsMs} | | reported | |`,
+    ]),
+  ];
+  section('Live room in one table', lines.join('\n'));
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, payOrder, shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, publishScreenshot, shot } from './browser.ts';
+import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, publishScreenshot, shot, signIn } from './browser.ts';
 
 const ADMIN_TOKEN = 'operator-token-for-aftersales-tests';
 
@@ -27,7 +27,7 @@ describe(`after-sales in the browser (${STORAGE})`, { skip: noBrowser }, () => {
   });
 
   async function signedIn(context: BrowserContext, token: string, path: string): Promise<Page> {
-    await context.addInitScript((t) => localStorage.setItem('hawker.token', t), token);
+    await signIn(context, token);
     const page = await context.newPage();
     await page.goto(`${node.url}${path}`);
     return page;

@@ -39,13 +39,37 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A phone: 375 px wide, touch, Chinese unless told otherwise. */
-export function phone(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
+/**
+ * What goes wrong in a context's pages, written to stderr as it happens — requests that got no answer, server
+ * errors, uncaught exceptions — so that a browser test that times out waiting says what the page ran into.
+ * (Requests a navigation cancels, net::ERR_ABORTED, are left out: every reload has them.)
+ */
+function reportTrouble(context: BrowserContext, name: string): BrowserContext {
+  const say = (msg: string) => process.stderr.write(`[browser ${name}] ${msg}\n`);
+  context.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') say(`${r.method()} ${r.url()} got no answer: ${why}`);
+  });
+  context.on('response', (r) => {
+    if (r.status() >= 500) say(`${r.request().method()} ${r.url()} answered ${r.status()}`);
+  });
+  context.on('weberror', (e) => say(`uncaught: ${e.error().message}`));
+  return context;
 }
 
-export function desktop(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1360, height: 900 }, locale });
+/** Signs a context's pages in with a token (as the apps keep it), before any of their scripts run. */
+export async function signIn(context: BrowserContext, token: string): Promise<void> {
+  // Init scripts also run in the first about:blank, where storage is off limits.
+  await context.addInitScript((t) => location.protocol.startsWith('http') && localStorage.setItem('hawker.token', t), token);
+}
+
+/** A phone: 375 px wide, touch, Chinese unless told otherwise. */
+export async function phone(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
+  return reportTrouble(await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale }), 'phone');
+}
+
+export async function desktop(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
+  return reportTrouble(await browser.newContext({ viewport: { width: 1360, height: 900 }, locale }), 'desktop');
 }
 
 /** Uncaught errors of a page, to assert there were none. */

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshStorage, startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, shot } from './browser.ts';
+import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, shot, signIn } from './browser.ts';
 
 describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
@@ -30,7 +30,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
   async function buyerPhone(locale = 'zh-CN'): Promise<{ context: BrowserContext; page: Page; token: string; handle: string }> {
     const buyer = await node.api.user();
     const context = await phone(browser, locale);
-    await context.addInitScript((token) => localStorage.setItem('hawker.token', token), buyer.token);
+    await signIn(context, buyer.token);
     return { context, page: await context.newPage(), token: buyer.token, handle: buyer.user.handle };
   }
 
@@ -189,7 +189,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     await line.waitFor();
 
     const consoleContext = await desktop(browser);
-    await consoleContext.addInitScript((token) => localStorage.setItem('hawker.token', token), fx.merchant.token);
+    await signIn(consoleContext, fx.merchant.token);
     const console = await consoleContext.newPage();
     await console.goto(`${node.url}/console/live/${session.id}`);
     const staffLine = console.getByTestId('console-chat').locator('li', { hasText: '这条会被删除' });

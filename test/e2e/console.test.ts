@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, shot } from './browser.ts';
+import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, shot, signIn } from './browser.ts';
 
 const ADMIN_TOKEN = 'operator-token-for-console-tests';
 
@@ -25,7 +25,7 @@ describe(`the merchant console in the browser (${STORAGE})`, { skip: noBrowser }
 
   async function consoleAs(token: string, path: string): Promise<Page> {
     const context = await desktop(browser);
-    await context.addInitScript((t) => localStorage.setItem('hawker.token', t), token);
+    await signIn(context, token);
     const page = await context.newPage();
     await page.goto(`${node.url}${path}`);
     return page;
@@ -59,6 +59,28 @@ describe(`the merchant console in the browser (${STORAGE})`, { skip: noBrowser }
     const adjustments = (await node.api.get(`/skus/${fx.skuIds[0]}/stock-adjustments`, fx.merchant.token)).body.adjustments;
     assert.deepEqual(adjustments.map((a: { delta: number; reason: string }) => [a.delta, a.reason]), [[5, '到货'], [10, 'initial']]);
     assert.deepEqual(errors, []);
+  });
+
+  it('gets over a dropped connection while it opens: says so, asks again and shows the shop', async () => {
+    const fx = await shopWithProduct(node.api, [{ name: 'Tin', price: 1990, stock: 10 }]);
+    const context = await desktop(browser);
+    await signIn(context, fx.merchant.token);
+    const page = await context.newPage();
+    // The session check gets no answer twice and the shop list a server error once, as on a flaky network or
+    // while a node restarts; before, the console then sat on "Loading…" (or offered to open a first shop).
+    let meFailures = 2;
+    let shopFailures = 1;
+    await page.route('**/api/v1/me', (route) => (meFailures-- > 0 ? route.abort('connectionreset') : route.continue()));
+    await page.route('**/api/v1/me/shops?*', (route) =>
+      shopFailures-- > 0 ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"restarting"}}' }) : route.continue(),
+    );
+    await page.goto(`${node.url}/console/products`);
+    await page.getByText('服务器暂无响应，正在重试…').waitFor();
+    // The shop list's own failure is shown with a retry, not as "open your first shop".
+    await page.getByRole('button', { name: '重试' }).first().click();
+    await page.getByTestId('sku-row').waitFor();
+    assert.deepEqual([meFailures, shopFailures], [-1, -1]);
+    assert.equal(await page.getByTestId('sku-row').count(), 1);
   });
 
   it('gives the operator the platform pages: trial limits, a shop’s status, sensitive words, the trial balance', async () => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { freshStorage, startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { ADDRESS, shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, publishScreenshot, shot } from './browser.ts';
+import { desktop, ensureWebBuilt, launchBrowser, noBrowser, pageErrors, phone, publishScreenshot, shot, signIn } from './browser.ts';
 
 const ADMIN_TOKEN = 'operator-token-for-sharing-tests';
 const PASSWORD = 'correct horse battery';
@@ -154,7 +154,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
 
     const viewer = await node.api.user();
     const context = await phone(browser);
-    await context.addInitScript((token) => localStorage.setItem('hawker.token', token), viewer.token);
+    await signIn(context, viewer.token);
     const page = await context.newPage();
     const errors = pageErrors(page);
     await page.goto(link.url);
@@ -201,7 +201,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     assert.equal(second.status, 201);
 
     const context = await desktop(browser);
-    await context.addInitScript((token) => localStorage.setItem('hawker.token', token), fx.merchant.token);
+    await signIn(context, fx.merchant.token);
     const page = await context.newPage();
     const errors = pageErrors(page);
     await page.goto(`${node.url}/console`);
@@ -252,7 +252,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
     await waitFor('commission', async () => (await earningsOf(sharer.token)).earnings.pending === 1880, 8000);
 
     const context = await phone(browser);
-    await context.addInitScript((token) => localStorage.setItem('hawker.token', token), sharer.token);
+    await signIn(context, sharer.token);
     const page = await context.newPage();
     const errors = pageErrors(page);
     await page.goto(`${node.url}/me`);
@@ -283,7 +283,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
 
     const influencer = await node.api.user();
     const context = await phone(browser);
-    await context.addInitScript((token) => localStorage.setItem('hawker.token', token), influencer.token);
+    await signIn(context, influencer.token);
     const page = await context.newPage();
     const errors = pageErrors(page);
     try {
@@ -318,7 +318,7 @@ describe(`sharing and commissions in the browser (${STORAGE})`, { skip: noBrowse
       assert.equal((await node.api.post('/me/group-leader', { name: '茶友团' }, leader.token)).status, 201);
       const leaderContext = await phone(browser);
       try {
-        await leaderContext.addInitScript((token) => localStorage.setItem('hawker.token', token), leader.token);
+        await signIn(leaderContext, leader.token);
         const leaderPage = await leaderContext.newPage();
         const leaderErrors = pageErrors(leaderPage);
         await leaderPage.goto(`${node.url}/me/group-leader?offer=${offerId}`);

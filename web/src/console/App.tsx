@@ -5,7 +5,7 @@ import { auth, get, post, storage, useAuth } from '../shared/api.ts';
 import { t, useLanguage } from '../shared/i18n.ts';
 import { Link, match, navigate, usePath } from '../shared/router.tsx';
 import type { Shop } from '../shared/types.ts';
-import { AuthForm, Empty, Loaded, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
+import { AuthForm, Empty, Failure, Loaded, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
 import { AfterSalesDetail, AfterSalesQueue } from './AfterSales.tsx';
 import { LiveControl } from './LiveControl.tsx';
 import { LiveSessions } from './LiveSessions.tsx';
@@ -30,7 +30,7 @@ export function App() {
       </main>
     );
   }
-  if (!session.user) return <Spinner />;
+  if (!session.user) return <Spinner label={session.unreachable ? t('common.reconnecting') : undefined} />;
   return <Console />;
 }
 
@@ -69,7 +69,8 @@ function Console() {
   let page;
   if (path === '/console/operator') page = operator ? <Operator /> : <Empty icon="lock" title={t('common.notFound')} />;
   else if (path === '/console/new-shop') page = <NewShop onOpened={opened} />;
-  else if (!shop) page = shops.loading ? <Spinner /> : <NewShop onOpened={opened} first />;
+  // A merchant with no shop opens one; a list that did not load is not an empty one.
+  else if (!shop) page = shops.error ? <Failure error={shops.error} onRetry={shops.reload} /> : shops.loading ? <Spinner /> : <NewShop onOpened={opened} first />;
   else if (path === '/console' || path === '/console/') page = <ShopOverview shop={shop} />;
   else if (path === '/console/products') page = <Products shop={shop} />;
   else if (path === '/console/live') page = <LiveSessions shop={shop} />;

@@ -22,6 +22,8 @@ class AuthStore {
   user: User | null = null;
   /** Whether the stored token has been checked against GET /me yet. */
   checked = this.token === null;
+  /** Whether the last try to check it got no answer (no network, the server restarting): it is being tried again. */
+  unreachable = false;
   private listeners = new Set<() => void>();
 
   signIn(token: string, user: User) {
@@ -43,6 +45,12 @@ class AuthStore {
   setUser(user: User) {
     this.user = user;
     this.checked = true;
+    this.unreachable = false;
+    this.emit();
+  }
+
+  setUnreachable(unreachable: boolean) {
+    this.unreachable = unreachable;
     this.emit();
   }
 
@@ -64,15 +72,30 @@ export function useAuth(): AuthStore {
   return auth;
 }
 
-/** Loads the signed-in user (with role) for a stored token; a revoked token signs out. */
+/** Retrying GET /me: first after half a second, then twice as long each time, at most every 10 s. */
+const RESTORE_RETRY_MS = [500, 1000, 2000, 4000, 8000, 10_000];
+
+/**
+ * Loads the signed-in user (with role) for a stored token; a revoked token signs out. No answer at all or a
+ * server error (the network drops, the node restarts) is not a verdict on the token: the app says it is
+ * reconnecting and asks again until it gets one, instead of waiting forever on the first try.
+ */
 export async function restoreSession(): Promise<void> {
-  if (!auth.token) return;
-  try {
-    const { user } = await api<{ user: User }>('GET', '/me');
-    auth.setUser(user);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) auth.signOut();
-    else auth.checked = true;
+  for (let attempt = 0; auth.token && !auth.user; attempt++) {
+    try {
+      const { user } = await api<{ user: User }>('GET', '/me');
+      auth.setUser(user);
+      return;
+    } catch (err) {
+      // A 401 has signed out already (api()); another refusal will not change by asking again.
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        auth.checked = true;
+        auth.setUnreachable(false);
+        return;
+      }
+      auth.setUnreachable(true);
+      await new Promise((r) => setTimeout(r, RESTORE_RETRY_MS[Math.min(attempt, RESTORE_RETRY_MS.length - 1)]));
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 export default {
   common: {
     loading: 'Loading…',
+    reconnecting: 'No answer from the server. Trying again…',
     wait: 'One moment…',
     retry: 'Try again',
     more: 'Load more',

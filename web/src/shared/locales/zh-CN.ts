@@ -6,6 +6,7 @@ type Dictionary<T> = { [K in keyof T]: T[K] extends string ? string : Dictionary
 const zhCN: Dictionary<typeof en> = {
   common: {
     loading: '加载中…',
+    reconnecting: '服务器暂无响应，正在重试…',
     wait: '请稍候…',
     retry: '重试',
     more: '加载更多',
