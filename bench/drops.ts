@@ -250,7 +250,9 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       const pids = started.map((n) => n.pid);
       const refusals = await measuredAll(409, orderAttempts(urls, fx.buyers, fx.skuId, dropId, ATTEMPTS, 'refused'), pids, agent);
       const bulkDrop = await startDrop(api, fx.merchant.token, fx.shop.id, fx.bulkSkuId, ATTEMPTS);
+      const ordersFrom = process.hrtime.bigint() / 1000n;
       const orders = await measuredAll(201, orderAttempts(urls, fx.buyers, fx.bulkSkuId, bulkDrop, ATTEMPTS, 'bulk'), pids, agent);
+      if (NODE_ARGS.length > 0) progress(`${name}: orders-only phase at monotonic µs ${ordersFrom}–${process.hrtime.bigint() / 1000n}`);
       return { row: { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu }, bare: bareRun, outcomes: { refusals, orders } };
     } finally {
       agent.destroy();
