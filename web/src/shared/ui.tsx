@@ -17,17 +17,32 @@ export interface Resource<T> {
 }
 
 /** Loads data when `deps` change; a newer load wins over an older one still in flight. */
+/** A load that got no answer or a server error is tried again after these waits before the page shows the failure
+ * (with its retry button): a dropped connection or a node restarting should not need the reader to act. */
+const TRANSIENT_RETRY_MS = [1000, 2000];
+const isTransient = (err: unknown) => err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
+
 export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Resource<T> {
   const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({ data: null, error: null, loading: true });
   const [round, setRound] = useState(0);
   useEffect(() => {
     const abort = new AbortController();
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const attempt = (tries: number) =>
+      load(abort.signal).then(
+        (data) => !abort.signal.aborted && setState({ data, error: null, loading: false }),
+        (error) => {
+          if (abort.signal.aborted) return;
+          if (isTransient(error) && tries < TRANSIENT_RETRY_MS.length) retry = setTimeout(() => attempt(tries + 1), TRANSIENT_RETRY_MS[tries]);
+          else setState((s) => ({ ...s, error, loading: false }));
+        },
+      );
     setState((s) => ({ ...s, loading: true, error: null }));
-    load(abort.signal).then(
-      (data) => !abort.signal.aborted && setState({ data, error: null, loading: false }),
-      (error) => !abort.signal.aborted && setState((s) => ({ ...s, error, loading: false })),
-    );
-    return () => abort.abort();
+    void attempt(0);
+    return () => {
+      abort.abort();
+      clearTimeout(retry);
+    };
   }, [...deps, round]);
   return {
     ...state,
