@@ -72,6 +72,9 @@ export function useAuth(): AuthStore {
   return auth;
 }
 
+/** No answer, too many requests, or a server error: worth asking again, unlike a refusal (4xx) of the request itself. */
+export const isTransientError = (err: unknown) => err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
+
 /** Retrying GET /me: first after half a second, then twice as long each time, at most every 10 s. */
 const RESTORE_RETRY_MS = [500, 1000, 2000, 4000, 8000, 10_000];
 
@@ -88,7 +91,7 @@ export async function restoreSession(): Promise<void> {
       return;
     } catch (err) {
       // A 401 has signed out already (api()); another refusal will not change by asking again.
-      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+      if (!isTransientError(err)) {
         auth.checked = true;
         auth.setUnreachable(false);
         return;
@@ -116,7 +119,14 @@ export async function api<T>(method: string, path: string, opts: { body?: unknow
   }
   const date = Date.parse(res.headers.get('date') ?? '');
   if (!Number.isNaN(date)) serverClockOffset = date - Date.now();
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    // The connection dropped while the body was on its way: as good as no answer.
+    if (opts.signal?.aborted) throw err;
+    throw new ApiError(0, 'network', 'the network is unavailable');
+  }
   let data: any = null;
   try {
     data = text ? JSON.parse(text) : null;

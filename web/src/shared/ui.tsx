@@ -3,7 +3,7 @@
 import i18next from 'i18next';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, auth, serverNow } from './api.ts';
+import { ApiError, api, auth, isTransientError, serverNow } from './api.ts';
 import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.ts';
 import type { OrderStatus, RefundEvent, RefundStatus, User } from './types.ts';
 import { Icon, type IconName } from './icons.tsx';
@@ -20,7 +20,6 @@ export interface Resource<T> {
 /** A load that got no answer or a server error is tried again after these waits before the page shows the failure
  * (with its retry button): a dropped connection or a node restarting should not need the reader to act. */
 const TRANSIENT_RETRY_MS = [1000, 2000];
-const isTransient = (err: unknown) => err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
 
 export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Resource<T> {
   const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({ data: null, error: null, loading: true });
@@ -33,7 +32,7 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
         (data) => !abort.signal.aborted && setState({ data, error: null, loading: false }),
         (error) => {
           if (abort.signal.aborted) return;
-          if (isTransient(error) && tries < TRANSIENT_RETRY_MS.length) retry = setTimeout(() => attempt(tries + 1), TRANSIENT_RETRY_MS[tries]);
+          if (isTransientError(error) && tries < TRANSIENT_RETRY_MS.length) retry = setTimeout(() => attempt(tries + 1), TRANSIENT_RETRY_MS[tries]);
           else setState((s) => ({ ...s, error, loading: false }));
         },
       );
