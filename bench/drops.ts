@@ -212,6 +212,8 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
   progress(`${name}: starting ${nodes} node(s)`);
   const started = [];
   for (let i = 0; i < nodes; i++) started.push(await spawnHawker({ ...NODE_ENV, ...storageEnv, ...extraEnv }));
+  const urls = started.map((n) => n.url);
+  const pids = started.map((n) => n.pid);
   try {
     const api = started[0].api;
     const fx = await setUp(api);
@@ -229,14 +231,14 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
         agent,
       );
       progress(`${name}: warm-up, ${WARMUP_ATTEMPTS} order attempts on a drop of ${WARMUP_UNITS}`);
-      await runLoad(orderAttempts(started.map((n) => n.url), fx.buyers, fx.warmUpSkuId, warmUpDrop, WARMUP_ATTEMPTS, 'warm-up'), IN_FLIGHT, false, agent);
+      await runLoad(orderAttempts(urls, fx.buyers, fx.warmUpSkuId, warmUpDrop, WARMUP_ATTEMPTS, 'warm-up'), IN_FLIGHT, false, agent);
       progress(`${name}: bare route, ${BARE_REQUESTS / 2} requests`);
       const bareBefore = await measured(bare(started[0].url), [started[0].pid], agent);
       progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
       const from = process.hrtime.bigint() / 1000n;
       const { result, cpu } = await measured(
-        orderAttempts(started.map((n) => n.url), fx.buyers, fx.skuId, dropId),
-        started.map((n) => n.pid),
+        orderAttempts(urls, fx.buyers, fx.skuId, dropId),
+        pids,
         agent,
       );
       // With BENCH_NODE_ARGS="--cpu-prof …": the phase on the profiles' clock (monotonic µs), to cut them to it.
@@ -248,8 +250,6 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       const created = result.statuses[201] ?? 0;
       if (created !== sold) throw new Error(`${name}: ${created} acknowledged but ${sold} units in orders`);
       progress(`${name}: by outcome, ${ATTEMPTS} attempts on the sold-out drop, then ${ATTEMPTS} on a drop of ${ATTEMPTS}`);
-      const urls = started.map((n) => n.url);
-      const pids = started.map((n) => n.pid);
       const refusals = await measuredAll(409, orderAttempts(urls, fx.buyers, fx.skuId, dropId, ATTEMPTS, 'refused'), pids, agent);
       const bulkDrop = await startDrop(api, fx.merchant.token, fx.shop.id, fx.bulkSkuId, ATTEMPTS);
       const ordersFrom = process.hrtime.bigint() / 1000n;
