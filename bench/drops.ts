@@ -8,10 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Api, freePort, freshStorage, ROOT, spawnNode, STORAGE as HARNESS_STORAGE } from '../test/support/harness.ts';
+import { writeScatterCharts, type ScatterChart } from './chart.ts';
 import { cpuBetween, cpuSnapshot, type CpuGroup } from './cpu.ts';
 import { keepAliveAgent, runLoad, type LoadRequest, type LoadResult } from './load.ts';
 
@@ -450,7 +451,36 @@ export function dropBenchTable(rows: DropBenchRows): string {
   return lines.join('\n');
 }
 
+/** Where the latency of every attempt of each engine's drop is drawn (committed with the run BENCHMARKS.md records). */
+export const DROP_CHART = join(ROOT, 'docs', 'bench', 'drop-latency.png');
+
+/** Each engine's drop, attempt by attempt: when it was sent and how long its answer took, orders and refusals apart. */
+export function dropLatencyCharts(rows: DropBenchRows): ScatterChart[] {
+  return rows
+    .filter((r) => r.bare)
+    .map(({ row }) => {
+      const points = (status: number) => row.result.timeline.filter((t) => t.status === status).map((t): [number, number] => [Math.round(t.at * 10) / 10, Math.round(t.ms * 10) / 10]);
+      return {
+        title: `${row.name}: ${fmt(row.result.rate)} attempts/s, p50 ${fmt(row.result.p50, 1)} ms, p99 ${fmt(row.result.p99, 1)} ms`,
+        xLabel: 'sent at (ms after the drop opened)',
+        yLabel: 'latency (ms)',
+        series: [
+          { label: `order written (201): ${fmt(row.result.statuses[201] ?? 0)}`, color: '#2c6fbb', points: points(201) },
+          { label: `refused, sold out (409): ${fmt(row.result.statuses[409] ?? 0)}`, color: '#e69f00', points: points(409) },
+        ],
+        line: { y: 100, label: 'p99 target, 100 ms' },
+      };
+    });
+}
+
+/** The drop tables, and the chart written (or why not) as their last line. */
+export async function dropBenchReport(rows: DropBenchRows): Promise<string> {
+  const chart = await writeScatterCharts(dropLatencyCharts(rows), DROP_CHART);
+  const where = 'written' in chart ? `Latency of every attempt, by when it was sent: ${relative(ROOT, chart.written)}` : `No latency chart: ${chart.skipped}`;
+  return `${dropBenchTable(rows)}\n\n${where}`;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const asked = process.argv.slice(2).filter((m): m is DropBenchMode => (DROP_BENCH_MODES as string[]).includes(m));
-  console.log(dropBenchTable(await runDropBench(asked.length ? asked : DROP_BENCH_MODES)));
+  console.log(await dropBenchReport(await runDropBench(asked.length ? asked : DROP_BENCH_MODES)));
 }

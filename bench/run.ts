@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { findFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
-import { DROP_BENCH_MODES, dropBenchTable, runDropBench, type DropBenchMode } from './drops.ts';
+import { DROP_BENCH_MODES, dropBenchReport, runDropBench, type DropBenchMode } from './drops.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
 
@@ -33,7 +33,7 @@ const section = (title: string, body: string) => {
   console.log(text);
 };
 
-if (parts.has('drops')) section('Flash drop', dropBenchTable(await runDropBench(dropModes.length ? dropModes : DROP_BENCH_MODES)));
+if (parts.has('drops')) section('Flash drop', await dropBenchReport(await runDropBench(dropModes.length ? dropModes : DROP_BENCH_MODES)));
 
 let roomRows: RoomBenchRow[] = [];
 let glassRows: GlassToGlass[] = [];
