@@ -451,8 +451,9 @@ export function dropBenchTable(rows: DropBenchRows): string {
   return lines.join('\n');
 }
 
-/** Where the latency of every attempt of each engine's drop is drawn (committed with the run BENCHMARKS.md records). */
-export const DROP_CHART = join(ROOT, 'docs', 'bench', 'drop-latency.png');
+/** Where the latency of every attempt of each engine's drop is drawn: with BENCH_UPDATE_DOCS=1 the picture
+ * BENCHMARKS.md shows (for the run it records), else beside the test artifacts, so a partial run leaves it be. */
+export const DROP_CHART = process.env.BENCH_UPDATE_DOCS ? join(ROOT, 'docs', 'bench', 'drop-latency.png') : join(ROOT, 'test-artifacts', 'bench', 'drop-latency.png');
 
 /** Each engine's drop, attempt by attempt: when it was sent and how long its answer took, orders and refusals apart. */
 export function dropLatencyCharts(rows: DropBenchRows): ScatterChart[] {

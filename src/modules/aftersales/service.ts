@@ -1,12 +1,12 @@
 // After-sales: the buyer asks for money back (refund only, or return and refund), the merchant approves or
 // rejects, the buyer may escalate a rejection to the operator once, timeouts act for a silent party. Money moves
 // only through the payment refund opened when a request is carried out; stock comes back only when the goods do.
-import { createHash } from 'node:crypto';
 import type { Db } from '../../adapters/db/index.ts';
 import type { Config } from '../../config.ts';
 import { sendPaymentRefunds } from '../../flows/refund-payment.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, forbidden, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
+import { sha256Base64url } from '../../platform/hash.ts';
 import { newId } from '../../platform/ids.ts';
 import { isString, newestFirst } from '../../platform/pagination.ts';
 import { PlatformSettings } from '../../platform/settings.ts';
@@ -215,7 +215,7 @@ export async function requestRefund(ctx: AppContext, principal: Principal, order
 }
 
 /** What identifies "the same request" for an Idempotency-Key: the order and the body. */
-const refundRequestHash = (orderId: string, input: RefundInput) => createHash('sha256').update(canonicalJson({ orderId, ...input })).digest('base64url');
+const refundRequestHash = (orderId: string, input: RefundInput) => sha256Base64url(canonicalJson({ orderId, ...input }));
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 

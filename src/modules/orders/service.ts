@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Db } from '../../adapters/db/index.ts';
 import type { Address, OrderStatus } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
+import { sha256Base64url } from '../../platform/hash.ts';
 import { newId } from '../../platform/ids.ts';
 import { isString, newestFirst } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
@@ -39,7 +39,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** What identifies "the same request" for an Idempotency-Key. */
-export const orderRequestHash = (input: PlaceOrderInput) => createHash('sha256').update(canonicalJson(input)).digest('base64url');
+export const orderRequestHash = (input: PlaceOrderInput) => sha256Base64url(canonicalJson(input));
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 

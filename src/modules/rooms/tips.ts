@@ -4,11 +4,11 @@
 //   platform_fees              −fee      (PLATFORM_FEE_BPS of the tip, rounded down)
 //   merchant_receivable:<shop> −(amount − fee)  (owed to the shop that hosts the room)
 // The tip row and its ledger transaction commit together; the room hears of it after the commit.
-import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { RoomTipsTable } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidState, notFound } from '../../platform/errors.ts';
+import { sha256Base64url } from '../../platform/hash.ts';
 import { newId } from '../../platform/ids.ts';
 import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
@@ -40,7 +40,7 @@ function tipView(t: TipRow) {
 export type TipView = ReturnType<typeof tipView>;
 
 const requestHash = (sessionId: string, input: TipInput) =>
-  createHash('sha256').update(JSON.stringify([sessionId, input.amount, input.message ?? ''])).digest('base64url');
+  sha256Base64url(JSON.stringify([sessionId, input.amount, input.message ?? '']));
 
 async function tipByKey(ctx: AppContext, tipperId: string, key: string): Promise<TipRow | undefined> {
   return ctx.db
