@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { freshStorage, spawnNode, STORAGE, type Api } from './support/harness.ts';
 import { dropOrder, liveDrop, users } from './support/drop.ts';
+import { newKey } from './support/shop.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 const clustered = Boolean(process.env.DATABASE_URL && REDIS_URL);
@@ -119,6 +120,27 @@ describe(`drops across processes (${STORAGE})`, () => {
     const stored = await shopOrders(b.api, shop.id, merchant.token);
     assert.equal(unitsIn(stored.filter((o) => o.dropId === drop.id)), 50);
     assert.equal((await b.api.get(`/drops/${drop.id}`)).body.drop.remaining, 0);
+  });
+
+  it('a retry on the other node after the sell-out answers the order its key made', { skip: CLUSTER_SKIP }, async () => {
+    const storage = await freshStorage();
+    cleanups.push(() => storage.dispose());
+    const env = { ...storage.env, REDIS_URL: REDIS_URL! };
+    const a = await spawnNode(env);
+    cleanups.push(() => a.stop());
+    const b = await spawnNode(env);
+    cleanups.push(() => b.stop());
+    const { drop, skuIds } = await liveDrop(a.api, { quantity: 1 });
+    const [buyer, other] = await users(a.api, 2);
+    const key = newKey();
+    const first = await dropOrder(a.api, buyer.token, drop.id, skuIds[0], 1, key);
+    assert.equal(first.status, 201);
+    const late = await dropOrder(b.api, other.token, drop.id, skuIds[0]);
+    assert.deepEqual([late.status, late.body.error.code], [409, 'sold_out']);
+    const retry = await dropOrder(b.api, buyer.token, drop.id, skuIds[0], 1, key);
+    assert.deepEqual([retry.status, retry.body.order.id], [200, first.body.order.id]);
+    const otherBody = await dropOrder(b.api, buyer.token, drop.id, skuIds[0], 2, key);
+    assert.deepEqual([otherBody.status, otherBody.body.error.code], [409, 'idempotency_key_reused']);
   });
 
   it('Redis flushed mid-drop: counters are rebuilt from PostgreSQL and nothing is oversold', { skip: CLUSTER_SKIP }, async () => {

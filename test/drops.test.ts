@@ -60,6 +60,26 @@ describe(`drops (${STORAGE})`, () => {
     assert.deepEqual([otherBody.status, otherBody.body.error.code], [409, 'idempotency_key_reused']);
   });
 
+  it('answers a retry after the sell-out with the order its key made, and refuses a new key', async () => {
+    const { drop, skuIds } = await liveDrop(node.api, { quantity: 2 });
+    const [a, b, c] = await users(node.api, 3);
+    const key = newKey();
+    const first = await dropOrder(node.api, a.token, drop.id, skuIds[0], 1, key);
+    assert.equal(first.status, 201);
+    assert.equal((await dropOrder(node.api, b.token, drop.id, skuIds[0])).status, 201);
+    const late = await dropOrder(node.api, c.token, drop.id, skuIds[0]);
+    assert.deepEqual([late.status, late.body.error.code], [409, 'sold_out']);
+    const retry = await dropOrder(node.api, a.token, drop.id, skuIds[0], 1, key);
+    assert.deepEqual([retry.status, retry.body.order.id], [200, first.body.order.id]);
+    const fresh = await dropOrder(node.api, a.token, drop.id, skuIds[0]);
+    assert.deepEqual([fresh.status, fresh.body.error.code], [409, 'sold_out']);
+    const otherBody = await dropOrder(node.api, a.token, drop.id, skuIds[0], 2, key);
+    assert.deepEqual([otherBody.status, otherBody.body.error.code], [409, 'idempotency_key_reused']);
+    // Another buyer's request with the same key is not a retry of A's order.
+    const sameKeyOtherBuyer = await dropOrder(node.api, c.token, drop.id, skuIds[0], 1, key);
+    assert.deepEqual([sameKeyOtherBuyer.status, sameKeyOtherBuyer.body.error.code], [409, 'sold_out']);
+  });
+
   it('refuses orders before the countdown ends and beyond the per-buyer limit', async () => {
     const counted = await liveDrop(node.api, { quantity: 5, countdownSeconds: 3600 });
     const buyer = await node.api.user();
