@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { freshStorage, spawnNode, STORAGE, type Api } from './support/harness.ts';
+import { freshStorage, spawnNode, STORAGE, waitFor, type Api } from './support/harness.ts';
 import { dropOrder, liveDrop, users } from './support/drop.ts';
 import { newKey } from './support/shop.ts';
 
@@ -141,6 +141,33 @@ describe(`drops across processes (${STORAGE})`, () => {
     assert.deepEqual([retry.status, retry.body.order.id], [200, first.body.order.id]);
     const otherBody = await dropOrder(b.api, buyer.token, drop.id, skuIds[0], 2, key);
     assert.deepEqual([otherBody.status, otherBody.body.error.code], [409, 'idempotency_key_reused']);
+  });
+
+  it('an order that expires on one node gives its unit back to buyers on the other', { skip: CLUSTER_SKIP }, async () => {
+    const storage = await freshStorage();
+    cleanups.push(() => storage.dispose());
+    const env = { ...storage.env, REDIS_URL: REDIS_URL!, ORDER_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '200' };
+    const a = await spawnNode(env);
+    cleanups.push(() => a.stop());
+    const b = await spawnNode(env);
+    cleanups.push(() => b.stop());
+    const { drop, skuIds } = await liveDrop(a.api, { quantity: 1 });
+    const [first, second] = await users(a.api, 2);
+    assert.equal((await dropOrder(a.api, first.token, drop.id, skuIds[0])).status, 201);
+    const refused = await dropOrder(b.api, second.token, drop.id, skuIds[0]);
+    assert.deepEqual([refused.status, refused.body.error.code], [409, 'sold_out']);
+    // The counters in Redis get the unit back just after the expiry commits: ask until node B sells it.
+    await waitFor(
+      'node B selling the expired unit',
+      async () => {
+        const r = await dropOrder(b.api, second.token, drop.id, skuIds[0]);
+        if (r.status !== 201) assert.deepEqual([r.status, r.body.error.code], [409, 'sold_out']);
+        return r.status === 201;
+      },
+      8000,
+    );
+    const third = await dropOrder(a.api, first.token, drop.id, skuIds[0]);
+    assert.deepEqual([third.status, third.body.error.code], [409, 'sold_out'], 'one unit, sold once more and no more');
   });
 
   it('Redis flushed mid-drop: counters are rebuilt from PostgreSQL and nothing is oversold', { skip: CLUSTER_SKIP }, async () => {

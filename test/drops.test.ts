@@ -134,4 +134,17 @@ describe(`drop expiry (${STORAGE})`, () => {
     assert.deepEqual(second.map((r) => r.status), [201, 201]);
     assert.equal(await available(node.api, product.id), 2, 'expired drop units went back to the drop, not the SKU');
   });
+
+  it('returns the units of an order that expires after its drop ended to the SKU', async () => {
+    const { drop, skuIds, product, merchant } = await liveDrop(node.api, { stock: 5, quantity: 3 });
+    const [buyer] = await users(node.api, 1);
+    const order = await dropOrder(node.api, buyer.token, drop.id, skuIds[0], 2);
+    assert.equal(order.status, 201);
+    assert.equal((await node.api.post(`/drops/${drop.id}/end`, {}, merchant.token)).status, 200);
+    assert.equal(await available(node.api, product.id), 3, 'the unsold unit came back when the drop ended; 2 still held');
+    await waitFor('the order expired', async () => (await node.api.get(`/orders/${order.body.order.id}`, buyer.token)).body.order.status === 'expired', 6000);
+    assert.equal(await available(node.api, product.id), 5, 'the expired order gave its 2 units to the SKU');
+    const ended = (await node.api.get(`/drops/${drop.id}`)).body.drop;
+    assert.deepEqual([ended.status, ended.remaining], ['ended', 0]);
+  });
 });
