@@ -65,6 +65,18 @@ describe(`drops across processes (${STORAGE})`, () => {
     for (const c of cleanups.reverse()) await c();
   });
 
+  /** Two Hawker processes on one fresh PostgreSQL database and the shared Redis. */
+  async function twoNodes(extraEnv: Record<string, string> = {}) {
+    const storage = await freshStorage();
+    cleanups.push(() => storage.dispose());
+    const env = { ...storage.env, REDIS_URL: REDIS_URL!, ...extraEnv };
+    const a = await spawnNode(env);
+    cleanups.push(() => a.stop());
+    const b = await spawnNode(env);
+    cleanups.push(() => b.stop());
+    return { a, b };
+  }
+
   it('SIGKILL mid-drop: every acknowledged order survives and the restarted node sells exactly the rest', async () => {
     const storage = await freshStorage();
     cleanups.push(() => storage.dispose());
@@ -102,13 +114,7 @@ describe(`drops across processes (${STORAGE})`, () => {
   });
 
   it('two nodes on PostgreSQL + Redis sell exactly the drop quantity between them', { skip: CLUSTER_SKIP }, async () => {
-    const storage = await freshStorage();
-    cleanups.push(() => storage.dispose());
-    const env = { ...storage.env, REDIS_URL: REDIS_URL! };
-    const a = await spawnNode(env);
-    cleanups.push(() => a.stop());
-    const b = await spawnNode(env);
-    cleanups.push(() => b.stop());
+    const { a, b } = await twoNodes();
     const { drop, skuIds, shop, merchant } = await liveDrop(a.api, { stock: 80, quantity: 50 });
     const buyers = await users(a.api, 400);
     const replies = await Promise.all(buyers.map((buyer, i) => dropOrder(i % 2 ? b.api : a.api, buyer.token, drop.id, skuIds[0])));
@@ -123,13 +129,7 @@ describe(`drops across processes (${STORAGE})`, () => {
   });
 
   it('a retry on the other node after the sell-out answers the order its key made', { skip: CLUSTER_SKIP }, async () => {
-    const storage = await freshStorage();
-    cleanups.push(() => storage.dispose());
-    const env = { ...storage.env, REDIS_URL: REDIS_URL! };
-    const a = await spawnNode(env);
-    cleanups.push(() => a.stop());
-    const b = await spawnNode(env);
-    cleanups.push(() => b.stop());
+    const { a, b } = await twoNodes();
     const { drop, skuIds } = await liveDrop(a.api, { quantity: 1 });
     const [buyer, other] = await users(a.api, 2);
     const key = newKey();
@@ -144,13 +144,7 @@ describe(`drops across processes (${STORAGE})`, () => {
   });
 
   it('an order that expires on one node gives its unit back to buyers on the other', { skip: CLUSTER_SKIP }, async () => {
-    const storage = await freshStorage();
-    cleanups.push(() => storage.dispose());
-    const env = { ...storage.env, REDIS_URL: REDIS_URL!, ORDER_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '200' };
-    const a = await spawnNode(env);
-    cleanups.push(() => a.stop());
-    const b = await spawnNode(env);
-    cleanups.push(() => b.stop());
+    const { a, b } = await twoNodes({ ORDER_TTL_SECONDS: '1', SWEEP_INTERVAL_MS: '200' });
     const { drop, skuIds } = await liveDrop(a.api, { quantity: 1 });
     const [first, second] = await users(a.api, 2);
     assert.equal((await dropOrder(a.api, first.token, drop.id, skuIds[0])).status, 201);
@@ -171,13 +165,7 @@ describe(`drops across processes (${STORAGE})`, () => {
   });
 
   it('Redis flushed mid-drop: counters are rebuilt from PostgreSQL and nothing is oversold', { skip: CLUSTER_SKIP }, async () => {
-    const storage = await freshStorage();
-    cleanups.push(() => storage.dispose());
-    const env = { ...storage.env, REDIS_URL: REDIS_URL! };
-    const a = await spawnNode(env);
-    cleanups.push(() => a.stop());
-    const b = await spawnNode(env);
-    cleanups.push(() => b.stop());
+    const { a, b } = await twoNodes();
     const { drop, skuIds, shop, merchant } = await liveDrop(a.api, { stock: 200, quantity: 200 });
     const buyers = await users(a.api, 24);
     const redis = new Redis(REDIS_URL!);
