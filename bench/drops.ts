@@ -6,7 +6,6 @@
 // Part of `npm run bench` (bench/run.ts); alone: node --import tsx bench/drops.ts [embedded|postgres|cluster …]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Agent } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +13,7 @@ import pg from 'pg';
 import { Api, freePort, freshStorage, ROOT, spawnNode, STORAGE as HARNESS_STORAGE } from '../test/support/harness.ts';
 import { writeScatterCharts, type ScatterChart } from './chart.ts';
 import { cpuBetween, cpuSnapshot, type CpuGroup } from './cpu.ts';
-import { keepAliveAgent, runLoad, type LoadRequest, type LoadResult } from './load.ts';
+import { keepAliveAgent, runLoad, type ConnectionPool, type LoadRequest, type LoadResult } from './load.ts';
 
 const UNITS = 1000;
 const BUYERS = 500;
@@ -94,9 +93,12 @@ const CORES = availableParallelism();
 type Measured = { result: LoadResult; cpu: PhaseCpu };
 
 /** Runs a load and tells where the machine's CPU went meanwhile. */
-async function measured(requests: LoadRequest[], serverPids: number[], agent: Agent): Promise<Measured> {
+async function measured(requests: LoadRequest[], serverPids: number[], agent: ConnectionPool): Promise<Measured> {
   const before = cpuSnapshot();
+  const from = process.hrtime.bigint() / 1000n;
   const result = await runLoad(requests, IN_FLIGHT, false, agent);
+  // With BENCH_NODE_ARGS="--cpu-prof …": each measured phase on the profiles' clock (monotonic µs), to cut them to it.
+  if (NODE_ARGS.length > 0) progress(`phase of ${requests.length} × ${requests[0].method} ${new URL(requests[0].url).pathname} at monotonic µs ${from}–${process.hrtime.bigint() / 1000n}`);
   const c = cpuBetween(before, cpuSnapshot(), serverPids);
   const per = (ms: number) => Math.round((1000 * ms) / requests.length);
   const capacity = c.wallMs * CORES;
@@ -202,7 +204,7 @@ export interface OutcomeCost {
 }
 
 /** Runs a phase whose every answer must have the given status. */
-async function measuredAll(status: number, requests: LoadRequest[], serverPids: number[], agent: Agent): Promise<Measured> {
+async function measuredAll(status: number, requests: LoadRequest[], serverPids: number[], agent: ConnectionPool): Promise<Measured> {
   const m = await measured(requests, serverPids, agent);
   if ((m.result.statuses[status] ?? 0) !== requests.length) throw new Error(`expected ${requests.length} × ${status}, got ${JSON.stringify(m.result.statuses)}`);
   return m;
@@ -236,14 +238,7 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       progress(`${name}: bare route, ${BARE_REQUESTS / 2} requests`);
       const bareBefore = await measured(bare(started[0].url), [started[0].pid], agent);
       progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
-      const from = process.hrtime.bigint() / 1000n;
-      const { result, cpu } = await measured(
-        orderAttempts(urls, fx.buyers, fx.skuId, dropId),
-        pids,
-        agent,
-      );
-      // With BENCH_NODE_ARGS="--cpu-prof …": the phase on the profiles' clock (monotonic µs), to cut them to it.
-      if (NODE_ARGS.length > 0) progress(`${name}: orders phase at monotonic µs ${from}–${process.hrtime.bigint() / 1000n}`);
+      const { result, cpu } = await measured(orderAttempts(urls, fx.buyers, fx.skuId, dropId), pids, agent);
       progress(`${name}: bare route again, ${BARE_REQUESTS / 2} requests`);
       const bareRun = bothHalves(bareBefore, await measured(bare(started[0].url), [started[0].pid], agent));
       if (process.env.BENCH_TIMELINE) printTimeline(name, result);
@@ -253,9 +248,7 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
       progress(`${name}: by outcome, ${ATTEMPTS} attempts on the sold-out drop, then ${ATTEMPTS} on a drop of ${ATTEMPTS}`);
       const refusals = await measuredAll(409, orderAttempts(urls, fx.buyers, fx.skuId, dropId, ATTEMPTS, 'refused'), pids, agent);
       const bulkDrop = await startDrop(api, fx.merchant.token, fx.shop.id, fx.bulkSkuId, ATTEMPTS);
-      const ordersFrom = process.hrtime.bigint() / 1000n;
       const orders = await measuredAll(201, orderAttempts(urls, fx.buyers, fx.bulkSkuId, bulkDrop, ATTEMPTS, 'bulk'), pids, agent);
-      if (NODE_ARGS.length > 0) progress(`${name}: orders-only phase at monotonic µs ${ordersFrom}–${process.hrtime.bigint() / 1000n}`);
       return { row: { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu }, bare: bareRun, outcomes: { refusals, orders } };
     } finally {
       agent.destroy();

@@ -8,7 +8,7 @@ import { openDatabase } from '../src/adapters/db/index.ts';
 import { migrate } from '../src/adapters/db/migrate.ts';
 import { newId } from '../src/platform/ids.ts';
 
-const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL || null, dataDir: process.env.DATA_DIR || './data' });
+const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL || null, dataDir: process.env.DATA_DIR || './data', pgliteThread: 'main' });
 await migrate(database);
 const { db } = database;
 const app = Fastify();

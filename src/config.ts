@@ -7,6 +7,8 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | null;
+  /** Embedded storage: PGlite on a thread of its own (worker) or on the node's event loop (main). */
+  pgliteThread: 'worker' | 'main';
   redisUrl: string | null;
   natsUrl: string | null;
   seedDemo: boolean;
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: (urlVar(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
     dataDir,
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    pgliteThread: enumVar(env, 'PGLITE_THREAD', ['worker', 'main'] as const, 'worker'),
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
     seedDemo: boolVar(env, 'SEED_DEMO', true),

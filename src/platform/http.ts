@@ -1,11 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from './errors.ts';
 
+/** An AppError as API.md's error shape. */
+export const sendAppError = (reply: FastifyReply, err: AppError) => reply.status(err.status).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+
 /** Maps every failure to API.md's error shape; bad input is always a 4xx, and only our own faults are 5xx. */
 export function errorHandler(err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof AppError) {
-    return reply.status(err.status).headers(err.headers).send({ error: { code: err.code, message: err.message } });
-  }
+  if (err instanceof AppError) return sendAppError(reply, err);
   const fe = err as FastifyError;
   if (fe.validation) {
     return reply.status(400).send({ error: { code: 'invalid_request', message: fe.message } });

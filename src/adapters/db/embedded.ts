@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
@@ -16,8 +17,77 @@ import type { Schema } from './schema.ts';
 
 const INT8 = 20;
 
+/** What the driver needs of PGlite: the instance itself, or the same calls answered by its own thread. */
+interface Engine {
+  query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }>;
+  exec(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** The messages to and from pglite-thread.js. */
+type ThreadRequest = [id: number, kind: 'query', sql: string, params: unknown[]] | [id: number, kind: 'exec', sql: string] | [id: number, kind: 'close'];
+type ThreadReply = [id: number, ok: true, rows: unknown[], affectedRows: number | undefined] | [id: number, ok: false, error: Record<string, unknown>];
+
+/** PGlite on a worker thread (pglite-thread.js): each call is one message there and one back. */
+class ThreadedPGlite implements Engine {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(r: { rows: unknown[]; affectedRows?: number }): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private failed: Error | null = null;
+  readonly ready: Promise<void>;
+
+  constructor(dataDir: string) {
+    this.worker = new Worker(new URL('./pglite-thread.js', import.meta.url), { workerData: { dataDir } });
+    let opened!: { resolve(): void; reject(e: Error): void };
+    this.ready = new Promise((resolve, reject) => (opened = { resolve, reject }));
+    this.worker.on('message', ([id, ok, a, b]: ThreadReply) => {
+      if (id === 0) return ok ? opened.resolve() : opened.reject(rebuild(a as Record<string, unknown>));
+      const p = this.pending.get(id);
+      this.pending.delete(id);
+      if (ok) p?.resolve({ rows: a as unknown[], affectedRows: b as number | undefined });
+      else p?.reject(rebuild(a as Record<string, unknown>));
+    });
+    const down = (err: Error) => {
+      this.failed = err;
+      opened.reject(err);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', down);
+    this.worker.on('exit', (code) => down(new Error(`the PGlite thread exited (${code})`)));
+  }
+
+  private call(msg: ThreadRequest extends [number, ...infer Rest] ? Rest : never): Promise<{ rows: unknown[]; affectedRows?: number }> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage([id, ...msg]);
+    });
+  }
+
+  query<R>(sql: string, params: unknown[] = []) {
+    return this.call(['query', sql, params]) as Promise<{ rows: R[]; affectedRows?: number }>;
+  }
+
+  exec(sql: string) {
+    return this.call(['exec', sql]);
+  }
+
+  async close() {
+    if (this.failed) return;
+    await this.call(['close']);
+    await this.worker.terminate();
+  }
+}
+
+/** A database error from the PGlite thread with its fields (code, constraint, …) as PGlite gave them. */
+function rebuild(fields: Record<string, unknown>): Error {
+  return Object.assign(new Error(String(fields.message)), fields);
+}
+
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: Engine) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
@@ -36,7 +106,7 @@ class PGliteDriver implements Driver {
   private readonly releases = new Map<DatabaseConnection, () => void>();
 
   constructor(
-    private readonly pg: PGlite,
+    private readonly pg: Engine,
     private readonly mutex: Mutex,
   ) {
     this.connection = new PGliteConnection(pg);
@@ -73,9 +143,19 @@ class PGliteDriver implements Driver {
   }
 }
 
-export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
+/** Where PGlite runs: on a thread of its own (the default: its work does not hold up HTTP), or on the caller's. */
+export type PGliteThread = 'worker' | 'main';
+
+export async function openEmbeddedDatabase(dataDir: string, thread: PGliteThread = 'worker'): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) } });
+  let pg: Engine;
+  if (thread === 'worker') {
+    const threaded = new ThreadedPGlite(dataDir);
+    await threaded.ready;
+    pg = threaded;
+  } else {
+    pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) } });
+  }
   const mutex = new Mutex();
   const db = new Kysely<Schema>({
     dialect: {

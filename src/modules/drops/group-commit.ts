@@ -121,7 +121,7 @@ export class DropOrderWriter {
     // or before a restart) writes nothing and is answered with the order it made.
     const { rows } = await sql<{ admitted: number[]; written: string[] }>`
       with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(
+        select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
           n int, id text, buyer_id text, shop_id text, drop_id text, sku_id text, product_id text, title text, sku_name text,
           quantity int, price bigint, total bigint, idempotency_key text, request_hash text, address jsonb, share_token text,
           shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
