@@ -258,6 +258,46 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
   }
 }
 
+/** Plain Fastify's own cost of the two kinds of request (bench/floor-server.ts): the GET the bare route is, and
+ * a POST carrying an order attempt's headers and body, validated and answered 409 with no work behind it. */
+export interface FloorCost {
+  get: Measured;
+  post: Measured;
+}
+
+async function floorRun(buyers: { token: string; user: { id: string } }[]): Promise<FloorCost> {
+  progress('plain Fastify floor: GET /healthz and a validated POST answered 409 at once');
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'bench/floor-server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+      if (i > 300) throw new Error('floor server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const agent = keepAliveAgent(IN_FLIGHT);
+    try {
+      const posts = (prefix: string) => orderAttempts([base], buyers, 'sku_floor', 'drop_floor', ATTEMPTS, prefix).map((r) => ({ ...r, url: `${base}/orders` }));
+      // Warm like the nodes under test: connected, and both routes compiled and run before they are measured.
+      await runLoad([...bare(base), ...posts('warm-up')], IN_FLIGHT, false, agent);
+      const get = await measuredAll(200, bare(base), [child.pid!], agent);
+      const post = await measuredAll(409, [...posts('floor-a'), ...posts('floor-b')], [child.pid!], agent);
+      return { get, post };
+    } finally {
+      agent.destroy();
+    }
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
 /** The row-lock baseline on the same storage: Hawker sets up shop and buyers, then the baseline server takes the load. */
 async function baselineRun(name: string, storageEnv: Record<string, string>): Promise<Row> {
   progress(`${name}: setting up through Hawker`);
@@ -344,10 +384,16 @@ export const DROP_BENCH_MODES: DropBenchMode[] = ['embedded', 'postgres', 'clust
 
 /** Rows in table order: each engine row with its bare-route run and the baseline it is compared with. */
 export type DropBenchRows = { row: Row; bare: Measured | null; baseline: Row | null; outcomes?: OutcomeCost }[];
+export interface DropBenchResult {
+  rows: DropBenchRows;
+  floor: FloorCost;
+}
 
 /** Runs the chosen modes (all by default); the row-lock baseline runs on each database used. */
-export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): Promise<DropBenchRows> {
+export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): Promise<DropBenchResult> {
   const rows: DropBenchRows = [];
+  // Tokens are not checked there: any buyers' headers do, as long as the bytes are an attempt's.
+  const floor = await floorRun(Array.from({ length: BUYERS }, (_, i) => ({ token: `ses_floor${i}.${'x'.repeat(32)}`, user: { id: `usr_floor${i}` } })));
   if (modes.includes('embedded')) {
     const engine = await withStorage('embedded', (env) => engineRun('engine, embedded (PGlite)', env, 1));
     const baseline = await withStorage('embedded', (env) => baselineRun('row-lock baseline, embedded (PGlite)', env));
@@ -364,12 +410,12 @@ export async function runDropBench(modes: DropBenchMode[] = DROP_BENCH_MODES): P
     const cluster = await withStorage('postgres', (env) => engineRun('engine, 2 nodes, PostgreSQL + Redis', env, 2, { REDIS_URL }));
     rows.push({ row: cluster.row, bare: cluster.bare, baseline: baselinePostgres, outcomes: cluster.outcomes });
   }
-  return rows;
+  return { rows, floor };
 }
 
 const tableRow = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
-export function dropBenchTable(rows: DropBenchRows): string {
+export function dropBenchTable({ rows, floor }: DropBenchResult): string {
   const cpuTotal = (m: Measured) => m.cpu.usPerRequest.servers + m.cpu.usPerRequest['load generator'] + m.cpu.usPerRequest.postgres + m.cpu.usPerRequest.redis;
   const cpuCells = (m: Measured) => [
     fmt(m.result.rate),
@@ -412,6 +458,8 @@ export function dropBenchTable(rows: DropBenchRows): string {
       ...(b ? [tableRow([`bare /healthz (${row.name.replace(/^engine, /, '')})`, ...cpuCells(b), ''])] : []),
       tableRow([row.name, ...cpuCells(row), b ? fmt(cpuTotal(b) / cpuTotal(row), 2) : '']),
     ]),
+    tableRow(['plain Fastify GET /healthz (floor)', ...cpuCells(floor.get), '']),
+    tableRow(['plain Fastify POST /orders, validated, 409 at once (floor)', ...cpuCells(floor.post), fmt(cpuTotal(floor.get) / cpuTotal(floor.post), 2)]),
     '',
     `What an attempt costs by its outcome, measured apart on the same nodes after the drop: ${fmt(ATTEMPTS)} attempts on the sold-out drop`,
     `(all refused, 409), then ${fmt(ATTEMPTS)} on a drop with a unit for each (all written, 201), ${IN_FLIGHT} in flight. The drop above is about`,
@@ -429,6 +477,14 @@ export function dropBenchTable(rows: DropBenchRows): string {
           ...[o!.refusals, o!.orders].flatMap((m) => [fmt(m.result.rate), fmt(m.result.rate / b!.result.rate, 2), fmt(m.result.p99, 1), fmt(m.cpu.usPerRequest.servers)]),
         ]),
       ),
+    '',
+    `The floor, plain Fastify with no plugins on the same machine and load generator (bench/floor-server.ts): its GET /healthz ran at`,
+    `${fmt(floor.get.result.rate)}/s for ${fmt(floor.get.cpu.usPerRequest.servers)} µs of server CPU; a POST with an order attempt's headers and body, validated and answered`,
+    `409 with nothing behind it, at ${fmt(floor.post.result.rate)}/s for ${fmt(floor.post.cpu.usPerRequest.servers)} µs — ${fmt(floor.post.result.rate / floor.get.result.rate, 2)} × the GET. Reading a request body and`,
+    'answering it costs the HTTP stack that much before any checkout logic runs; Hawker\'s bare route is a GET.',
+    ...rows
+      .filter((r) => r.outcomes)
+      .map(({ row, outcomes: o }) => `${row.name}: refusals at ${fmt(o!.refusals.result.rate / floor.post.result.rate, 2)} × the floor POST's rate, orders at ${fmt(o!.orders.result.rate / floor.post.result.rate, 2)} ×.`),
     '',
     'Targets: engine ≥ 0.6 × bare, ≥ 20 × row-lock, 0 oversold, p99 ≤ 100 ms.',
   ];
@@ -472,10 +528,10 @@ export function dropLatencyCharts(rows: DropBenchRows): ScatterChart[] {
 }
 
 /** The drop tables, and the chart written (or why not) as their last line. */
-export async function dropBenchReport(rows: DropBenchRows): Promise<string> {
-  const chart = await writeScatterCharts(dropLatencyCharts(rows), DROP_CHART);
+export async function dropBenchReport(result: DropBenchResult): Promise<string> {
+  const chart = await writeScatterCharts(dropLatencyCharts(result.rows), DROP_CHART);
   const where = 'written' in chart ? `Latency of every attempt, by when it was sent: ${relative(ROOT, chart.written)}` : `No latency chart: ${chart.skipped}`;
-  return `${dropBenchTable(rows)}\n\n${where}`;
+  return `${dropBenchTable(result)}\n\n${where}`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -11,6 +11,15 @@ import { AddressSchema, OrderView } from './views.ts';
 import { autoCompleteOrders, listOrders, moveOrder, orderEvents, orderForCaller, pendingPastExpiry, placeOrder } from './service.ts';
 
 const OrderReply = Type.Object({ order: OrderView });
+/** POST /orders: its headers and body (the drop bench's plain-Fastify floor validates the same). */
+export const PlaceOrderHeaders = Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 128 }) });
+export const PlaceOrderBody = Type.Object({
+  items: Type.Array(Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) }), { minItems: 1, maxItems: 50 }),
+  dropId: Type.Optional(Id),
+  shareToken: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  shippingInsurance: Type.Optional(Type.Boolean()),
+  address: AddressSchema,
+});
 const OrderList = Type.Object({ orders: Type.Array(OrderView), nextCursor: NextCursor });
 const StatusFilter = Type.Union(
   (['pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'expired', 'refunded'] as const).map((s) => Type.Literal(s)),
@@ -31,17 +40,8 @@ export function ordersRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['orders'],
         summary: 'Place an order (one tap); prices come from the server, stock is held until paid or expired',
-        headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 128 }) }),
-        body: Type.Object({
-          items: Type.Array(
-            Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) }),
-            { minItems: 1, maxItems: 50 },
-          ),
-          dropId: Type.Optional(Id),
-          shareToken: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-          shippingInsurance: Type.Optional(Type.Boolean()),
-          address: AddressSchema,
-        }),
+        headers: PlaceOrderHeaders,
+        body: PlaceOrderBody,
         response: { 200: OrderReply, 201: OrderReply },
       },
     },
