@@ -7,7 +7,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | null;
-  /** Embedded storage: PGlite on a thread of its own (worker) or on the node's event loop (main). */
+  /** Embedded storage: PGlite on the node's event loop (main) or on a thread of its own (worker). */
   pgliteThread: 'worker' | 'main';
   redisUrl: string | null;
   natsUrl: string | null;
@@ -168,7 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: (urlVar(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
     dataDir,
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    pgliteThread: enumVar(env, 'PGLITE_THREAD', ['worker', 'main'] as const, 'worker'),
+    pgliteThread: enumVar(env, 'PGLITE_THREAD', ['main', 'worker'] as const, 'main'),
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
     seedDemo: boolVar(env, 'SEED_DEMO', true),

@@ -59,6 +59,9 @@ export async function shopGmvUsed(db: Db, shopId: string): Promise<number> {
     .selectFrom('orders')
     .select(sql<number>`coalesce(sum(total), 0)::bigint`.as('gmv'))
     .where('shop_id', '=', shopId)
+    // Every paid order has paid_at: the partial index orders_shop_paid_at then reads the shop's paid orders
+    // only, not every order it ever took (a trial shop's drop leaves thousands pending; each checkout asks).
+    .where('paid_at', 'is not', null)
     .where('status', 'in', [...PAID_STATUSES])
     .executeTakeFirstOrThrow();
   return row.gmv;
