@@ -267,27 +267,35 @@ export interface FloorCost {
 
 async function floorRun(buyers: { token: string; user: { id: string } }[]): Promise<FloorCost> {
   progress('plain Fastify floor: GET /healthz and a validated POST answered 409 at once');
+  return withBenchServer('bench/floor-server.ts', {}, async (base, pid, agent) => {
+    const posts = (prefix: string) => orderAttempts([base], buyers, 'sku_floor', 'drop_floor', ATTEMPTS, prefix).map((r) => ({ ...r, url: `${base}/orders` }));
+    // Warm like the nodes under test: connected, and both routes compiled and run before they are measured.
+    await runLoad([...bare(base), ...posts('warm-up')], IN_FLIGHT, false, agent);
+    const get = await measuredAll(200, bare(base), [pid], agent);
+    const post = await measuredAll(409, [...posts('floor-a'), ...posts('floor-b')], [pid], agent);
+    return { get, post };
+  });
+}
+
+/** Runs one of the bench's own servers (the row-lock baseline, the Fastify floor) until fn is done with it,
+ * with a pool of keep-alive connections to it. */
+async function withBenchServer<T>(script: string, env: Record<string, string>, fn: (base: string, pid: number, agent: ConnectionPool) => Promise<T>): Promise<T> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'bench/floor-server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', script], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; ; i++) {
       if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-      if (i > 300) throw new Error('floor server did not start');
+      if (i > 300) throw new Error(`${script} did not start`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const agent = keepAliveAgent(IN_FLIGHT);
     try {
-      const posts = (prefix: string) => orderAttempts([base], buyers, 'sku_floor', 'drop_floor', ATTEMPTS, prefix).map((r) => ({ ...r, url: `${base}/orders` }));
-      // Warm like the nodes under test: connected, and both routes compiled and run before they are measured.
-      await runLoad([...bare(base), ...posts('warm-up')], IN_FLIGHT, false, agent);
-      const get = await measuredAll(200, bare(base), [child.pid!], agent);
-      const post = await measuredAll(409, [...posts('floor-a'), ...posts('floor-b')], [child.pid!], agent);
-      return { get, post };
+      return await fn(base, child.pid!, agent);
     } finally {
       agent.destroy();
     }
@@ -304,42 +312,18 @@ async function baselineRun(name: string, storageEnv: Record<string, string>): Pr
   const node = await spawnNode({ ...NODE_ENV, ...storageEnv });
   const fx = await setUp(node.api);
   await node.stop();
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'bench/rowlock-server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...storageEnv, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) break;
-      } catch {
-        if (i > 300) throw new Error('baseline server did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  return withBenchServer('bench/rowlock-server.ts', storageEnv, async (base, pid, agent) => {
     // Connected before the rush, as the engine's buyers are.
-    const agent = keepAliveAgent(IN_FLIGHT);
-    try {
-      await runLoad(Array.from({ length: IN_FLIGHT * 2 }, () => ({ url: `${base}/healthz`, method: 'GET' as const })), IN_FLIGHT, false, agent);
-      progress(`${name}: warm-up, ${WARMUP_ATTEMPTS} order attempts on ${WARMUP_UNITS} units of another SKU`);
-      const warmUp = orderAttempts([base], fx.buyers, fx.warmUpSkuId, null, WARMUP_ATTEMPTS, 'warm-up').map((r) => ({ ...r, url: `${base}/orders` }));
-      await runLoad(warmUp, IN_FLIGHT, false, agent);
-      progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
-      const requests = orderAttempts([base], fx.buyers, fx.skuId, null).map((r) => ({ ...r, url: `${base}/orders` }));
-      const { result, cpu } = await measured(requests, [child.pid!], agent);
-      const sold = result.statuses[201] ?? 0;
-      return { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu };
-    } finally {
-      agent.destroy();
-    }
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+    await runLoad(Array.from({ length: IN_FLIGHT * 2 }, () => ({ url: `${base}/healthz`, method: 'GET' as const })), IN_FLIGHT, false, agent);
+    progress(`${name}: warm-up, ${WARMUP_ATTEMPTS} order attempts on ${WARMUP_UNITS} units of another SKU`);
+    const warmUp = orderAttempts([base], fx.buyers, fx.warmUpSkuId, null, WARMUP_ATTEMPTS, 'warm-up').map((r) => ({ ...r, url: `${base}/orders` }));
+    await runLoad(warmUp, IN_FLIGHT, false, agent);
+    progress(`${name}: ${ATTEMPTS} order attempts at ${IN_FLIGHT} in flight`);
+    const requests = orderAttempts([base], fx.buyers, fx.skuId, null).map((r) => ({ ...r, url: `${base}/orders` }));
+    const { result, cpu } = await measured(requests, [pid], agent);
+    const sold = result.statuses[201] ?? 0;
+    return { name, result, sold, oversold: Math.max(0, sold - UNITS), cpu };
+  });
 }
 
 /**
