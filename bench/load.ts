@@ -1,10 +1,10 @@
 // The load generator of the drop bench: HTTP/1.1 over keep-alive TCP connections, one request at a time on
 // each (no pipelining: a buyer's phone has one request out), written straight to `net` sockets. Every request
 // is serialized to bytes before the clock starts and an answer is read by its status line and Content-Length
-// (or chunks), so sending and reading one costs the bench process ~10–20 µs of CPU. node:http's client cost
-// 90–170 µs per request here — more than the server it measured — and on two cores that is CPU the server
-// under test does not get: the bare route then measured the load generator, not the node. It runs in the
-// bench process; the servers run in their own processes.
+// (or chunks), so sending and reading one costs the bench process 37–65 µs of CPU here, most of it the kernel's
+// loopback send and receive. node:http's client cost 90–170 µs per request here — more than the server it
+// measured — and on two cores that is CPU the server under test does not get: the bare route then measured
+// the load generator, not the node. It runs in the bench process; the servers run in their own processes.
 import net from 'node:net';
 
 export interface LoadRequest {

@@ -146,7 +146,7 @@ class PGliteDriver implements Driver {
 /**
  * Where PGlite runs: on the caller's event loop (the default), or on a worker thread of its own, where its
  * work runs beside HTTP on another core instead of holding it up. Measured on two cores (BENCHMARKS.md), the
- * thread wins only when the machine has a core to give it: an all-orders drop ran ~15–20 % faster, a mixed drop
+ * thread wins only when the machine has a core to give it: an all-orders drop ran ~10 % faster, a mixed drop
  * (three refusals to one order) was no faster and its tail longer, the PGlite thread competing with the HTTP
  * thread and the load generator for the two cores.
  */
