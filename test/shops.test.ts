@@ -47,6 +47,8 @@ describe('shops', () => {
       address: JSON.stringify({ name: 'x', phone: '1', line1: 'x', city: 'x' }),
       created_at: now,
       expires_at: now,
+      // As the order state machine stamps them: every order that was paid has paid_at.
+      paid_at: status === 'pending_payment' ? null : now,
       updated_at: now,
     });
     await node.hawker.ctx.db
