@@ -13,7 +13,7 @@ import pg from 'pg';
 import { Api, freePort, freshStorage, ROOT, spawnNode, STORAGE as HARNESS_STORAGE } from '../test/support/harness.ts';
 import { writeScatterCharts, type ScatterChart } from './chart.ts';
 import { cpuBetween, cpuSnapshot, type CpuGroup } from './cpu.ts';
-import { keepAliveAgent, runLoad, type ConnectionPool, type LoadRequest, type LoadResult } from './load.ts';
+import { ConnectionPool, runLoad, type LoadRequest, type LoadResult } from './load.ts';
 
 const UNITS = 1000;
 const BUYERS = 500;
@@ -53,23 +53,25 @@ async function spawnHawker(env: Record<string, string>): Promise<{ url: string; 
     env: { ...process.env, SEED_DEMO: '0', MEDIA_ENGINE: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  await untilHealthy(url, child, 'node');
+  return { url, pid: child.pid!, api: new Api(url), stop: () => stopChild(child) };
+}
+
+/** Waits until a server child answers GET /healthz (30 s at most; at once if it exited). */
+async function untilHealthy(url: string, child: ChildProcess, what: string): Promise<void> {
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 300) throw new Error('node did not start');
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return;
+    if (i > 300) throw new Error(`${what} did not start`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    pid: child.pid!,
-    api: new Api(url),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export interface Row {
@@ -225,7 +227,7 @@ async function engineRun(name: string, storageEnv: Record<string, string>, nodes
     // Buyers in a drop are viewers already in the room, signed in and connected: each node has seen their
     // token once, over the keep-alive connections that every measured phase then uses (so no phase pays for
     // hundreds of TCP handshakes at its start, and bare route and orders are measured alike).
-    const agent = keepAliveAgent(IN_FLIGHT);
+    const agent = new ConnectionPool();
     try {
       await runLoad(
         started.flatMap((n) => fx.buyers.map((b) => ({ url: `${n.url}/api/v1/me`, method: 'GET' as const, headers: { authorization: `Bearer ${b.token}` } }))),
@@ -288,21 +290,15 @@ async function withBenchServer<T>(script: string, env: Record<string, string>, f
   });
   const base = `http://127.0.0.1:${port}`;
   try {
-    for (let i = 0; ; i++) {
-      if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
-      if (i > 300) throw new Error(`${script} did not start`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const agent = keepAliveAgent(IN_FLIGHT);
+    await untilHealthy(base, child, script);
+    const agent = new ConnectionPool();
     try {
       return await fn(base, child.pid!, agent);
     } finally {
       agent.destroy();
     }
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await stopChild(child);
   }
 }
 

@@ -68,12 +68,16 @@ class Connection {
   private buffered: Buffer | null = null;
   private waiting: { resolve(a: Answer): void; reject(e: Error): void; keepBody: boolean } | null = null;
   closed = false;
+  connected = false;
   readonly ready: Promise<void>;
 
   constructor(host: string, port: number) {
     this.socket = net.connect({ host, port, noDelay: true });
     this.ready = new Promise((resolve, reject) => {
-      this.socket.once('connect', resolve);
+      this.socket.once('connect', () => {
+        this.connected = true;
+        resolve();
+      });
       this.socket.once('error', reject);
     });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -137,16 +141,18 @@ class Connection {
 export class ConnectionPool {
   private readonly connections = new Map<string, Connection[]>();
 
-  async connection(origin: string, slot: number): Promise<Connection> {
+  /** The slot's connection to origin: at once if it is open, else once it has connected. */
+  connection(origin: string, slot: number): Connection | Promise<Connection> {
     let list = this.connections.get(origin);
     if (!list) this.connections.set(origin, (list = []));
     let c = list[slot];
+    if (c?.connected && !c.closed) return c;
     if (!c || c.closed) {
       const { hostname, port } = new URL(origin);
       list[slot] = c = new Connection(hostname, Number(port));
     }
-    await c.ready;
-    return c;
+    const opening = c;
+    return opening.ready.then(() => opening);
   }
 
   destroy(): void {
@@ -154,8 +160,6 @@ export class ConnectionPool {
     this.connections.clear();
   }
 }
-
-export const keepAliveAgent = (_maxSockets?: number) => new ConnectionPool();
 
 /** A request as the bytes that go on the wire, and the origin they go to. */
 function serialize(req: LoadRequest): { origin: string; bytes: Buffer } {
@@ -190,7 +194,8 @@ export async function runLoad(requests: LoadRequest[], concurrency: number, keep
     Array.from({ length: slots }, async (_, slot) => {
       for (let i = next++; i < requests.length; i = next++) {
         const { origin, bytes } = wire[i];
-        const connection = await pool.connection(origin, slot);
+        const open = pool.connection(origin, slot);
+        const connection = open instanceof Promise ? await open : open;
         const at = performance.now();
         const { status, body } = await connection.send(bytes, keepBodies);
         const ms = performance.now() - at;

@@ -1,5 +1,6 @@
 // The one configuration loader: every setting the process reads from its environment is declared
 // here with its type, default and bounds, and a bad value stops the start with a clear message.
+import type { PGliteThread } from './adapters/db/embedded.ts';
 
 export interface Config {
   port: number;
@@ -8,7 +9,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   /** Embedded storage: PGlite on the node's event loop (main) or on a thread of its own (worker). */
-  pgliteThread: 'worker' | 'main';
+  pgliteThread: PGliteThread;
   redisUrl: string | null;
   natsUrl: string | null;
   seedDemo: boolean;

@@ -60,7 +60,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
         return reply.status(created ? 201 : 200).send({ order });
       } catch (err) {
         // Three of four buyers in a drop hear "sold out": answered here, not through Fastify's error path
-        // (its onError hooks and error handler cost a refusal ~15 µs more on this machine). Same shape.
+        // (its onError hooks and error handler cost a 409 ~18 µs more in a plain-Fastify test here). Same shape.
         if (err instanceof AppError) return sendAppError(reply, err);
         throw err;
       }
