@@ -41,9 +41,10 @@ import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { ErrorBody } from './platform/errors.ts';
-import { errorHandler, logSerializers, notFoundHandler } from './platform/http.ts';
+import { clientErrorHandler, errorHandler, logSerializers, notFoundHandler } from './platform/http.ts';
 import { Jobs } from './platform/jobs.ts';
 import { createMetrics } from './platform/metrics.ts';
+import { refuseUnstorableText } from './platform/request-text.ts';
 import { PlatformSettings } from './platform/settings.ts';
 
 export interface Hawker {
@@ -71,6 +72,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     logger: { level: config.logLevel, serializers: logSerializers },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: typedBodiesTextQueries() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -117,6 +119,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
+  // Before any route's schema or handler: text PostgreSQL cannot hold is a 400, not a failed query.
+  app.addHook('preValidation', refuseUnstorableText);
   // Every response is timed: a callback hook (no promise per request) with one labelled child per
   // method, route and status, so a request does not hash its labels again.
   const timers = new Map<string, { observe(seconds: number): void }>();
