@@ -10,6 +10,7 @@ import type { Db } from '../../adapters/db/index.ts';
 import type { ShareChainEntry, ShareTargetType } from '../../adapters/db/schema-affiliate.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { invalidRequest, notFound } from '../../platform/errors.ts';
+import { decodeBase64urlStrict } from '../../platform/hash.ts';
 import { newId } from '../../platform/ids.ts';
 import { newestFirst } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
@@ -87,13 +88,14 @@ export class ShareLinks {
     return this.key;
   }
 
-  private async sign(link: Pick<ShareLink, 'id' | 'targetType' | 'targetId' | 'chain'>, db: Db = this.ctx.db): Promise<string> {
+  /** The link's 16-byte signature (written as 22 base64url characters in its token). */
+  private async sign(link: Pick<ShareLink, 'id' | 'targetType' | 'targetId' | 'chain'>, db: Db = this.ctx.db): Promise<Buffer> {
     const covered = [link.id, link.targetType, link.targetId, ...link.chain.map((c) => `${c.u}@${c.at}`)].join('|');
-    return createHmac('sha256', await this.signingKey(db)).update(covered).digest().subarray(0, 16).toString('base64url');
+    return createHmac('sha256', await this.signingKey(db)).update(covered).digest().subarray(0, 16);
   }
 
   async tokenOf(link: ShareLink): Promise<string> {
-    return `${link.id}.${await this.sign(link)}`;
+    return `${link.id}.${(await this.sign(link)).toString('base64url')}`;
   }
 
   urlOf(token: string): string {
@@ -106,12 +108,13 @@ export class ShareLinks {
     if (hit) return hit;
     const bad = () => invalidRequest('the share token is not valid');
     const m = TOKEN.exec(token);
-    if (!m) throw bad();
+    // Strictly decoded: the last of the 22 characters has 2 spare bits, which must be zero (one token, one spelling).
+    const given = m && decodeBase64urlStrict(m[2]);
+    if (!m || !given) throw bad();
     const row = await db.selectFrom('share_links').selectAll().where('id', '=', m[1]).executeTakeFirst();
     if (!row) throw bad();
     const link = fromRow(row);
-    const expected = Buffer.from(await this.sign(link, db), 'base64url');
-    const given = Buffer.from(m[2], 'base64url');
+    const expected = await this.sign(link, db);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad();
     if (this.verified.size >= 50_000) this.verified.clear();
     this.verified.set(token, link);
