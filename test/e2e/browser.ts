@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from '../support/harness.ts';
 
@@ -39,22 +40,47 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** What went wrong in the browser since the last test ended, and what a test allowed (see allowTrouble). */
+const trouble: string[] = [];
+const allowed = new WeakMap<BrowserContext, { pattern: RegExp; reason: string }[]>();
+
 /**
- * What goes wrong in a context's pages, written to stderr as it happens — requests that got no answer, server
- * errors, uncaught exceptions — so that a browser test that times out waiting says what the page ran into.
- * (Requests a navigation cancels, net::ERR_ABORTED, are left out: every reload has them.)
+ * A browser test fails on any console error, uncaught page error or 5xx answer in any of its pages: each is
+ * written to stderr as it happens (so a test that times out waiting says what the page ran into) and checked
+ * after every test. Requests that got no answer are only reported: Chromium logs them as console errors too.
  */
-function reportTrouble(context: BrowserContext, name: string): BrowserContext {
-  const say = (msg: string) => process.stderr.write(`[browser ${name}] ${msg}\n`);
+afterEach(() => {
+  if (trouble.length > 0) throw new Error(`the browser ran into trouble:\n${trouble.splice(0).join('\n')}`);
+});
+
+function watch(context: BrowserContext, name: string): BrowserContext {
+  const record = (what: string, fatal: boolean) => {
+    const allowance = fatal ? allowed.get(context)?.find((a) => a.pattern.test(what)) : undefined;
+    process.stderr.write(`[browser ${name}] ${what}${allowance ? ` (allowed: ${allowance.reason})` : ''}\n`);
+    if (fatal && !allowance) trouble.push(what);
+  };
   context.on('requestfailed', (r) => {
+    // Requests a navigation cancels are left out: every reload has them.
     const why = r.failure()?.errorText ?? '';
-    if (why !== 'net::ERR_ABORTED') say(`${r.method()} ${r.url()} got no answer: ${why}`);
+    if (why !== 'net::ERR_ABORTED') record(`${r.method()} ${r.url()} got no answer: ${why}`, false);
   });
   context.on('response', (r) => {
-    if (r.status() >= 500) say(`${r.request().method()} ${r.url()} answered ${r.status()}`);
+    if (r.status() >= 500) record(`${r.request().method()} ${r.url()} answered ${r.status()}`, true);
   });
-  context.on('weberror', (e) => say(`uncaught: ${e.error().message}`));
+  context.on('console', (m) => {
+    if (m.type() === 'error') record(`console error: ${m.text()} (${m.location().url})`, true);
+  });
+  context.on('weberror', (e) => record(`uncaught: ${e.error().message}`, true));
   return context;
+}
+
+/**
+ * Lets a context's pages run into what `pattern` matches without failing the test, for a reason the test
+ * gives: a request the test expects to be refused (Chromium logs every 4xx fetch as a console error), a node
+ * the test stops on purpose.
+ */
+export function allowTrouble(context: BrowserContext, pattern: RegExp, reason: string): void {
+  allowed.set(context, [...(allowed.get(context) ?? []), { pattern, reason }]);
 }
 
 /** Signs a context's pages in with a token (as the apps keep it), before any of their scripts run. */
@@ -65,18 +91,11 @@ export async function signIn(context: BrowserContext, token: string): Promise<vo
 
 /** A phone: 375 px wide, touch, Chinese unless told otherwise. */
 export async function phone(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return reportTrouble(await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale }), 'phone');
+  return watch(await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale }), 'phone');
 }
 
 export async function desktop(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return reportTrouble(await browser.newContext({ viewport: { width: 1360, height: 900 }, locale }), 'desktop');
-}
-
-/** Uncaught errors of a page, to assert there were none. */
-export function pageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  return errors;
+  return watch(await browser.newContext({ viewport: { width: 1360, height: 900 }, locale }), 'desktop');
 }
 
 export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {

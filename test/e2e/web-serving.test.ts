@@ -1,11 +1,13 @@
 // How the node serves the web apps: the buyer app at /, the console at /console, deep links answered with
 // the app, hashed assets cached for good, and the node's own paths (API, docs, health, media) untouched.
-// And the page-weight budget: the buyer's live-room page loads under 250 KB of gzipped JavaScript.
+// Scripts and styles go out brotli- or gzip-compressed. And the page-weight budget: the buyer's live-room page
+// loads under 250 KB of gzipped JavaScript.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ensureWebBuilt, MANIFEST } from './browser.ts';
 
@@ -17,6 +19,20 @@ interface ManifestChunk {
   isEntry?: boolean;
   imports?: string[];
   dynamicImports?: string[];
+}
+
+/** A GET asking for one content encoding, with the bytes as they came over the wire (fetch would decode them). */
+function rawGet(url: string, encoding: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
 }
 
 describe(`the web apps served by a node (${STORAGE})`, () => {
@@ -47,6 +63,30 @@ describe(`the web apps served by a node (${STORAGE})`, () => {
     }
   });
 
+  it('sends scripts and styles brotli- or gzip-compressed, built so at build time, cached for good and varying by Accept-Encoding', async (t) => {
+    const html = await (await get('/')).text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
+    assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `the page loads scripts and styles: ${assets.join(', ')}`);
+    const sent = { identity: 0, gzip: 0, br: 0 };
+    for (const asset of assets) {
+      const raw = readFileSync(join(DIST, asset));
+      for (const encoding of ['br', 'gzip', 'identity'] as const) {
+        const r = await rawGet(`${node.url}${asset}`, encoding);
+        assert.equal(r.status, 200, asset);
+        assert.equal(r.headers['content-encoding'], encoding === 'identity' ? undefined : encoding, `${asset} for ${encoding}`);
+        assert.match(String(r.headers.vary), /accept-encoding/i, asset);
+        assert.match(String(r.headers['cache-control']), /max-age=31536000.*immutable|immutable.*max-age=31536000/, asset);
+        assert.match(String(r.headers['content-type']), /javascript|css/, asset);
+        const decoded = encoding === 'br' ? brotliDecompressSync(r.body) : encoding === 'gzip' ? gunzipSync(r.body) : r.body;
+        assert.ok(decoded.equals(raw), `${asset} as ${encoding} is the built file`);
+        sent[encoding] += r.body.length;
+      }
+    }
+    assert.ok(sent.gzip < sent.identity / 2, `gzip sends ${sent.gzip} of ${sent.identity} bytes`);
+    assert.ok(sent.br < sent.gzip, `brotli sends ${sent.br}, gzip ${sent.gzip} bytes`);
+    t.diagnostic(`first load of /: ${assets.length} scripts and styles, ${sent.identity} bytes uncompressed, ${sent.gzip} gzipped, ${sent.br} with brotli (plus ${Buffer.byteLength(html)} of HTML)`);
+  });
+
   it('serves the built assets, cached for good since their names carry their content hash', async () => {
     const html = await (await get('/')).text();
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
@@ -73,6 +113,16 @@ describe(`the web apps served by a node (${STORAGE})`, () => {
     }
     const post = await fetch(`${node.url}/room/x`, { method: 'POST' });
     assert.equal(post.status, 404, 'only GET answers pages');
+  });
+
+  it('tells the time in milliseconds at /api/v1/time, for the apps to count down by the node’s clock', async () => {
+    const before = Date.now();
+    const r = await get('/api/v1/time');
+    const after = Date.now();
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    const { now } = await r.json();
+    assert.ok(Number.isInteger(now) && now >= before && now <= after, `${now} within [${before}, ${after}]`);
   });
 
   it('keeps the buyer live-room page under 250 KB of gzipped JavaScript, every chunk it may load counted', () => {

@@ -2,8 +2,27 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { notFound } from '../../platform/errors.ts';
 
-/** Operator tools: run a background job now; move the clock forward where ENABLE_TEST_CLOCK allows it (tests, demos). */
+/**
+ * The node's clock, for clients to count down to what it decides (a drop opening) in milliseconds, which the
+ * Date header's whole seconds cannot; operator tools: run a background job now; move the clock forward where
+ * ENABLE_TEST_CLOCK allows it (tests, demos).
+ */
 export function platformRoutes(app: App, ctx: AppContext) {
+  app.get(
+    '/time',
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'The node’s clock, in milliseconds since the epoch (the clock drops open by)',
+        response: { 200: Type.Object({ now: Type.Integer({ description: 'milliseconds since 1970-01-01T00:00:00Z' }) }) },
+      },
+    },
+    async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { now: ctx.clock.nowMs() };
+    },
+  );
+
   app.post(
     '/admin/jobs/:name/run',
     {

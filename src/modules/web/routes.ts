@@ -40,6 +40,9 @@ export async function webRoutes(app: App, opts: WebRoutesOptions = {}) {
     // Built file names carry a hash of their content: a name never changes meaning.
     maxAge: '365d',
     immutable: true,
+    // The build writes .br and .gz beside each script and style (web/vite.config.ts): sent to browsers that
+    // accept them, with Vary: Accept-Encoding.
+    preCompressed: true,
     index: false,
     // swagger-ui registers the reply decorator already.
     decorateReply: false,

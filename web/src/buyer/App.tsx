@@ -7,7 +7,7 @@ import { Link, match, navigate, searchParam, usePath } from '../shared/router.ts
 import { AuthForm, Empty, LanguageSwitch } from '../shared/ui.tsx';
 import { Feed } from './Feed.tsx';
 import { lazyPage } from './lazy.tsx';
-import { OrderDetail, Orders } from './Orders.tsx';
+import { OrderDetail, Orders, SignInPage } from './Orders.tsx';
 import { Product } from './Product.tsx';
 import { Room } from './Room.tsx';
 import { Share } from './Share.tsx';
@@ -93,7 +93,8 @@ function SignIn() {
 
 function Me() {
   const session = useAuth();
-  if (!session.token) return <SignIn />;
+  // Signed in here, the buyer stays here.
+  if (!session.token) return <SignInPage />;
   const signOut = async () => {
     try {
       await post('/auth/logout');

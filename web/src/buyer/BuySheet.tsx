@@ -7,7 +7,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Address, Drop, Order, Sku } from '../shared/types.ts';
 import { AuthForm, errorText, Sheet, useSubmit } from '../shared/ui.tsx';
-import { IdempotencyKeys, placeOrder, saveAddress, savedAddress, type OrderRequest } from './checkout.ts';
+import { IdempotencyKeys, placeDropOrder, saveAddress, savedAddress, type OrderRequest } from './checkout.ts';
 import { PaymentPanel } from './Payment.tsx';
 import { forgetShareToken, shareForOrder } from './sharing.ts';
 import './sharing.css';
@@ -40,11 +40,11 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
     let placed: Order;
     try {
       const shared = share ? { ...body, shareToken: share.token } : body;
-      placed = await placeOrder(shared, keys.for(shared));
+      placed = await placeDropOrder(shared, keys.for(shared), drop);
     } catch (err) {
       // A share link the server refuses must not stop the purchase: buy without it.
       if (!(share && err instanceof ApiError && err.status === 400)) throw err;
-      placed = await placeOrder(body, keys.for(body));
+      placed = await placeDropOrder(body, keys.for(body), drop);
       forgetShareToken(share.target);
     }
     keys.done();
@@ -126,7 +126,8 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
           <fieldset class="address">
             <legend>{t('checkout.addressTitle')}</legend>
             {field('name', { autocomplete: 'name', maxLength: 64 })}
-            {field('phone', { autocomplete: 'tel', inputMode: 'tel', pattern: '[0-9+()\\- ]{3,32}' })}
+            {/* Browsers compile `pattern` with the v flag, where ( ) and - in a class must be escaped. */}
+            {field('phone', { autocomplete: 'tel', inputMode: 'tel', pattern: '[0-9+\\(\\)\\- ]{3,32}' })}
             {field('line1', { autocomplete: 'street-address', maxLength: 200 })}
             {field('city', { autocomplete: 'address-level2', maxLength: 64 })}
           </fieldset>

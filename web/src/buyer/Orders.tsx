@@ -3,7 +3,8 @@ import { useState } from 'preact/hooks';
 import { get, post, query, useAuth } from '../shared/api.ts';
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
-import { Link } from '../shared/router.tsx';
+import { Icon } from '../shared/icons.tsx';
+import { goBack, Link } from '../shared/router.tsx';
 import type { Order, OrderEvent } from '../shared/types.ts';
 import { AuthForm, Empty, errorText, Loaded, OrderStatusBadge, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
 import { AfterSales, Insurance } from './AfterSales.tsx';
@@ -84,6 +85,10 @@ export function OrderDetail({ id }: { id: string }) {
             <>
               <section class="card">
                 <div class="order-head">
+                  {/* Back where the order was opened from: the live room after paying there, or the list. */}
+                  <button class="icon-btn order-back" aria-label={t('common.back')} data-testid="back" onClick={() => goBack('/orders')}>
+                    <Icon name="back" size={22} />
+                  </button>
                   <h1 class="page-title">{t('orders.order')}</h1>
                   <OrderStatusBadge status={o.status} />
                 </div>

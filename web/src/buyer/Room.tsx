@@ -3,12 +3,13 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { auth, get, useAuth } from '../shared/api.ts';
+import { clockSynced } from '../shared/clock.ts';
 import { formatCountdown, formatMoney, formatNumber, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon, type IconName } from '../shared/icons.tsx';
 import { enginesFor, LivePlayer, playReplay, type PlayerState } from '../shared/player.ts';
 import { RoomChannel, type ChannelState } from '../shared/room.ts';
-import { navigate, searchParam } from '../shared/router.tsx';
+import { goBack, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, RoomMessage, TipMessage } from '../shared/types.ts';
 import { AuthForm, Failure, Sheet, Spinner, useInterval, useNow, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
@@ -144,7 +145,7 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
       <RoomVideo session={session} refresh={refresh} />
 
       <header class="room-top">
-        <button class="icon-btn room-back" aria-label={t('common.back')} onClick={() => (onBack ? onBack() : history.length > 1 ? history.back() : navigate('/'))}>
+        <button class="icon-btn room-back" aria-label={t('common.back')} onClick={() => (onBack ? onBack() : goBack('/'))}>
           <Icon name="back" size={26} />
         </button>
         <div class="room-host">
@@ -355,7 +356,10 @@ function Offline({ icon, title, hint }: { icon: IconName; title: string; hint?: 
   );
 }
 
-/** The pinned product: price, what is left, the countdown to the drop opening, and one-tap buy. */
+/**
+ * The pinned product: price, what is left, the countdown to the drop opening (by the server's clock, see
+ * clock.ts), and one-tap buy. The server decides whether an order is early; the buy sheet handles its answer.
+ */
 function DropCard({ drop, onBuy }: { drop: Drop; onBuy(): void }) {
   const now = useNow(200);
   const opensIn = (Date.parse(drop.startsAt) - now) / 1000;
@@ -377,7 +381,12 @@ function DropCard({ drop, onBuy }: { drop: Drop; onBuy(): void }) {
           {soldOut ? t('room.soldOut') : t('room.remaining', { n: drop.remaining })}
         </p>
       </div>
-      {opensIn > 0 ? (
+      {!clockSynced() ? (
+        // Until this device knows the server's time, neither a countdown nor a buy button is right.
+        <button class="btn btn-primary btn-buy" disabled aria-busy="true" data-testid="buy">
+          {t('room.buy')}
+        </button>
+      ) : opensIn > 0 ? (
         <button class="btn btn-countdown" disabled data-testid="drop-countdown">
           {opensIn <= 10 ? Math.ceil(opensIn) : formatCountdown(opensIn)}
           <small>{t('room.opensIn')}</small>

@@ -2,7 +2,8 @@
 // when the network drops, so a retry can never buy twice), open a sandbox payment, confirm it in the
 // sandbox wallet, and wait for the signed notification to mark the order paid.
 import { ApiError, get, post, storage } from '../shared/api.ts';
-import type { Address, Order, Payment } from '../shared/types.ts';
+import { serverNow, syncClock } from '../shared/clock.ts';
+import type { Address, Drop, Order, Payment } from '../shared/types.ts';
 
 export interface OrderRequest {
   items: { skuId: string; quantity: number }[];
@@ -49,6 +50,29 @@ export async function placeOrder(body: OrderRequest, key: string): Promise<Order
       if (err instanceof ApiError && err.code === 'network' && attempt < 3) await sleep(500 * 2 ** attempt);
       else throw err;
     }
+  }
+}
+
+/** How long an order the server found early may wait for its drop to open, rather than be refused. */
+const EARLY_WAIT_MS = 3000;
+
+/**
+ * Places an order, through a drop when there is one. The server decides when a drop opens: when it answers
+ * that the drop is not open yet (this device's clock let the tap through a moment early), the clock is synced
+ * again and the order asked for once more, with the same key, as the drop opens — a wait of at most a few
+ * seconds; otherwise its answer stands.
+ */
+export async function placeDropOrder(body: OrderRequest, key: string, drop: Drop | undefined): Promise<Order> {
+  try {
+    return await placeOrder(body, key);
+  } catch (err) {
+    if (!(drop && err instanceof ApiError && err.code === 'invalid_state')) throw err;
+    await syncClock();
+    // Long past its start, the drop has ended rather than not opened.
+    const wait = Date.parse(drop.startsAt) - serverNow();
+    if (Math.abs(wait) > EARLY_WAIT_MS) throw err;
+    await sleep(Math.max(0, wait) + 50);
+    return placeOrder(body, key);
   }
 }
 

@@ -102,10 +102,6 @@ export async function restoreSession(): Promise<void> {
   }
 }
 
-/** Milliseconds the server's clock is ahead of this device's (from the Date header; drop countdowns use it). */
-export let serverClockOffset = 0;
-export const serverNow = () => Date.now() + serverClockOffset;
-
 export async function api<T>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<T> {
   const headers: Record<string, string> = { ...opts.headers };
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -117,8 +113,6 @@ export async function api<T>(method: string, path: string, opts: { body?: unknow
     if (opts.signal?.aborted) throw err;
     throw new ApiError(0, 'network', 'the network is unavailable');
   }
-  const date = Date.parse(res.headers.get('date') ?? '');
-  if (!Number.isNaN(date)) serverClockOffset = date - Date.now();
   let text: string;
   try {
     text = await res.text();

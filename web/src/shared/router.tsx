@@ -4,11 +4,20 @@ import { useEffect, useState } from 'preact/hooks';
 
 const NAVIGATED = 'hawker:navigate';
 
+/** How many pages of this app lie behind the current one in the tab's history (0: the app was opened here). */
+const depth = (): number => (history.state as { depth?: number } | null)?.depth ?? 0;
+
 export function navigate(to: string, opts: { replace?: boolean } = {}) {
   if (to === location.pathname + location.search) return;
-  history[opts.replace ? 'replaceState' : 'pushState'](null, '', to);
+  history[opts.replace ? 'replaceState' : 'pushState']({ depth: opts.replace ? depth() : depth() + 1 }, '', to);
   window.dispatchEvent(new Event(NAVIGATED));
   window.scrollTo(0, 0);
+}
+
+/** Back to the page of this app the user came from, or to `fallback` when this page was opened directly (from a link elsewhere). */
+export function goBack(fallback: string) {
+  if (depth() > 0) history.back();
+  else navigate(fallback, { replace: true });
 }
 
 /** The current path (without the query string); re-renders on navigation. */

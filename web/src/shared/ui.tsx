@@ -3,7 +3,8 @@
 import i18next from 'i18next';
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, auth, isTransientError, serverNow } from './api.ts';
+import { ApiError, api, auth, isTransientError } from './api.ts';
+import { serverNow } from './clock.ts';
 import { LANGUAGES, setLanguage, t, useLanguage } from './i18n.ts';
 import type { OrderStatus, RefundEvent, RefundStatus, User } from './types.ts';
 import { Icon, type IconName } from './icons.tsx';
