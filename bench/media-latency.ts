@@ -12,7 +12,7 @@
 // Also the start-up: from launching the encoder to the first FLV bytes / the first listed segment.
 // Runs alone: node --import tsx bench/media-latency.ts [builtin|nginx]
 import { spawn } from 'node:child_process';
-import { findFfmpeg } from '../src/adapters/media/ffmpeg.ts';
+import { chooseFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { freePort, freshStorage, spawnNode } from '../test/support/harness.ts';
 
@@ -167,7 +167,7 @@ export async function measureGlassToGlass(opts: { engine?: 'builtin' | 'nginx'; 
     const launchedAt = Date.now();
     const us = T * 1000;
     const publisher = spawn(
-      findFfmpeg(process.env.FFMPEG_PATH || null),
+      (await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-remux'])).ffmpeg.path,
       ['-hide_banner', '-loglevel', 'error',
         '-f', 'lavfi', '-i', `testsrc=size=1280x720:rate=25,realtime,setpts=(RTCTIME-${us})/(TB*1000000)`,
         '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100,arealtime,asetpts=(RTCTIME-${us})/(TB*1000000)`,

@@ -5,8 +5,7 @@
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
-import { spawnSync } from 'node:child_process';
-import { findFfmpeg } from '../src/adapters/media/ffmpeg.ts';
+import { chooseFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchReport, runDropBench, type DropBenchMode } from './drops.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
@@ -59,9 +58,8 @@ if (parts.has('media')) {
   for (const engine of engines) rows.push(await measureGlassToGlass({ engine, log: (m) => say(`media ${engine}: ${m}`) }));
   const skipped = engines.includes('nginx') ? '' : '\n\nnginx-rtmp not installed here: its row is skipped (install nginx and libnginx-mod-rtmp, as .ci/run does).';
   // Which ffmpeg published, remuxed and pulled: the system's if there is one, else the one inside the npm package.
-  const ffmpeg = findFfmpeg(process.env.FFMPEG_PATH || null);
-  const version = spawnSync(ffmpeg, ['-version'], { encoding: 'utf8' }).stdout.split('\n')[0];
-  section('Glass-to-glass latency', `${formatGlassToGlass(rows)}${skipped}\n\nffmpeg: ${ffmpeg} (${version})`);
+  const { ffmpeg } = await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-remux']);
+  section('Glass-to-glass latency', `${formatGlassToGlass(rows)}${skipped}\n\nffmpeg: ${ffmpeg}`);
 }
 
 // Issue 4 asks for the live room's figures in one table: delivery from the room's hub and from the camera, together.

@@ -1,18 +1,20 @@
 import { buildHawker } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
-async function main() {
-  let config;
+/** A bad setting, or a missing or broken binary it names (FFMPEG_PATH, nginx), stops the start with one clear line. */
+async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
   try {
-    config = loadConfig();
+    return await step();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
   }
-  const hawker = await buildHawker(config);
+}
+
+async function main() {
+  const config = await orExit(() => loadConfig());
+  const hawker = await orExit(() => buildHawker(config));
   await hawker.app.listen({ port: config.port, host: config.host });
   hawker.startJobs();
   const stop = async (signal: string) => {

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { findFfmpeg } from '../../src/adapters/media/ffmpeg.ts';
+import { chooseFfmpeg } from '../../src/adapters/media/ffmpeg.ts';
 import { freePort, startNode, STORAGE, waitFor, type TestNode } from './harness.ts';
 import { shopWithProduct } from './shop.ts';
 
-const FFMPEG = findFfmpeg(process.env.FFMPEG_PATH || null);
+// The publisher is the ffmpeg the builtin engine would choose.
+const FFMPEG = (await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-remux'])).ffmpeg.path;
 
 export interface Publisher {
   child: ChildProcess;

@@ -1,10 +1,12 @@
-// ffmpeg for the media engines: which binary, the remux command lines (never re-encoding: `-c copy`),
-// and child processes that never outlive Hawker's node.
-import { spawn, type ChildProcess } from 'node:child_process';
+// ffmpeg for the media engines: which binary (one that runs and is new enough for what the engine asks
+// of it), the remux command lines (never re-encoding: `-c copy`), and child processes that never outlive
+// Hawker's node.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { ConfigError } from '../../config.ts';
 
 /** An executable on PATH (or in the sbin directories a non-root PATH often lacks). */
 export function findOnPath(name: string): string | null {
@@ -21,16 +23,106 @@ export function findOnPath(name: string): string | null {
   return null;
 }
 
-/** FFMPEG_PATH, else the system's ffmpeg, else the static binary shipped in @ffmpeg-installer (linux-x64). */
-export function findFfmpeg(configured: string | null): string {
-  if (configured) return configured;
-  const system = findOnPath('ffmpeg');
-  if (system) return system;
+/**
+ * What Hawker asks of ffmpeg, and the oldest release line that does it right. A feature that needs more
+ * of ffmpeg adds its row here and asks the chosen binary `whyNot(feature)` before it starts a child.
+ */
+export const FFMPEG_FEATURES = {
+  'hls-remux': { release: 4, what: 'remuxing RTMP into HLS (MEDIA_ENGINE=builtin)' },
+  // 4.x shifts the timestamps of the FLV it pulls back from nginx-rtmp.
+  'flv-pull': { release: 5, what: 'HTTP-FLV playback pulled from nginx (MEDIA_ENGINE=nginx)' },
+} as const;
+export type FfmpegFeature = keyof typeof FFMPEG_FEATURES;
+
+export type FfmpegSource = 'FFMPEG_PATH' | 'PATH' | 'bundled';
+
+/** An ffmpeg binary that ran `-version`, with the release line it reported. */
+export class Ffmpeg {
+  constructor(
+    readonly path: string,
+    readonly source: FfmpegSource,
+    /** As the banner says it: "5.1.9-0+deb12u1", or a snapshot's build name ("N-47683-g0e8eb07980-static"). */
+    readonly version: string,
+    /** 4, 5, …: from the version, or for a snapshot build from its libavformat. */
+    readonly release: number,
+  ) {}
+
+  /** Why this binary cannot do `feature` (a start-up error or an AppError says it), or null when it can. */
+  whyNot(feature: FfmpegFeature): string | null {
+    const need = FFMPEG_FEATURES[feature];
+    return this.release >= need.release ? null : `${need.what} needs ffmpeg ${need.release} or newer; ${this} is release ${this.release}`;
+  }
+
+  toString(): string {
+    return `ffmpeg ${this.version} at ${this.path} (${this.source === 'bundled' ? 'bundled in @ffmpeg-installer' : this.source})`;
+  }
+}
+
+/**
+ * The version and release line in `ffmpeg -version` output, or null when it is not ffmpeg's. Snapshot
+ * builds name no release ("N-47683-g…"): their libavformat major does (58 is 4.x, 59 is 5.x, … 62 is 8.x).
+ */
+export function parseFfmpegVersion(banner: string): { version: string; release: number } | null {
+  const version = /^ffmpeg version (\S+)/m.exec(banner)?.[1];
+  if (!version) return null;
+  const numbered = /^n?(\d+)\.\d+/.exec(version);
+  if (numbered) return { version, release: Number(numbered[1]) };
+  const lavf = /^libavformat\s+(\d+)\./m.exec(banner);
+  return lavf ? { version, release: Number(lavf[1]) - 54 } : null;
+}
+
+/** Runs `ffmpeg -version`: the binary with what it reported, or what went wrong. */
+export function probeFfmpeg(path: string, source: FfmpegSource): Promise<Ffmpeg | { problem: string }> {
+  return new Promise((resolve) => {
+    // A cold start of a shared-library build on a busy machine takes a second or two.
+    execFile(path, ['-version'], { timeout: 15_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        const detail = (stderr.trim().split('\n')[0] || err.message).slice(0, 200);
+        return resolve({ problem: err.killed ? 'did not answer -version within 15 s' : `-version failed: ${detail}` });
+      }
+      const parsed = parseFfmpegVersion(stdout);
+      resolve(parsed ? new Ffmpeg(path, source, parsed.version, parsed.release) : { problem: `-version printed no ffmpeg banner: "${stdout.slice(0, 80).trim()}"` });
+    });
+  });
+}
+
+function bundledFfmpeg(): string | null {
   try {
     return (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-  } catch (err) {
-    throw new Error(`no ffmpeg found: install ffmpeg, or set FFMPEG_PATH (the bundled binary is unavailable: ${String(err)})`);
+  } catch {
+    // No build of the package for this platform.
+    return null;
   }
+}
+
+/**
+ * The ffmpeg for `needs`, and why it was chosen: FFMPEG_PATH when set (it must run and do `needs`, else
+ * the start stops with why); otherwise the first of the system's ffmpeg (PATH) and the static 2018 build
+ * (4.1) in @ffmpeg-installer that runs `-version` and is new enough. A ConfigError says why none is.
+ */
+export async function chooseFfmpeg(configured: string | null, needs: FfmpegFeature[]): Promise<{ ffmpeg: Ffmpeg; why: string }> {
+  const candidates: { path: string | null; source: FfmpegSource }[] = configured
+    ? [{ path: configured, source: 'FFMPEG_PATH' }]
+    : [
+        { path: findOnPath('ffmpeg'), source: 'PATH' },
+        { path: bundledFfmpeg(), source: 'bundled' },
+      ];
+  const skipped: string[] = [];
+  for (const { path, source } of candidates) {
+    if (!path) {
+      skipped.push(source === 'PATH' ? 'no ffmpeg on PATH' : 'no bundled build for this platform');
+      continue;
+    }
+    const found = await probeFfmpeg(path, source);
+    const problem = found instanceof Ffmpeg ? (needs.map((f) => found.whyNot(f)).find((why) => why !== null) ?? null) : found.problem;
+    if (found instanceof Ffmpeg && problem === null) {
+      const reason = source === 'FFMPEG_PATH' ? 'set by FFMPEG_PATH' : source === 'PATH' ? 'the first on PATH' : 'the bundled build';
+      return { ffmpeg: found, why: `${reason}, runs, and is new enough for ${needs.join(', ')}${skipped.length ? ` (${skipped.join('; ')})` : ''}` };
+    }
+    skipped.push(`${source} ${path}: ${problem}`);
+  }
+  const fix = configured ? 'fix or unset FFMPEG_PATH' : `install ffmpeg ${Math.max(...needs.map((f) => FFMPEG_FEATURES[f].release))} or newer, or set FFMPEG_PATH`;
+  throw new ConfigError(`no usable ffmpeg for ${needs.map((f) => FFMPEG_FEATURES[f].what).join(' and ')}: ${skipped.join('; ')}; ${fix}`);
 }
 
 /**

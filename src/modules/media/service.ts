@@ -6,10 +6,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuiltinMediaEngine } from '../../adapters/media/builtin.ts';
 import { publishDir, SAFE_NAME, type FlvSink, type MediaEngine, type PublishGrant, type PublishHooks } from '../../adapters/media/engine.ts';
-import { findFfmpeg } from '../../adapters/media/ffmpeg.ts';
+import { chooseFfmpeg } from '../../adapters/media/ffmpeg.ts';
 import { findNginx, NginxMediaEngine } from '../../adapters/media/nginx.ts';
 import type { LiveSessionStatus, StreamStopReason } from '../../adapters/db/schema.ts';
-import type { Config } from '../../config.ts';
+import { ConfigError, type Config } from '../../config.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -37,12 +37,14 @@ function rtmpApp(rtmpUrl: string): string {
   return app;
 }
 
-function createEngine(config: Config, log: AppContext['log']): MediaEngine | null {
+async function createEngine(config: Config, log: AppContext['log']): Promise<MediaEngine | null> {
   if (config.mediaEngine === 'off') return null;
-  const common = { host: config.host, port: config.rtmpPort, app: rtmpApp(config.rtmpUrl), mediaDir: resolve(config.mediaDir), ffmpeg: findFfmpeg(config.ffmpegPath), log };
+  const { ffmpeg, why } = await chooseFfmpeg(config.ffmpegPath, [config.mediaEngine === 'builtin' ? 'hls-remux' : 'flv-pull']);
+  log.info({ ffmpeg: ffmpeg.path, version: ffmpeg.version, release: ffmpeg.release }, `media: ${ffmpeg}, ${why}`);
+  const common = { host: config.host, port: config.rtmpPort, app: rtmpApp(config.rtmpUrl), mediaDir: resolve(config.mediaDir), ffmpeg: ffmpeg.path, log };
   if (config.mediaEngine === 'builtin') return new BuiltinMediaEngine(common);
   const found = findNginx(config.nginxPath);
-  if ('missing' in found) throw new Error(`MEDIA_ENGINE=nginx: ${found.missing}`);
+  if ('missing' in found) throw new ConfigError(`MEDIA_ENGINE=nginx: ${found.missing}`);
   return new NginxMediaEngine({ ...common, nginx: found.nginx, callbackUrl: config.mediaCallbackUrl });
 }
 
@@ -60,7 +62,7 @@ export class Media {
 
   /** Starts the configured engine (its RTMP port is open when this answers) and the publish check. */
   static async open(ctx: AppContext): Promise<Media> {
-    const media = new Media(ctx, createEngine(ctx.config, ctx.log));
+    const media = new Media(ctx, await createEngine(ctx.config, ctx.log));
     if (media.engine) {
       await media.engine.start(media.hooks);
       ctx.jobs.every('media-publish-check', 1000, () => media.enforce());
