@@ -175,6 +175,12 @@ function serialize(req: LoadRequest): { origin: string; bytes: Buffer } {
   return { origin: url.origin, bytes: Buffer.from(head + (req.body ?? '')) };
 }
 
+/** Resolves at an epoch millisecond: a timer to just before it, then the event loop's own turns for the last stretch. */
+export async function untilEpoch(at: number): Promise<void> {
+  if (at - Date.now() > 20) await new Promise((r) => setTimeout(r, at - Date.now() - 20));
+  while (Date.now() < at) await new Promise((r) => setImmediate(r));
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Sends every request, `concurrency` at a time, and measures rate and latency (on fresh connections unless given a pool). */

@@ -10,6 +10,7 @@ import { orderView } from '../orders/views.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, shopGmvUsed, trialLimits } from '../shops/service.ts';
 import { requireForeignDropAllowed } from '../affiliate/offers.ts';
+import { ArrivalOrder, type Place } from './arrival.ts';
 import { DropOrderWriter, type DropOrderDraft } from './group-commit.ts';
 import { orderKey, type DropCounters, type DropReservations } from './reservations.ts';
 import { dropView, type DropRow } from './views.ts';
@@ -97,6 +98,7 @@ export class DropEngine {
   readonly writer: DropOrderWriter;
   private readonly inFlight = new Map<string, { hash: RequestHash; result: Promise<{ order: OrderView; created: boolean }> }>();
   private readonly cache = new Map<string, DropForSale>();
+  private readonly arrivals = new ArrivalOrder();
   /** One read of a drop's row at a time: thousands of buyers arriving together do not each query it. */
   private readonly loading = new Map<string, Promise<DropForSale | undefined>>();
   listener: DropListener | null = null;
@@ -156,8 +158,13 @@ export class DropEngine {
     await Promise.all(active.map((d) => this.warm(d.id)));
   }
 
-  /** POST /orders with a dropId. A retry of an in-flight request waits for, and answers, the same order. */
-  async placeOrder(buyer: Principal, idempotencyKey: string, input: PlaceOrderInput & { dropId: string }) {
+  /** An order attempt through a drop was read: its place in the drop's line (see arrival.ts). */
+  arrive(dropId: string): Place {
+    return this.arrivals.join(dropId);
+  }
+
+  /** POST /orders with a dropId, from its place in line. A retry of an in-flight request waits for, and answers, the same order. */
+  async placeOrder(buyer: Principal, idempotencyKey: string, input: PlaceOrderInput & { dropId: string }, place: Place) {
     const flightKey = orderKey(buyer.userId, idempotencyKey);
     const flying = this.inFlight.get(flightKey);
     if (flying) {
@@ -165,7 +172,7 @@ export class DropEngine {
       return { order: (await flying.result).order, created: false };
     }
     const hash = new RequestHash(input);
-    const result = this.admit(buyer, idempotencyKey, hash, input);
+    const result = this.admit(buyer, idempotencyKey, hash, input, place);
     this.inFlight.set(flightKey, { hash, result });
     try {
       return await result;
@@ -175,9 +182,12 @@ export class DropEngine {
   }
 
   /** `hash` is computed only when needed: most attempts in a rush are answered "sold out" without it. */
-  private async admit(buyer: Principal, key: string, hash: RequestHash, input: PlaceOrderInput & { dropId: string }) {
+  private async admit(buyer: Principal, key: string, hash: RequestHash, input: PlaceOrderInput & { dropId: string }, place: Place) {
     const cached = this.dropForSale(input.dropId);
     const drop = cached instanceof Promise ? await cached : cached;
+    // Every check and the reservation run when the attempts that arrived before this one have had theirs.
+    const turn = place.turn();
+    if (turn) await turn;
     if (!drop || !drop.shopSelling) throw notFound('drop');
     const { row } = drop;
     if (input.items.length !== 1 || input.items[0].skuId !== row.sku_id) {
@@ -188,7 +198,11 @@ export class DropEngine {
     const now = this.ctx.clock.now();
     if (now < row.starts_at) throw invalidState(`this drop opens at ${row.starts_at.toISOString()}`);
 
-    const reserved = await this.reservations.reserve(row.id, buyer.userId, units, orderKey(buyer.userId, key));
+    // Both counter stores take reservations in the order they are asked (Redis: queued, sent in order), so the
+    // line moves on as soon as this one is asked.
+    const reserving = this.reservations.reserve(row.id, buyer.userId, units, orderKey(buyer.userId, key));
+    place.leave();
+    const reserved = await reserving;
     if (!reserved.ok) {
       // A retry of an order that was already written finds no units left: answer that order.
       if (reserved.seenKey) {
