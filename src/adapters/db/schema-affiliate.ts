@@ -113,12 +113,22 @@ export interface CommissionsTable {
   settled_at: Timestamp | null;
 }
 
+export type CommissionPayoutStatus = 'pending' | 'failed' | 'paid';
+
 export interface CommissionPayoutsTable {
   id: string;
   user_id: string;
   amount: number;
   provider: string;
   created_at: Timestamp;
+  /** 0083: sent through the provider's transfer; failed = refused, tried again. */
+  status: Generated<CommissionPayoutStatus>;
+  provider_ref: Generated<string | null>;
+  attempts: Generated<number>;
+  last_error: Generated<string | null>;
+  /** When the ledger booked it: when paid, or (payouts older than 0083) when made. */
+  booked_at: Generated<Timestamp | null>;
+  paid_at: Generated<Timestamp | null>;
 }
 
 export interface IncentiveCreditGrantsTable {

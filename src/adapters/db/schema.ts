@@ -347,6 +347,14 @@ export interface SandboxTransfersTable {
   user_id: string;
   amount: number;
   created_at: Timestamp;
+  /** 0084: why the money came in, as the payer said. */
+  reason: Generated<string>;
+}
+
+/** 0084: the sandbox refuses the next transfer_failures_pending transfers into a user's wallet. */
+export interface SandboxWalletsTable {
+  user_id: string;
+  transfer_failures_pending: Generated<number>;
 }
 
 /** 0074: money owed to a buyer outside a refund (insurance payouts), paid out through a provider. */
@@ -452,6 +460,7 @@ export interface Schema extends AffiliateSchema {
   payment_refunds: PaymentRefundsTable;
   sandbox_refunds: SandboxRefundsTable;
   sandbox_transfers: SandboxTransfersTable;
+  sandbox_wallets: SandboxWalletsTable;
   buyer_payouts: BuyerPayoutsTable;
   aftersales_requests: AftersalesRequestsTable;
   aftersales_events: AftersalesEventsTable;

@@ -1,5 +1,5 @@
 // Commissions: booked pending in the ledger when an order is paid, clawed back in proportion by refunds, settled by
-// an explicit job once the return window after delivery has closed, then paid out.
+// an explicit job once the return window after delivery has closed, then paid out (payouts.ts).
 //
 // Who earns on an order: the influencer whose live room sold another shop's product (the drop's session host), or
 // else the sharer a share link attributes the order to. The rate is the product's active marketplace offer; a group
@@ -18,11 +18,11 @@ import type { Principal } from '../accounts/service.ts';
 import { attribute } from '../sharing/service.ts';
 import { showcasedOffer } from './offers.ts';
 import { affiliateSettings } from './settings.ts';
-import { clawbackOf, clawbackPostings, commissionPostings, commissionSplit, payoutPostings, settlementPostings, type OfferedLine } from './splits.ts';
+import { payOutCommissions, payoutTotals } from './payouts.ts';
+import { clawbackOf, clawbackPostings, commissionPostings, commissionSplit, settlementPostings, type OfferedLine } from './splits.ts';
 
 /** After-sales states in which the order may still be refunded: its commissions wait. */
 const OPEN_AFTERSALES = ['requested', 'escalated', 'awaiting_return', 'return_shipped', 'refunding', 'refund_failed'];
-const PAYOUT_PROVIDER = 'sandbox';
 
 /** Who sells an order for a commission, if anyone. */
 async function earnerOf(ctx: AppContext, trx: Db, order: { id: string; buyer_id: string; shop_id: string; share_token: string | null; created_at: Date; drop_id: string | null }, productIds: string[]) {
@@ -189,38 +189,7 @@ export async function settleCommissions(ctx: AppContext): Promise<{ settled: num
     });
     if (done) settled++;
   }
-  const owed = await ctx.db
-    .selectFrom('ledger_postings')
-    .select(['account', sql<number>`sum(amount)::int8`.as('balance')])
-    .where('account', 'like', 'commission\\_payable:%')
-    .groupBy('account')
-    .having(sql`sum(amount)`, '<', 0)
-    .execute();
-  let paidOut = 0;
-  for (const { account } of owed) {
-    if (await payOut(ctx, account.slice('commission_payable:'.length), now)) paidOut++;
-  }
-  return { settled, paidOut };
-}
-
-/** Pays an earner what their payable account owes them (net of negative adjustments), once even when nodes race. */
-async function payOut(ctx: AppContext, userId: string, at: Date): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`commission-payout:${userId}`}))`.execute(trx);
-    const owed = -(await accountBalance(trx, ledgerAccount.commissionPayable(userId)));
-    if (owed <= 0) return false;
-    const id = newId('pay');
-    await postLedgerTransaction(trx, {
-      kind: 'commission_payout',
-      ref: userId,
-      idempotencyKey: `commission_payout:${id}`,
-      memo: `commission payout ${id}`,
-      postings: payoutPostings({ userId, amount: owed, provider: PAYOUT_PROVIDER }),
-      at,
-    });
-    await trx.insertInto('commission_payouts').values({ id, user_id: userId, amount: owed, provider: PAYOUT_PROVIDER, created_at: at }).execute();
-    return true;
-  });
+  return { settled, paidOut: await payOutCommissions(ctx) };
 }
 
 const isCommissionCursor = (v: unknown): v is string => typeof v === 'string' && v.startsWith('com_');
@@ -237,7 +206,7 @@ export async function myEarnings(ctx: AppContext, userId: string, page: { limit?
     ])
     .where('user_id', '=', userId)
     .executeTakeFirstOrThrow();
-  const paid = await db.selectFrom('commission_payouts').select(sql<number>`coalesce(sum(amount), 0)::int8`.as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const payouts = await payoutTotals(db, userId);
   const payable = await accountBalance(db, ledgerAccount.commissionPayable(userId));
   const settings = await affiliateSettings(ctx);
   const q = db
@@ -253,9 +222,10 @@ export async function myEarnings(ctx: AppContext, userId: string, page: { limit?
       pending: totals.pending,
       settled: totals.settled,
       clawedBack: totals.clawed_back,
-      paidOut: paid.n,
-      /** A debt from refunds after settlement, taken from the next payout. */
-      adjustments: Math.max(0, payable),
+      /** Paid into the earner's wallet: payouts the provider has paid (not those pending or failed). */
+      paidOut: payouts.paid,
+      /** A debt from refunds after settlement, taken from the next payout (counting payouts made but not yet booked). */
+      adjustments: Math.max(0, payable + payouts.unbooked),
     },
     commissions: items.map((c) => {
       const delivered = c.delivered_at ?? c.completed_at;

@@ -4,6 +4,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
 import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
 import { commissionClawbacks, myEarnings, settleCommissions, shopInfluencers } from './commissions.ts';
+import { listCommissionPayouts, myCommissionPayouts } from './payouts.ts';
 import {
   becomeGroupLeader,
   becomeInfluencer,
@@ -79,6 +80,18 @@ const Commission = Type.Object({
   createdAt: Type.String(),
   orderTotal: Type.Integer(),
   productTitle: Type.String(),
+});
+
+const PAYOUT_STATUSES = ['pending', 'failed', 'paid'] as const;
+const CommissionPayout = Type.Object({
+  id: Type.String({ description: "also the provider transfer's idempotency key" }),
+  amount: Type.Integer(),
+  status: Type.Enum(PAYOUT_STATUSES, { description: 'failed: the provider refused the transfer; the money is still owed and the transfer is sent again on the next settlement run' }),
+  provider: Type.String(),
+  providerRef: Type.Union([Type.String(), Type.Null()], { description: "the provider's reference of the transfer, once paid" }),
+  attempts: Type.Integer(),
+  createdAt: Type.String(),
+  paidAt: MaybeString,
 });
 
 export function affiliateRoutes(app: App, ctx: AppContext) {
@@ -363,6 +376,42 @@ export function affiliateRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => myEarnings(ctx, (await accounts.requireUser(req)).userId, req.query),
+  );
+
+  app.get(
+    '/me/earnings/payouts',
+    {
+      schema: {
+        tags: ['affiliate'],
+        summary: "The caller's commission payouts into their wallet, newest first: paid, pending, or failed (sent again later)",
+        querystring: PageQuery,
+        response: { 200: Type.Object({ payouts: Type.Array(CommissionPayout), nextCursor: NextCursor }) },
+      },
+    },
+    async (req) => myCommissionPayouts(db, (await accounts.requireUser(req)).userId, req.query),
+  );
+
+  app.get(
+    '/admin/commission-payouts',
+    {
+      schema: {
+        tags: ['operator'],
+        summary: 'Commission payouts, newest first, optionally of one state (?status=failed: transfers the provider refused)',
+        querystring: Type.Object({ ...PageQuery.properties, status: Type.Optional(Type.Enum(PAYOUT_STATUSES)) }),
+        response: {
+          200: Type.Object({
+            payouts: Type.Array(
+              Type.Object({ ...CommissionPayout.properties, userId: Type.String(), handle: Type.String(), lastError: MaybeString }, { description: "lastError: the provider's answer to the last refused attempt" }),
+            ),
+            nextCursor: NextCursor,
+          }),
+        },
+      },
+    },
+    async (req) => {
+      await accounts.requireOperator(req);
+      return listCommissionPayouts(db, { status: req.query.status }, req.query);
+    },
   );
 
   // Operator settings

@@ -1,7 +1,7 @@
 // Paying buyers what the platform owes them outside a refund: the return shipping an insurance paid sits in
 // buyer_payable:<user> until a job pays it into the buyer's wallet through the provider that took the order's
-// payment. A payout row is written in the same transaction as the debt (so none is forgotten); the job asks the
-// provider (which pays once per payout id however often it is asked), then books the payout once, keyed by its id.
+// payment. A payout row is written in the same transaction as the debt (so none is forgotten); the job pays it
+// through transferPayout (payments/payouts.ts), the one way Hawker pays into a wallet.
 import type { Db } from '../../adapters/db/index.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { invalidState } from '../../platform/errors.ts';
@@ -9,7 +9,7 @@ import { newId } from '../../platform/ids.ts';
 import { isString, newestFirst } from '../../platform/pagination.ts';
 import { ledgerAccount, type Posting } from '../ledger/postings.ts';
 import { postLedgerTransaction } from '../ledger/service.ts';
-import { paymentProvider } from '../payments/service.ts';
+import { transferPayout } from '../payments/payouts.ts';
 
 const BATCH = 50;
 
@@ -40,41 +40,32 @@ export async function oweBuyerPayout(trx: Db, p: { userId: string; source: strin
 export async function payOutBuyer(ctx: AppContext, payoutId: string): Promise<boolean> {
   const payout = await ctx.db.selectFrom('buyer_payouts').selectAll().where('id', '=', payoutId).executeTakeFirst();
   if (!payout || payout.status !== 'pending') return false;
-  let providerRef: string;
-  try {
-    ({ providerRef } = await paymentProvider(ctx, payout.provider).transfer({
-      transferId: payout.id,
-      userId: payout.user_id,
-      amount: payout.amount,
-      currency: 'CNY',
-      reason: payout.order_id ? `Hawker: return shipping of order ${payout.order_id}` : 'Hawker payout',
-    }));
-  } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
-    await ctx.db
-      .updateTable('buyer_payouts')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error.slice(0, 500) }))
-      .where('id', '=', payout.id)
-      .execute();
-    throw err;
-  }
-  return ctx.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('buyer_payouts').selectAll().where('id', '=', payout.id).forUpdate().executeTakeFirstOrThrow();
-    if (row.status !== 'pending') return false;
-    const at = ctx.clock.now();
-    await trx
-      .updateTable('buyer_payouts')
-      .set((eb) => ({ status: 'paid', provider_ref: providerRef, paid_at: at, attempts: eb('attempts', '+', 1), last_error: null }))
-      .where('id', '=', row.id)
-      .execute();
-    return postLedgerTransaction(trx, {
-      kind: 'buyer_payout',
-      ref: row.id,
-      idempotencyKey: `buyer_payout:${row.id}`,
-      memo: `paid ${row.user_id} what was owed for ${row.source}`,
-      postings: buyerPayoutPostings({ amount: row.amount, buyerId: row.user_id, provider: row.provider }),
-      at,
-    });
+  const reason = payout.order_id ? `Hawker: return shipping of order ${payout.order_id}` : 'Hawker payout';
+  return transferPayout(ctx, { id: payout.id, provider: payout.provider, userId: payout.user_id, amount: payout.amount, reason }, {
+    async refused(error) {
+      await ctx.db
+        .updateTable('buyer_payouts')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error }))
+        .where('id', '=', payout.id)
+        .execute();
+    },
+    async paid(trx, providerRef, at) {
+      const row = await trx.selectFrom('buyer_payouts').selectAll().where('id', '=', payout.id).forUpdate().executeTakeFirstOrThrow();
+      if (row.status !== 'pending') return false;
+      await trx
+        .updateTable('buyer_payouts')
+        .set((eb) => ({ status: 'paid', provider_ref: providerRef, paid_at: at, attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', row.id)
+        .execute();
+      return postLedgerTransaction(trx, {
+        kind: 'buyer_payout',
+        ref: row.id,
+        idempotencyKey: `buyer_payout:${row.id}`,
+        memo: `paid ${row.user_id} what was owed for ${row.source}`,
+        postings: buyerPayoutPostings({ amount: row.amount, buyerId: row.user_id, provider: row.provider }),
+        at,
+      });
+    },
   });
 }
 

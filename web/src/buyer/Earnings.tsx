@@ -3,7 +3,7 @@
 // share links made, with the visits and orders each brought.
 import { formatMoney, formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
-import type { Commission, Earnings as EarningsFigures, MyShareLink } from '../shared/types.ts';
+import type { Commission, CommissionPayout, Earnings as EarningsFigures, MyShareLink } from '../shared/types.ts';
 import { CopyButton, Empty, Failure, Spinner } from '../shared/ui.tsx';
 import { Link } from '../shared/router.tsx';
 import { MePage, More, Stat, usePaged } from './MePage.tsx';
@@ -17,6 +17,7 @@ export function Earnings() {
 }
 
 const STATUS_TONE: Record<Commission['status'], string> = { pending: 'warn', settled: 'ok', clawed_back: 'muted' };
+const PAYOUT_TONE: Record<CommissionPayout['status'], string> = { pending: 'warn', failed: 'bad', paid: 'ok' };
 
 function EarningsBody() {
   const list = usePaged<Commission>('/me/earnings', 'commissions');
@@ -32,6 +33,7 @@ function EarningsBody() {
         {figures.adjustments > 0 && <Stat label={t('earnings.adjustments')} value={`−${formatMoney(figures.adjustments)}`} testId="earnings-adjustments" tone="bad" />}
       </section>
       <p class="hint">{t('earnings.howItWorks')}</p>
+      <Payouts />
       <section class="card">
         <h2>{t('earnings.perOrder')}</h2>
         {list.items.length === 0 ? (
@@ -72,6 +74,31 @@ function EarningsBody() {
         {list.error !== null && list.items.length > 0 && <Failure error={list.error} onRetry={list.more} />}
       </section>
     </>
+  );
+}
+
+/** Payouts into the wallet, shown once there is one: a failed transfer is said to be retried, not lost. */
+function Payouts() {
+  const list = usePaged<CommissionPayout>('/me/earnings/payouts', 'payouts');
+  if (list.items.length === 0) return null;
+  return (
+    <section class="card" data-testid="payouts">
+      <h2>{t('earnings.payouts')}</h2>
+      <ul class="rows">
+        {list.items.map((p) => (
+          <li key={p.id} class="row-item" data-testid="payout" data-status={p.status}>
+            <div class="row-main">
+              <p class="row-meta">{p.status === 'paid' && p.paidAt ? t('earnings.payoutPaidAt', { time: formatTime(p.paidAt) }) : formatTime(p.createdAt)}</p>
+            </div>
+            <div class="row-side">
+              <strong class="row-amount">{formatMoney(p.amount)}</strong>
+              <span class={`badge badge-${PAYOUT_TONE[p.status]}`}>{t(`earnings.payoutStatus.${p.status}`)}</span>
+            </div>
+          </li>
+        ))}
+      </ul>
+      <More list={list} />
+    </section>
   );
 }
 

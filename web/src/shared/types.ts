@@ -363,6 +363,16 @@ export interface Commission {
   productTitle: string;
 }
 
+/** A commission payout into the earner's wallet (GET /me/earnings/payouts); failed ones are sent again. */
+export interface CommissionPayout {
+  id: string;
+  amount: number;
+  status: 'pending' | 'failed' | 'paid';
+  attempts: number;
+  createdAt: string;
+  paidAt: string | null;
+}
+
 export interface Earnings {
   pending: number;
   settled: number;

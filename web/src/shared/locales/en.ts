@@ -315,6 +315,9 @@ export default {
     settlesAfterDelivery: 'Settles after delivery and the return window',
     clawedBackAmount: '{{amount}} clawed back',
     status: { pending: 'Pending', settled: 'Settled', clawed_back: 'Clawed back' },
+    payouts: 'Payouts to your wallet',
+    payoutPaidAt: 'Paid to your wallet {{time}}',
+    payoutStatus: { pending: 'Paying', failed: 'Failed – will retry', paid: 'Paid' },
   },
   shares: {
     title: 'My share links',

@@ -319,6 +319,9 @@ const zhCN: Dictionary<typeof en> = {
     settlesAfterDelivery: '签收且退货期结束后结算',
     clawedBackAmount: '已扣回 {{amount}}',
     status: { pending: '待结算', settled: '已结算', clawed_back: '已扣回' },
+    payouts: '打款到零钱',
+    payoutPaidAt: '{{time}} 已打款到零钱',
+    payoutStatus: { pending: '打款中', failed: '打款失败，将重试', paid: '已打款' },
   },
   shares: {
     title: '我的分享',
