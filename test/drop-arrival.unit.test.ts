@@ -15,7 +15,7 @@ test('an attempt whose token is looked up still takes units before one that arri
     late.leave();
   })();
   await new Promise((r) => setTimeout(r, 5));
-  assert.deepEqual(taken, [], 'the late attempt waits for the early one');
+  assert.equal(taken.length, 0, 'the late attempt waits for the early one');
   assert.equal(early.turn(), undefined, 'the head of the line needs not wait');
   taken.push('early');
   early.leave();

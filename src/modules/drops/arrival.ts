@@ -11,9 +11,26 @@ export interface Place {
   leave(): void;
 }
 
-interface Waiting extends Place {
-  left: boolean;
-  wake: (() => void) | null;
+/** A place as a class, not closures: one object per attempt on the hot path. */
+class Waiting implements Place {
+  left = false;
+  wake: (() => void) | null = null;
+
+  constructor(
+    private readonly line: ArrivalOrder,
+    private readonly dropId: string,
+    private readonly queue: Waiting[],
+  ) {}
+
+  turn(): Promise<void> | undefined {
+    return this.queue[0] === this ? undefined : new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  leave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.line.advance(this.dropId, this.queue);
+  }
 }
 
 /** Places in line per drop, in the order the node read the attempts. */
@@ -24,23 +41,13 @@ export class ArrivalOrder {
   join(dropId: string): Place {
     let line = this.lines.get(dropId);
     if (!line) this.lines.set(dropId, (line = []));
-    const queue = line;
-    const place: Waiting = {
-      left: false,
-      wake: null,
-      turn: () => (queue[0] === place ? undefined : new Promise<void>((resolve) => (place.wake = resolve))),
-      leave: () => {
-        if (place.left) return;
-        place.left = true;
-        this.advance(dropId, queue);
-      },
-    };
-    queue.push(place);
+    const place = new Waiting(this, dropId, line);
+    line.push(place);
     return place;
   }
 
   /** Drops every place that has left from the head of the line and wakes the new head. */
-  private advance(dropId: string, queue: Waiting[]): void {
+  advance(dropId: string, queue: Waiting[]): void {
     let gone = 0;
     while (gone < queue.length && queue[gone].left) gone++;
     if (gone === 0) return;
