@@ -83,6 +83,14 @@ export function allowTrouble(context: BrowserContext, pattern: RegExp, reason: s
   allowed.set(context, [...(allowed.get(context) ?? []), { pattern, reason }]);
 }
 
+/**
+ * For a test whose rooms have no host streaming: the player asks for the stream every few seconds and is
+ * answered 404 until it is there (the designed "host not streaming" state), which Chromium logs as errors.
+ */
+export function allowStreamOffline(context: BrowserContext): void {
+  allowTrouble(context, /status of 404 \(Not Found\) \(https?:\/\/[^ ]*\/live\/[^ ]*\.(flv|m3u8)\)$/, 'the host is not streaming: the player retries until the stream is there');
+}
+
 /** Signs a context's pages in with a token (as the apps keep it), before any of their scripts run. */
 export async function signIn(context: BrowserContext, token: string): Promise<void> {
   // Init scripts also run in the first about:blank, where storage is off limits.

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshStorage, startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowStreamOffline, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
 describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
@@ -54,6 +54,8 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const live = await liveSession(fx);
     const scheduled = await liveSession(fx, false);
     const { page, context } = await buyerPhone();
+    allowStreamOffline(context);
+    allowTrouble(context, /status of 404 \(Not Found\) \(http:\/\/[^ ]*\/api\/v1\/live-sessions\/live_does_not_exist\)$/, 'a room that does not exist is opened on purpose');
     await page.goto(`${node.url}/room/${live.id}`);
     const offline = page.getByTestId('stream-offline');
     await offline.waitFor({ timeout: 15_000 });
@@ -72,6 +74,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const drop = await node.api.post(`/live-sessions/${session.id}/drops`, { skuId: fx.skuIds[0], quantity: 1 }, fx.merchant.token);
     assert.equal(drop.status, 201);
     const { page, context } = await buyerPhone();
+    allowStreamOffline(context);
     await page.goto(`${node.url}/room/${session.id}`);
     await page.getByTestId('drop-remaining').filter({ hasText: '仅剩 1 件' }).waitFor();
     await page.getByTestId('buy').click();
@@ -94,6 +97,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
   it('answers a checkout that lost the race with the sold-out state (409 sold_out)', async () => {
     const fx = await shopWithProduct(node.api, [{ name: 'Last one', price: 1200, stock: 1 }]);
     const { page, context } = await buyerPhone();
+    allowTrouble(context, /status of 409 \(Conflict\) \(http:\/\/[^ ]*\/api\/v1\/orders\)$/, 'the checkout loses the race on purpose: 409 sold_out');
     await page.goto(`${node.url}/p/${fx.product.id}`);
     await page.getByTestId('buy').click();
     await fillAddress(page);
@@ -134,6 +138,8 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const fx = await shopWithProduct(node.api);
     const session = await liveSession(fx);
     const { page, context, handle } = await buyerPhone();
+    allowStreamOffline(context);
+    allowTrouble(context, /net::ERR_INTERNET_DISCONNECTED|net::ERR_CONNECTION_REFUSED/, 'the device goes offline, and the node stops, on purpose');
     await page.goto(`${node.url}/room/${session.id}`);
     await page.locator('input[name=chat]').waitFor();
 
@@ -162,6 +168,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const fx = await shopWithProduct(node.api);
     const session = await liveSession(fx);
     const { page, context, handle } = await buyerPhone();
+    allowStreamOffline(context);
     await page.goto(`${node.url}/room/${session.id}`);
     await page.locator('input[name=chat]').waitFor();
     await page.getByTestId('tip').click();
@@ -180,6 +187,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const fx = await shopWithProduct(node.api);
     const session = await liveSession(fx);
     const { page, context } = await buyerPhone();
+    allowStreamOffline(context);
     await page.goto(`${node.url}/room/${session.id}`);
     await page.locator('input[name=chat]').fill('这条会被删除');
     await page.locator('input[name=chat]').press('Enter');
@@ -187,6 +195,7 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     await line.waitFor();
 
     const consoleContext = await desktop(browser);
+    allowStreamOffline(consoleContext);
     await signIn(consoleContext, fx.merchant.token);
     const console = await consoleContext.newPage();
     await console.goto(`${node.url}/console/live/${session.id}`);
