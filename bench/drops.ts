@@ -557,6 +557,18 @@ export function dropBenchTable({ rows, floor }: DropBenchResult): string {
     '',
     'ρ is shown as -ρ(send rank, won): early attempts winning make it positive, up to the fair value.',
     '',
+    ...rows
+      .filter((r) => r.outcomes)
+      .map(({ row, outcomes: o }) => {
+        // What the node's own CPU allows for this drop's mix, from the by-outcome costs above: the bound that
+        // no load generator or machine change moves, stated next to the floor.
+        const refusal = o!.refusals.cpu.usPerRequest.servers;
+        const order = o!.orders.cpu.usPerRequest.servers;
+        const perAttempt = (UNITS * order + (ATTEMPTS - UNITS) * refusal) / ATTEMPTS;
+        const floorUs = floor.post.cpu.usPerRequest.servers;
+        return `${row.name}: an order costs the node ${fmt(order)} µs of CPU (its write included) and a refusal ${fmt(refusal)} µs, against the floor POST's ${fmt(floorUs)} µs: this drop's mix of ${fmt(UNITS)} orders and ${fmt(ATTEMPTS - UNITS)} refusals is ${fmt(perAttempt)} µs per attempt, ${fmt(perAttempt / floorUs, 2)} × the floor's CPU.`;
+      }),
+    '',
     'Targets: fairness ≥ 99 % of the first attempts win; p99 ≤ 100 ms including the first wave; ≥ 0.6 × the floor POST\'s rate;',
     '0 oversold. Earlier targets (issue 3), still printed: ≥ 0.6 × bare, ≥ 20 × row-lock.',
   ];
