@@ -46,6 +46,8 @@ import { Jobs } from './platform/jobs.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { refuseUnstorableText } from './platform/request-text.ts';
 import { PlatformSettings } from './platform/settings.ts';
+import { RequestLog } from './platform/request-log.ts';
+import { compiledOnFirstUse, fastifySerializers } from './platform/schema-compilers.ts';
 
 export interface Hawker {
   app: App;
@@ -70,11 +72,12 @@ function typedBodiesTextQueries(): ValidatorFactory {
 export async function buildHawker(config: Config, opts: { database?: Database } = {}): Promise<Hawker> {
   const app = Fastify({
     logger: { level: config.logLevel, serializers: logSerializers },
+    logController: new RequestLog(config.logRequests),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
-    schemaController: { compilersFactory: { buildValidator: typedBodiesTextQueries() } },
+    schemaController: { compilersFactory: { buildValidator: compiledOnFirstUse(typedBodiesTextQueries()), buildSerializer: compiledOnFirstUse(fastifySerializers()) } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const database = opts.database ?? (await openDatabase(config));

@@ -16,6 +16,8 @@ export interface Config {
   adminToken: string | null;
   orderTtlSeconds: number;
   logLevel: string;
+  /** Which requests are logged: Fastify's two lines each (all), one line each (completed), or only 5xx (errors). */
+  logRequests: RequestLogMode;
   bodyLimitBytes: number;
   platformFeeBps: number;
   autoCompleteDays: number;
@@ -76,6 +78,8 @@ export interface PremiumBand {
 }
 
 export type MediaEngineKind = 'builtin' | 'nginx' | 'off';
+
+export type RequestLogMode = 'all' | 'completed' | 'errors';
 
 export class ConfigError extends Error {}
 
@@ -176,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken,
     orderTtlSeconds: intVar(env, 'ORDER_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
     logLevel,
+    logRequests: enumVar(env, 'LOG_REQUESTS', ['all', 'completed', 'errors'] as const, 'errors'),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     platformFeeBps: intVar(env, 'PLATFORM_FEE_BPS', 200, 0, 10000),
     autoCompleteDays: intVar(env, 'AUTO_COMPLETE_DAYS', 10, 1, 365),

@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { WindowCounters } from './counters.ts';
 
 /** A Redis connection for shared counters; commands wait (bounded) while it reconnects. */
 export async function openRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, lazyConnect: true });
+  // The client is loaded only when REDIS_URL is set: a start is shorter without it.
+  const { Redis: Client } = await import('ioredis');
+  const redis = new Client(url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, lazyConnect: true });
   await redis.connect();
   return redis;
 }
