@@ -76,6 +76,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     bodyLimit: config.bodyLimitBytes,
     trustProxy: true,
     clientErrorHandler,
+    // A URL that does not decode (%ED%A0%80, %zz) is refused before routing, in the error shape too.
+    frameworkErrors: errorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, useDefaults: true, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: compiledOnFirstUse(typedBodiesTextQueries()), buildSerializer: compiledOnFirstUse(fastifySerializers()) } },
   }).withTypeProvider<TypeBoxTypeProvider>();

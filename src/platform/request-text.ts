@@ -12,21 +12,19 @@ const INVALID_TEXT = /[\0\uD800-\uDFFF]/u;
 
 export const isStorableText = (text: string) => !INVALID_TEXT.test(text);
 
-const refused = (where: string) => invalidRequest(`${where} holds U+0000 or an unpaired surrogate, which is not text`);
-
-/** The first string in a parsed value that cannot be stored, as a path like `items[0].name`, or null. Iterative: a body may nest as deep as its size allows. */
-function invalidTextIn(value: unknown, root: string): string | null {
-  const pending: [unknown, string][] = [[value, root]];
+/** The first string in a parsed value that cannot be stored, named for the error (`body field items[0].name`), or null. Iterative: a body may nest as deep as its size allows. */
+function invalidTextIn(value: unknown, part: string): string | null {
+  const pending: [unknown, string][] = [[value, '']];
   while (pending.length > 0) {
     const [v, where] = pending.pop()!;
     if (typeof v === 'string') {
-      if (INVALID_TEXT.test(v)) return where;
+      if (INVALID_TEXT.test(v)) return where ? `${part} ${where}` : part;
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) pending.push([v[i], `${where}[${i}]`]);
     } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
       for (const key of Object.keys(v)) {
         const at = where ? `${where}.${key}` : key;
-        if (INVALID_TEXT.test(key)) return `${where || 'body'} (a key)`;
+        if (INVALID_TEXT.test(key)) return `a name in ${part}${where ? ` ${where}` : ''}`;
         pending.push([(v as Record<string, unknown>)[key], at]);
       }
     }
@@ -35,16 +33,14 @@ function invalidTextIn(value: unknown, root: string): string | null {
 }
 
 function checkRequestText(req: FastifyRequest): AppError | null {
-  const params = invalidTextIn(req.params, '');
-  if (params !== null) return refused(`path parameter ${params}`);
-  const query = invalidTextIn(req.query, '');
-  if (query !== null) return refused(`query parameter ${query}`);
-  // Node reads header values as Latin-1 and refuses NUL itself; checked anyway, so no header the app reads
-  // (authorization, idempotency-key, a provider's signature headers) depends on that.
-  const headers = invalidTextIn(req.headers, '');
-  if (headers !== null) return refused(`header ${headers}`);
-  const body = invalidTextIn(req.body, '');
-  return body === null ? null : refused(body ? `body field ${body}` : 'body');
+  const where =
+    invalidTextIn(req.params, 'path parameter') ??
+    invalidTextIn(req.query, 'query parameter') ??
+    // Node reads header values as Latin-1 and refuses NUL itself; checked anyway, so no header the app reads
+    // (authorization, idempotency-key, a provider's signature headers) depends on that.
+    invalidTextIn(req.headers, 'header') ??
+    invalidTextIn(req.body, req.body !== null && typeof req.body === 'object' ? 'body field' : 'body');
+  return where === null ? null : invalidRequest(`${where} holds U+0000 or an unpaired surrogate, which is not text`);
 }
 
 /** preValidation hook (after the body is parsed, before the route's schema and handler). A callback hook: no promise per request. */
