@@ -1,12 +1,13 @@
 // Start-up time: from spawning a node to its first 200 on /healthz, with the default configuration (PGlite
 // under DATA_DIR, demo data, the builtin media engine). First start: a fresh DATA_DIR (initdb, migrations,
 // demo seeding). Warm start: the same DATA_DIR again, as after a crash in the middle of a live session.
-// Each way of starting is measured in the same run, in turns: the sources through tsx (as before the
-// compiled build, the baseline), the compiled build (dist/main.js), and `npm start` (its prestart checks
-// included). Median of BENCH_STARTUP_RUNS (default 5) warm starts and of 3 first starts.
+// Each way of starting is measured in the same run, in turns: the code before issue 14 as `npm start` ran
+// it then (its sources through tsx, the baseline), today's sources through tsx, today's build (dist/main.js),
+// and `npm start` (its prestart checks included). Median of BENCH_STARTUP_RUNS (default 5) warm starts and
+// of 3 first starts.
 // Part of `npm run bench` (bench/run.ts); alone: node --import tsx bench/startup.ts
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort, ROOT } from '../test/support/harness.ts';
@@ -16,12 +17,33 @@ interface StartWay {
   name: string;
   command: string;
   args: string[];
+  /** Where it runs (default: this work tree). */
+  cwd?: string;
 }
 
-const WAYS: StartWay[] = [
-  { name: 'sources through tsx (before)', command: process.execPath, args: ['--import', 'tsx', 'src/main.ts'] },
-  { name: 'compiled build: node dist/main.js', command: process.execPath, args: ['dist/main.js'] },
-  { name: '`npm start` (prestart checks + dist)', command: 'npm', args: ['start', '--silent'] },
+/** The last commit before issue 14's start-up work: `npm start` then ran the sources through tsx. */
+const BEFORE = process.env.BENCH_STARTUP_BEFORE ?? '032a3df';
+
+/** That commit's src/ in .tmp, beside this tree's node_modules and web/dist, to be started as it was. */
+function checkoutBefore(): string {
+  const dir = join(ROOT, '.tmp', `startup-before-${BEFORE}`);
+  if (!existsSync(join(dir, 'src', 'main.ts'))) {
+    mkdirSync(dir, { recursive: true });
+    const archive = spawnSync('git', ['archive', BEFORE, 'src', 'package.json'], { cwd: ROOT, maxBuffer: 64 << 20 });
+    if (archive.status !== 0) throw new Error(`git archive ${BEFORE}: ${archive.stderr}`);
+    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    symlinkSync(join(ROOT, 'web'), join(dir, 'web'));
+  }
+  return dir;
+}
+
+const WAYS = (): StartWay[] => [
+  { name: `before (${BEFORE}): \`npm start\` was its sources through tsx`, command: process.execPath, args: ['--import', 'tsx', 'src/main.ts'], cwd: checkoutBefore() },
+  { name: 'now, sources through tsx (as the tests run)', command: process.execPath, args: ['--import', 'tsx', 'src/main.ts'] },
+  { name: 'now, the build: node dist/main.js', command: process.execPath, args: ['dist/main.js'] },
+  { name: 'now, `npm start` (its prestart checks, then dist)', command: 'npm', args: ['start', '--silent'] },
 ];
 
 export interface StartupRow {
@@ -54,7 +76,7 @@ async function timeStart(way: StartWay, dataDir: string): Promise<{ wallMs: numb
   const [port, rtmpPort] = [await freePort(), await freePort()];
   const started = performance.now();
   const child = spawn(way.command, way.args, {
-    cwd: ROOT,
+    cwd: way.cwd ?? ROOT,
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), RTMP_PORT: String(rtmpPort), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
     // npm runs node as its child: the group is signalled to stop both.
@@ -103,12 +125,13 @@ export async function runStartupBench(opts: { warmRuns?: number; firstRuns?: num
   buildServer();
   const base = join(ROOT, '.tmp');
   mkdirSync(base, { recursive: true });
-  const rows = WAYS.map((w) => ({ way: w.name, firstMs: [] as number[], warmMs: [] as number[], warmCpuMs: [] as number[], dataDir: '' }));
+  const ways = WAYS();
+  const rows = ways.map((w) => ({ way: w.name, firstMs: [] as number[], warmMs: [] as number[], warmCpuMs: [] as number[], dataDir: '' }));
   const machineBefore = cpuSnapshot();
   try {
     // In turns, so that a change in the machine's load falls on every way alike.
     for (let i = 0; i < firstRuns; i++) {
-      for (const [n, way] of WAYS.entries()) {
+      for (const [n, way] of ways.entries()) {
         if (rows[n].dataDir) rmSync(rows[n].dataDir, { recursive: true, force: true });
         rows[n].dataDir = mkdtempSync(join(base, 'startup-'));
         rows[n].firstMs.push((await timeStart(way, rows[n].dataDir)).wallMs);
@@ -116,7 +139,7 @@ export async function runStartupBench(opts: { warmRuns?: number; firstRuns?: num
       }
     }
     for (let i = 0; i < warmRuns; i++) {
-      for (const [n, way] of WAYS.entries()) {
+      for (const [n, way] of ways.entries()) {
         const { wallMs, cpuMs } = await timeStart(way, rows[n].dataDir);
         rows[n].warmMs.push(wallMs);
         rows[n].warmCpuMs.push(cpuMs);

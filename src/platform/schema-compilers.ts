@@ -3,14 +3,15 @@
 // CPU, and a start in the middle of a live session is downtime (BENCHMARKS.md). A route's first request
 // pays for its own schemas, once.
 import { createRequire } from 'node:module';
-import type { FastifySchemaControllerOptions } from 'fastify';
+import type { FastifyServerOptions } from 'fastify';
 
-type Factories = NonNullable<FastifySchemaControllerOptions['compilersFactory']>;
+type SerializerFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildSerializer']>;
+// Ajv's and fast-json-stringify's factories differ in every parameter; this wraps either.
 type AnyFactory = (externalSchemas: any, options: any) => (route: any) => (...args: any[]) => any;
 
 /** `factory`, with each route's compile deferred to the route's first call. */
 export function compiledOnFirstUse<F extends AnyFactory>(factory: F): F {
-  return ((externalSchemas: unknown, options: unknown) => {
+  const deferred: AnyFactory = (externalSchemas, options) => {
     const compile = factory(externalSchemas, options);
     return (route: unknown) => {
       let compiled: ((...args: unknown[]) => unknown) & { errors?: unknown };
@@ -24,11 +25,12 @@ export function compiledOnFirstUse<F extends AnyFactory>(factory: F): F {
       onFirstUse.errors = undefined as unknown;
       return onFirstUse;
     };
-  }) as F;
+  };
+  return deferred as F;
 }
 
 /** The serializer factory Fastify uses when given none: its own copy of @fastify/fast-json-stringify-compiler. */
-export function fastifySerializers(): NonNullable<Factories['buildSerializer']> {
+export function fastifySerializers(): SerializerFactory {
   const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-  return (fromFastify('@fastify/fast-json-stringify-compiler') as () => NonNullable<Factories['buildSerializer']>)();
+  return (fromFastify('@fastify/fast-json-stringify-compiler') as () => SerializerFactory)();
 }
