@@ -220,7 +220,14 @@ describe(`route fuzzer (${STORAGE}, FUZZ_SEED=${SEED})`, () => {
       case 'string': {
         const ids = real[name];
         if (ids) return fc.constantFrom(...ids);
-        if (s.format === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+        if (s.format === 'date-time') {
+          // Edges the format allows that storage or date arithmetic may not: year 0, offsets past year 1 or 9999, leap seconds.
+          const edges = fc.constantFrom(
+            '0000-01-01T00:00:00Z', '0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59-14:00', '1970-01-01T00:00:00Z',
+            '2016-12-31T23:59:60Z', '2026-01-01t00:00:00.123456789z', '2026-01-01 00:00:00+14:00',
+          );
+          return fc.oneof(fc.date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), edges);
+        }
         const max = Math.min(s.maxLength ?? 24, 24);
         if (s.pattern) return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= (s.minLength ?? 0) && v.length <= (s.maxLength ?? Infinity));
         const min = Math.min(s.minLength ?? 0, max);

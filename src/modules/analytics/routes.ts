@@ -1,13 +1,11 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest } from '../../platform/errors.ts';
-import { ShopParams } from '../../platform/schemas.ts';
+import { ShopParams, Time } from '../../platform/schemas.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { shopCommissionTotals } from '../affiliate/commissions.ts';
 import { privateTraffic } from '../sharing/service.ts';
 import { shopStats } from './service.ts';
-
-const DateTime = Type.String({ format: 'date-time', maxLength: 40 });
 
 export function analyticsRoutes(app: App, ctx: AppContext) {
   app.get(
@@ -17,7 +15,7 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
         tags: ['analytics'],
         summary: "A shop's figures for orders paid in [from, to) — shop staff only",
         params: ShopParams,
-        querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime) }),
+        querystring: Type.Object({ from: Type.Optional(Time()), to: Type.Optional(Time()) }),
         response: {
           200: Type.Object({
             stats: Type.Object({

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
-import { Id, IdParams } from '../../platform/schemas.ts';
+import { Id, IdParams, Time } from '../../platform/schemas.ts';
 import { createDrop, endDrop, getDrop, listSessionDrops } from './service.ts';
 import { DropView } from './views.ts';
 
@@ -26,7 +26,7 @@ export function dropsRoutes(app: App, ctx: AppContext) {
           skuId: Id,
           quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
           price: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000_000, description: 'Drop price in fen; the SKU price if absent' })),
-          startsAt: Type.Optional(Type.String({ format: 'date-time', description: 'Orders before this time get 409 invalid_state' })),
+          startsAt: Type.Optional(Time({ description: 'Orders before this time get 409 invalid_state' })),
           countdownSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'Opens this many seconds from now (3-2-1!)' })),
           perBuyerLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: '限购: units one buyer may order' })),
         }),

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
-import { IdParams, ShopParams } from '../../platform/schemas.ts';
+import { IdParams, ShopParams, Time } from '../../platform/schemas.ts';
 import { createLiveSession, listShopLiveSessions, liveSessionForCaller, moveLiveSession, rotateStreamKey } from './service.ts';
 import { LiveSessionView } from './views.ts';
 
@@ -19,7 +19,7 @@ export function liveRoutes(app: App, ctx: AppContext) {
         params: ShopParams,
         body: Type.Object({
           title: Type.String({ minLength: 1, maxLength: 100 }),
-          scheduledAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the session is announced to start' })),
+          scheduledAt: Type.Optional(Time({ description: 'When the session is announced to start' })),
         }),
         response: { 201: LiveSessionReply },
       },
