@@ -72,7 +72,7 @@ export function parseFfmpegVersion(banner: string): { version: string; release: 
 }
 
 /** Runs `ffmpeg -version`: the binary with what it reported, or what went wrong. */
-export function probeFfmpeg(path: string, source: FfmpegSource): Promise<Ffmpeg | { problem: string }> {
+function probeFfmpeg(path: string, source: FfmpegSource): Promise<Ffmpeg | { problem: string }> {
   return new Promise((resolve) => {
     // A cold start of a shared-library build on a busy machine takes a second or two.
     execFile(path, ['-version'], { timeout: 15_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
