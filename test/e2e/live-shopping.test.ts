@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { freePort, startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { publishTestPattern, type Publisher } from '../support/media.ts';
-import { desktop, ensureWebBuilt, expectVideoAdvancing, launchBrowser, noBrowser, phone, publishScreenshot, shot } from './browser.ts';
+import { allowStreamOffline, desktop, ensureWebBuilt, expectVideoAdvancing, launchBrowser, noBrowser, phone, publishScreenshot, shot } from './browser.ts';
 
 const PASSWORD = 'correct horse battery';
 
@@ -41,7 +41,10 @@ describe(`live shopping in the browser (${STORAGE})`, { skip: noBrowser }, () =>
     const id = Math.random().toString(36).slice(2, 8);
 
     // The merchant signs up in the console and opens a shop: it starts in the zero-deposit trial.
-    const console = await (await desktop(browser)).newPage();
+    const consoleContext = await desktop(browser);
+    // The preview asks for the stream from going live until the encoder pushes.
+    allowStreamOffline(consoleContext);
+    const console = await consoleContext.newPage();
     await console.goto(`${node.url}/console`);
     await signUp(console, `merchant_${id}`);
     await console.locator('input[name=shopName]').fill('山野茶铺 Mountain Tea');
