@@ -35,9 +35,14 @@ async function measure(): Promise<void> {
     }
     const roundTrip = performance.now() - sent;
     const offset = now + roundTrip / 2 - Date.now();
-    if (!best || roundTrip < best.roundTrip) best = { roundTrip, offset };
+    // The first answer is good to within its round trip: countdowns use it while the others refine it.
+    if (!best || roundTrip < best.roundTrip) {
+      best = { roundTrip, offset };
+      offsetMs = offset;
+      synced = true;
+    }
   }
-  if (best) offsetMs = best.offset;
+  // No answer at all: the device's own clock is what there is.
   synced = true;
 }
 
