@@ -1,5 +1,6 @@
 // What travels in a live room's WebSocket channel (API.md "GET /live-sessions/:id/ws"). Every server
 // frame holds one of these objects, or a JSON array of them when several were coalesced into one frame.
+import { isStorableText } from '../../platform/request-text.ts';
 import type { dropView } from '../drops/views.ts';
 
 export interface RoomUser {
@@ -50,6 +51,7 @@ export function parseClientMessage(raw: string): ClientMessage | null {
   if (typeof value !== 'object' || value === null) return null;
   const { type, text } = value as { type?: unknown; text?: unknown };
   if (type === 'like') return { type };
-  if (type === 'chat' && typeof text === 'string') return { type, text };
+  // A line storage cannot hold (U+0000, an unpaired surrogate) would fail the batch of history it is written with.
+  if (type === 'chat' && typeof text === 'string' && isStorableText(text)) return { type, text };
   return null;
 }
