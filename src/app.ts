@@ -36,6 +36,7 @@ import { sharingRoutes } from './modules/sharing/routes.ts';
 import { ShareLinks } from './modules/sharing/service.ts';
 import { shareCardMeta } from './modules/sharing/page.ts';
 import { affiliateRoutes } from './modules/affiliate/routes.ts';
+import { openVideos } from './modules/videos/index.ts';
 import { webRoutes } from './modules/web/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
@@ -118,6 +119,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
+  const videos = await openVideos(ctx, media);
 
   if (config.seedDemo) await seedDemo(ctx);
 
@@ -164,6 +166,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   playbackRoutes(app, media);
+  videos.fileRoutes(app as App);
   // The buyer app at / and the merchant console at /console (web/dist).
   await webRoutes(app, { pageMeta: (path) => shareCardMeta(ctx, path) });
 
@@ -173,6 +176,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
         routes(api as App, ctx);
       }
       mediaRoutes(api as App, ctx, media);
+      videos.apiRoutes(api as App);
     },
     { prefix: '/api/v1' },
   );
@@ -182,6 +186,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     ctx,
     startJobs: () => ctx.jobs.start(),
     async close() {
+      // Before the jobs: the ffmpeg at work is stopped and its job given back, not waited for.
+      await videos.close();
       await ctx.jobs.stop();
       // Before the HTTP server: FLV viewers' endless responses end with their streams.
       await media.close();

@@ -63,7 +63,24 @@ export interface Config {
   shareAttributionDays: number;
   shareAttributionModel: 'last_click' | 'first_click';
   commissionSettleDays: number;
+  /** Where media files (short videos) are kept: local disk, or an S3-compatible object store. */
+  storage: StorageConfig;
+  /** Largest resumable upload (a short video's source file). */
+  uploadMaxBytes: number;
+  /** x264 preset of the short-video ladder: the speed/size trade of processing. */
+  videoPreset: X264Preset;
+  /** Whether this node runs short-video processing jobs. */
+  videoProcessing: boolean;
+  /** How long a node's claim on a processing job lasts without renewal: a node that died is replaced after this. */
+  videoLeaseSeconds: number;
 }
+
+export type StorageConfig =
+  | { kind: 'local'; dir: string }
+  | { kind: 's3'; bucket: string; endpoint: string | null; region: string; accessKeyId: string | null; secretAccessKey: string | null; forcePathStyle: boolean; publicUrl: string | null };
+
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] as const;
+export type X264Preset = (typeof X264_PRESETS)[number];
 
 /** A return shipping fee for orders whose address city (or country/region) is `region`. */
 export interface RegionFee {
@@ -157,6 +174,24 @@ function enumVar<T extends string>(env: Env, name: string, values: readonly T[],
   return raw as T;
 }
 
+function storageVar(env: Env, dataDir: string): StorageConfig {
+  const bucket = env.S3_BUCKET || null;
+  if (!bucket) return { kind: 'local', dir: env.STORAGE_DIR || `${dataDir}/storage` };
+  const accessKeyId = env.S3_ACCESS_KEY_ID || null;
+  const secretAccessKey = env.S3_SECRET_ACCESS_KEY || null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither for the SDK\'s own credential chain');
+  return {
+    kind: 's3',
+    bucket,
+    endpoint: urlVar(env, 'S3_ENDPOINT', ['http:', 'https:']),
+    region: env.S3_REGION || 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: boolVar(env, 'S3_FORCE_PATH_STYLE', false),
+    publicUrl: urlVar(env, 'S3_PUBLIC_URL', ['http:', 'https:'])?.replace(/\/$/, '') ?? null,
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -217,5 +252,10 @@ export function loadConfig(env: Env = process.env): Config {
     insurancePremiumTable: premiumTableVar(env, 'INSURANCE_PREMIUM_TABLE', '0:50,5000:80,20000:150,100000:300'),
     returnShippingFee: intVar(env, 'RETURN_SHIPPING_FEE', 1000, 0, 1_000_000),
     returnShippingFeeByRegion: regionFeesVar(env, 'RETURN_SHIPPING_FEE_BY_REGION'),
+    storage: storageVar(env, dataDir),
+    uploadMaxBytes: intVar(env, 'UPLOAD_MAX_BYTES', 500 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+    videoPreset: enumVar(env, 'VIDEO_PRESET', X264_PRESETS, 'veryfast'),
+    videoProcessing: boolVar(env, 'VIDEO_PROCESSING', true),
+    videoLeaseSeconds: intVar(env, 'VIDEO_LEASE_SECONDS', 30, 2, 3600),
   };
 }

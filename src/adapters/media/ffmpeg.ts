@@ -31,6 +31,8 @@ export const FFMPEG_FEATURES = {
   'hls-remux': { release: 4, what: 'remuxing RTMP into HLS (MEDIA_ENGINE=builtin)' },
   // 4.x shifts the timestamps of the FLV it pulls back from nginx-rtmp.
   'flv-pull': { release: 5, what: 'HTTP-FLV playback pulled from nginx (MEDIA_ENGINE=nginx)' },
+  // 4.x refuses named variants in -var_stream_map ("Invalid keyval name:720p").
+  'hls-ladder': { release: 5, what: 'transcoding short videos into an HLS ladder (720p and 360p renditions)' },
 } as const;
 export type FfmpegFeature = keyof typeof FFMPEG_FEATURES;
 

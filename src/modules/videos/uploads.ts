@@ -1,0 +1,110 @@
+// Resumable uploads (tus 1.0, @tus/server with its file store) at /api/v1/uploads: a creator sends a video of up
+// to UPLOAD_MAX_BYTES in as many pieces as the connection allows and resumes where the server says it stopped,
+// also after a server restart (the pieces and each upload's record are files under DATA_DIR/uploads). Every
+// request carries the bearer token; an upload belongs to the user who created it and nobody else sees it.
+import { join } from 'node:path';
+import { FileStore } from '@tus/file-store';
+import { Server, type Upload } from '@tus/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { App, AppContext } from '../../platform/context.ts';
+import { AppError, invalidState, notFound } from '../../platform/errors.ts';
+import { requireVideoCreator } from './access.ts';
+
+/** An unfinished upload nobody resumed for this long is removed. */
+const EXPIRE_MS = 24 * 3600_000;
+
+/** A refusal tus sends as the response (status and body), in Hawker's error shape. */
+const tusRefusal = (err: AppError) => ({ status_code: err.status, body: JSON.stringify({ error: { code: err.code, message: err.message } }) });
+
+export class VideoUploads {
+  readonly directory: string;
+  private readonly store: FileStore;
+  private readonly tus: Server;
+
+  constructor(private readonly ctx: AppContext) {
+    this.directory = join(ctx.config.dataDir, 'uploads');
+    this.store = new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: EXPIRE_MS });
+    this.tus = new Server({
+      path: '/api/v1/uploads',
+      datastore: this.store,
+      maxSize: ctx.config.uploadMaxBytes,
+      // Relative, so the upload URL is right behind any proxy or CDN.
+      relativeLocation: true,
+      // The signed-in creator owns the upload: recorded in its metadata, where the client cannot set it.
+      onUploadCreate: async (req, upload) => {
+        const type = upload.metadata?.filetype ?? upload.metadata?.contentType;
+        if (type && !/^video\//i.test(type)) throw tusRefusal(new AppError(415, 'unsupported_media_type', `only video files can be uploaded, not ${type.slice(0, 60)}`));
+        const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+        const principal = token ? await ctx.accounts.authenticate(token) : null;
+        if (!principal) throw tusRefusal(new AppError(401, 'unauthorized', 'sign in first'));
+        return { metadata: { ...upload.metadata, owner: principal.userId } };
+      },
+    });
+  }
+
+  /** The caller's upload, or 404 for an unknown upload or someone else's. */
+  async ownUpload(uploadId: string, userId: string): Promise<Upload> {
+    let upload: Upload;
+    try {
+      upload = await this.store.getUpload(uploadId);
+    } catch {
+      throw notFound('upload');
+    }
+    if (upload.metadata?.owner !== userId) throw notFound('upload');
+    return upload;
+  }
+
+  /** A finished upload of the caller's: its file and size. */
+  async finished(uploadId: string, userId: string): Promise<{ path: string; size: number }> {
+    const upload = await this.ownUpload(uploadId, userId);
+    if (upload.size === undefined || upload.offset !== upload.size) throw invalidState(`the upload is not finished: ${upload.offset} of ${upload.size ?? '?'} bytes received`);
+    return { path: join(this.directory, uploadId), size: upload.size };
+  }
+
+  async remove(uploadId: string): Promise<void> {
+    await this.store.remove(uploadId);
+  }
+
+  /** Uploads nobody finished within a day. */
+  async removeExpired(): Promise<number> {
+    return this.store.deleteExpired();
+  }
+
+  /**
+   * The tus endpoint under /api/v1. Hawker checks the caller before tus sees the request (401, 403 for a user who
+   * may not post videos, 404 for someone else's upload); tus then answers the protocol (Upload-Offset, …).
+   */
+  routes(api: App): void {
+    const uploads = this;
+    api.register(async (scope) => {
+      // tus reads the body itself from the raw request: Fastify must leave the stream alone.
+      scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
+      const hand = async (req: FastifyRequest, reply: FastifyReply) => {
+        reply.hijack();
+        await uploads.tus.handle(req.raw, reply.raw);
+      };
+      scope.route({
+        method: ['POST', 'OPTIONS'],
+        url: '/uploads',
+        schema: { hide: true, summary: 'tus: create an upload (Upload-Length, Upload-Metadata filename/filetype)' },
+        handler: async (req, reply) => {
+          if (req.method === 'POST') await requireVideoCreator(uploads.ctx, await uploads.ctx.accounts.requireUser(req));
+          await hand(req, reply);
+        },
+      });
+      scope.route({
+        method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+        url: '/uploads/:uploadId',
+        schema: { hide: true, summary: 'tus: the offset (HEAD), the next piece (PATCH), or cancel (DELETE)', params: Type.Object({ uploadId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) }) },
+        handler: async (req, reply) => {
+          if (req.method !== 'OPTIONS') {
+            const principal = await uploads.ctx.accounts.requireUser(req);
+            await uploads.ownUpload((req.params as { uploadId: string }).uploadId, principal.userId);
+          }
+          await hand(req, reply);
+        },
+      });
+    });
+  }
+}

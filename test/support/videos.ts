@@ -1,0 +1,79 @@
+// Short-video tests' tools: clips made by ffmpeg, tus uploads (tus-js-client, or raw PATCH requests for a piece at a
+// time), waiting for processing, and ffprobe of what the node serves.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as tus from 'tus-js-client';
+import { chooseFfmpeg } from '../../src/adapters/media/ffmpeg.ts';
+import { findFfprobe } from '../../src/adapters/media/transcode.ts';
+import { ROOT, waitFor, type Api } from './harness.ts';
+
+const run = promisify(execFile);
+export const FFMPEG = (await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-ladder'])).ffmpeg.path;
+export const FFPROBE = findFfprobe(FFMPEG)!;
+
+const CLIPS = join(ROOT, '.tmp');
+mkdirSync(CLIPS, { recursive: true });
+const clipDir = mkdtempSync(join(CLIPS, 'clips-'));
+
+/** A test-pattern clip made by ffmpeg: H.264 (with AAC unless `silent`), `seconds` long, w×h. */
+export async function makeClip(name: string, opts: { width: number; height: number; seconds: number; silent?: boolean }): Promise<string> {
+  const out = join(clipDir, name);
+  const audio = opts.silent ? [] : ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${opts.seconds}`, '-c:a', 'aac'];
+  await run(FFMPEG, [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.width}x${opts.height}:rate=30:duration=${opts.seconds}`,
+    ...audio,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-shortest', out,
+  ]);
+  return out;
+}
+
+/** Uploads a file through tus-js-client as the bearer of `token`; answers the upload id. */
+export function tusUpload(base: string, token: string, file: string, opts: { filetype?: string; chunkSize?: number } = {}): Promise<string> {
+  const data = readFileSync(file);
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(data, {
+      endpoint: `${base}/api/v1/uploads`,
+      headers: { authorization: `Bearer ${token}` },
+      metadata: { filename: file.split('/').pop()!, filetype: opts.filetype ?? 'video/mp4' },
+      chunkSize: opts.chunkSize ?? Infinity,
+      retryDelays: null as unknown as number[],
+      onError: reject,
+      onSuccess: () => resolve(upload.url!.split('/').pop()!),
+    });
+    upload.start();
+  });
+}
+
+/** A video posted from a clip (uploaded first); answers the 201's video. */
+export async function postVideo(api: Api, base: string, token: string, file: string, body: Record<string, unknown> = {}) {
+  const uploadId = await tusUpload(base, token, file);
+  const r = await api.post('/videos', { uploadId, title: 'Morning tea 早茶', ...body }, token);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.video;
+}
+
+/** Waits until processing is over for the video (as its creator sees it); answers the video. */
+export async function processed(api: Api, token: string, id: string, timeoutMs = 60_000) {
+  return waitFor(`video ${id} processed`, async () => {
+    const r = await api.get(`/videos/${id}`, token);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.video.status === 'processing' ? null : r.body.video;
+  }, timeoutMs);
+}
+
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+}
+
+/** ffprobe of a URL or file: its streams (and for a master playlist, every rendition's streams). */
+export async function probe(url: string): Promise<{ streams: ProbedStream[]; format: { duration?: string; format_name: string } }> {
+  const { stdout } = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', url], { maxBuffer: 8 << 20 });
+  return JSON.parse(stdout);
+}

@@ -1,0 +1,175 @@
+// Short videos through the public API: a clip made by ffmpeg uploaded over tus, processed by the job into an HLS
+// ladder that ffprobe reads back from the node, refused sources failed with their reason, who sees what, and a
+// take-down felt at once.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { shopWithProduct } from './support/shop.ts';
+import { makeClip, postVideo, probe, processed, tusUpload } from './support/videos.ts';
+
+describe(`short videos (${STORAGE})`, () => {
+  let node: TestNode;
+  let fx: Awaited<ReturnType<typeof shopWithProduct>>;
+  let vertical: string;
+
+  before(async () => {
+    node = await startNode({ ADMIN_TOKEN: 'operator-token-for-videos' });
+    fx = await shopWithProduct(node.api);
+    vertical = await makeClip('vertical.mp4', { width: 360, height: 640, seconds: 4 });
+  });
+  after(() => node.close());
+
+  it('an upload becomes a ready video: a 720p and 360p H.264/AAC ladder in 2 s segments, a cover and a preview', async () => {
+    const video = await postVideo(node.api, node.url, fx.merchant.token, vertical, {
+      shopId: fx.shop.id,
+      description: '清明前的新茶 #绿茶 #Tea',
+      topics: ['tea', '早茶'],
+      skuIds: [fx.skuIds[0]],
+    });
+    assert.equal(video.status, 'processing');
+    assert.equal(video.playback, null);
+    assert.deepEqual(video.topics, ['tea', '早茶', '绿茶']);
+    assert.deepEqual(video.products.map((p: { skuId: string; promoted: boolean }) => [p.skuId, p.promoted]), [[fx.skuIds[0], false]]);
+
+    const stranger = await node.api.user();
+    assert.equal((await node.api.get(`/videos/${video.id}`)).status, 404, 'processing: not found for the public');
+    assert.equal((await node.api.get(`/videos/${video.id}`, stranger.token)).status, 404);
+    assert.equal((await node.api.call('DELETE', `/videos/${video.id}`, { token: stranger.token })).status, 404, 'nor can they delete it');
+
+    const ready = await processed(node.api, fx.merchant.token, video.id);
+    assert.equal(ready.status, 'ready', JSON.stringify(ready));
+    assert.equal(ready.durationSeconds, 4);
+    assert.equal(ready.aspectRatio, '9:16');
+    const pub = await node.api.get(`/videos/${video.id}`);
+    assert.equal(pub.status, 200);
+    assert.equal(pub.body.video.failureReason, undefined, 'the public does not see the processing details');
+
+    const master = await fetch(ready.playback.hls);
+    assert.equal(master.status, 200);
+    assert.equal(master.headers.get('cache-control'), 'no-cache');
+    const text = await master.text();
+    assert.match(text, /RESOLUTION=720x1280/);
+    assert.match(text, /RESOLUTION=360x640/);
+    const variant = await (await fetch(new URL('720p/index.m3u8', ready.playback.hls))).text();
+    assert.match(variant, /#EXT-X-TARGETDURATION:2\n/);
+    assert.deepEqual(
+      [...variant.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1])),
+      [2, 2],
+      'keyframes every 2 s: two whole segments',
+    );
+    assert.match(variant, /#EXT-X-ENDLIST/);
+    const segment = await fetch(new URL('720p/0.ts', ready.playback.hls));
+    assert.equal(segment.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+
+    const probed = await probe(ready.playback.hls);
+    const videos = probed.streams.filter((s) => s.codec_type === 'video').map((s) => `${s.codec_name} ${s.width}x${s.height}`);
+    assert.deepEqual(videos.sort(), ['h264 360x640', 'h264 720x1280']);
+    assert.deepEqual(probed.streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name), ['aac', 'aac']);
+    assert.ok(Math.abs(Number(probed.format.duration) - 4) < 0.2, `duration ${probed.format.duration}`);
+
+    const cover = await fetch(ready.playback.cover);
+    assert.equal(cover.headers.get('content-type'), 'image/jpeg');
+    const coverStreams = (await probe(ready.playback.cover)).streams;
+    assert.deepEqual([coverStreams[0].width, coverStreams[0].height], [720, 1280]);
+    const preview = await probe(ready.playback.preview);
+    assert.ok(Math.abs(Number(preview.format.duration) - 3) < 0.2, `preview ${preview.format.duration} s`);
+    const ranged = await fetch(ready.playback.preview, { headers: { range: 'bytes=0-99' } });
+    assert.equal(ranged.status, 206);
+    assert.equal((await ranged.arrayBuffer()).byteLength, 100);
+
+    const listed = await node.api.get(`/videos?shopId=${fx.shop.id}`);
+    assert.deepEqual(listed.body.videos.map((v: { id: string }) => v.id), [video.id]);
+    const onTopic = await node.api.get(`/videos?topic=${encodeURIComponent('#绿茶')}`);
+    assert.deepEqual(onTopic.body.videos.map((v: { id: string }) => v.id), [video.id]);
+  });
+
+  it('a landscape clip without sound plays letterboxed in the 9:16 frame, with a silent track', async () => {
+    const landscape = await makeClip('landscape.mp4', { width: 640, height: 360, seconds: 3, silent: true });
+    const video = await postVideo(node.api, node.url, fx.merchant.token, landscape, { shopId: fx.shop.id });
+    const ready = await processed(node.api, fx.merchant.token, video.id);
+    assert.equal(ready.status, 'ready', JSON.stringify(ready));
+    assert.equal(ready.aspectRatio, '16:9');
+    const probed = await probe(ready.playback.hls);
+    assert.deepEqual(probed.streams.filter((s) => s.codec_type === 'video').map((s) => s.height).sort(), [1280, 640]);
+    assert.equal(probed.streams.filter((s) => s.codec_type === 'audio').length, 2);
+  });
+
+  it('fails what is not a usable video, with the reason for its creator', async () => {
+    const full = await makeClip('to-cut.mp4', { width: 360, height: 640, seconds: 4 });
+    const cut = join(full, '..', 'cut.mp4');
+    const bytes = (await import('node:fs')).readFileSync(full);
+    writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+    const text = join(full, '..', 'notes.mp4');
+    writeFileSync(text, 'these are not the frames you are looking for\n'.repeat(100));
+    const short = await makeClip('short.mp4', { width: 360, height: 640, seconds: 1 });
+    const cases: [string, RegExp][] = [
+      [cut, /^not a video the server can read \(moov atom not found; Invalid data found when processing input\)$/],
+      [text, /not a video the server can read/],
+      [short, /too short: 1\.0 s, at least 3 s/],
+    ];
+    const posted = [];
+    for (const [file] of cases) posted.push(await postVideo(node.api, node.url, fx.merchant.token, file, { shopId: fx.shop.id }));
+    for (const [i, [, reason]] of cases.entries()) {
+      const done = await processed(node.api, fx.merchant.token, posted[i].id);
+      assert.equal(done.status, 'failed');
+      assert.match(done.failureReason, reason);
+      assert.equal((await node.api.get(`/videos/${posted[i].id}`)).status, 404);
+    }
+  });
+
+  it('refuses uploads from users who may not post videos, other types, and others’ uploads', async () => {
+    const buyer = await node.api.user();
+    await assert.rejects(tusUpload(node.url, buyer.token, vertical), /403|influencer/);
+    await assert.rejects(tusUpload(node.url, fx.merchant.token, vertical, { filetype: 'image/png' }), /415/);
+    const anonymous = await fetch(`${node.url}/api/v1/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } });
+    assert.equal(anonymous.status, 401);
+
+    const uploadId = await tusUpload(node.url, fx.merchant.token, vertical);
+    const other = await shopWithProduct(node.api);
+    const head = await fetch(`${node.url}/api/v1/uploads/${uploadId}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${other.merchant.token}` } });
+    assert.equal(head.status, 404, "someone else's upload does not exist for them");
+    const stolen = await node.api.post('/videos', { uploadId, title: 'mine now' }, other.merchant.token);
+    assert.equal(stolen.status, 404);
+    // Another shop's SKU is not the merchant's to link (it is in no showcase of theirs).
+    const foreign = await node.api.post('/videos', { uploadId, title: 'tea', shopId: fx.shop.id, skuIds: [other.skuIds[0]] }, fx.merchant.token);
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.body.error.message, 'sku not found');
+    const asOtherShop = await node.api.post('/videos', { uploadId, title: 'tea', shopId: other.shop.id }, fx.merchant.token);
+    assert.equal(asOtherShop.status, 404);
+    const ok = await node.api.post('/videos', { uploadId, title: 'tea', shopId: fx.shop.id }, fx.merchant.token);
+    assert.equal(ok.status, 201);
+    const again = await node.api.post('/videos', { uploadId, title: 'tea', shopId: fx.shop.id }, fx.merchant.token);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'upload_used');
+  });
+
+  it('a taken-down video is not found, nor are its files, within a second; its creator sees why', async () => {
+    const video = await postVideo(node.api, node.url, fx.merchant.token, vertical, { shopId: fx.shop.id });
+    const ready = await processed(node.api, fx.merchant.token, video.id);
+    assert.equal((await fetch(ready.playback.hls)).status, 200);
+    const down = await node.api.post(`/admin/videos/${video.id}/take-down`, { reason: '虚假宣传 misleading claims' }, 'operator-token-for-videos');
+    assert.equal(down.status, 200, JSON.stringify(down.body));
+    const at = Date.now();
+    assert.equal((await node.api.get(`/videos/${video.id}`)).status, 404);
+    await waitFor('files gone', async () => (await fetch(ready.playback.hls)).status === 404 && (await fetch(new URL('360p/0.ts', ready.playback.hls))).status === 404, 1000);
+    assert.ok(Date.now() - at < 1000);
+    const listed = await node.api.get(`/videos?shopId=${fx.shop.id}`);
+    assert.ok(!listed.body.videos.some((v: { id: string }) => v.id === video.id));
+    const own = await node.api.get(`/videos/${video.id}`, fx.merchant.token);
+    assert.equal(own.body.video.takenDown.reason, '虚假宣传 misleading claims');
+    assert.equal(own.body.video.playback, null);
+    const notOperator = await node.api.post(`/admin/videos/${video.id}/take-down`, { reason: 'x' }, fx.merchant.token);
+    assert.equal(notOperator.status, 403);
+  });
+
+  it('the creator deletes a video: gone for everyone, its files too', async () => {
+    const video = await postVideo(node.api, node.url, fx.merchant.token, vertical, { shopId: fx.shop.id });
+    const ready = await processed(node.api, fx.merchant.token, video.id);
+    const del = await node.api.call('DELETE', `/videos/${video.id}`, { token: fx.merchant.token });
+    assert.equal(del.status, 204);
+    assert.equal((await node.api.get(`/videos/${video.id}`, fx.merchant.token)).status, 404);
+    await waitFor('files gone', async () => (await fetch(ready.playback.cover)).status === 404, 1000);
+  });
+});
