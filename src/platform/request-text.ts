@@ -7,25 +7,34 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { invalidRequest, type AppError } from './errors.ts';
 
-// With the u flag a surrogate range matches only unpaired surrogates: a pair is one code point.
-const INVALID_TEXT = /[\0\uD800-\uDFFF]/u;
+// NUL, or an unpaired surrogate: with the u flag a surrogate range matches only those (a pair is one code point).
+const UNSTORABLE = /[\0\uD800-\uDFFF]/u;
 
-export const isStorableText = (text: string) => !INVALID_TEXT.test(text);
+export const isStorableText = (text: string) => !UNSTORABLE.test(text);
 
-/** The first string in a parsed value that cannot be stored, named for the error (`body field items[0].name`), or null. Iterative: a body may nest as deep as its size allows. */
-function invalidTextIn(value: unknown, part: string): string | null {
-  const pending: [unknown, string][] = [[value, '']];
-  while (pending.length > 0) {
-    const [v, where] = pending.pop()!;
+/**
+ * Where the first string (or key) in a parsed value that cannot be stored is, or null. Paths such as
+ * `items[0].name` are only built when `named` (the second pass, for a refusal's message). Iterative: a body may
+ * nest as deep as its size allows.
+ */
+function invalidTextIn(value: unknown, named: boolean): string | null {
+  const values: unknown[] = [value];
+  const paths: string[] = [''];
+  while (values.length > 0) {
+    const v = values.pop();
+    const where = named ? paths.pop()! : '';
     if (typeof v === 'string') {
-      if (INVALID_TEXT.test(v)) return where ? `${part} ${where}` : part;
+      if (!isStorableText(v)) return where;
     } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) pending.push([v[i], `${where}[${i}]`]);
+      for (let i = 0; i < v.length; i++) {
+        values.push(v[i]);
+        if (named) paths.push(`${where}[${i}]`);
+      }
     } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
       for (const key of Object.keys(v)) {
-        const at = where ? `${where}.${key}` : key;
-        if (INVALID_TEXT.test(key)) return `a name in ${part}${where ? ` ${where}` : ''}`;
-        pending.push([(v as Record<string, unknown>)[key], at]);
+        if (!isStorableText(key)) return named ? `${where}${where ? ' ' : ''}(a name in it)` : '';
+        values.push((v as Record<string, unknown>)[key]);
+        if (named) paths.push(where ? `${where}.${key}` : key);
       }
     }
   }
@@ -33,14 +42,20 @@ function invalidTextIn(value: unknown, part: string): string | null {
 }
 
 function checkRequestText(req: FastifyRequest): AppError | null {
-  const where =
-    invalidTextIn(req.params, 'path parameter') ??
-    invalidTextIn(req.query, 'query parameter') ??
-    // Node reads header values as Latin-1 and refuses NUL itself; checked anyway, so no header the app reads
-    // (authorization, idempotency-key, a provider's signature headers) depends on that.
-    invalidTextIn(req.headers, 'header') ??
-    invalidTextIn(req.body, req.body !== null && typeof req.body === 'object' ? 'body field' : 'body');
-  return where === null ? null : invalidRequest(`${where} holds U+0000 or an unpaired surrogate, which is not text`);
+  // Node reads header values as Latin-1 and refuses NUL itself; checked anyway, so no header the app reads
+  // (authorization, idempotency-key, a provider's signature headers) depends on that.
+  const parts: [string, unknown][] = [
+    ['path parameter', req.params],
+    ['query parameter', req.query],
+    ['header', req.headers],
+    [req.body !== null && typeof req.body === 'object' ? 'body field' : 'body', req.body],
+  ];
+  for (const [part, value] of parts) {
+    if (invalidTextIn(value, false) === null) continue;
+    const where = invalidTextIn(value, true);
+    return invalidRequest(`${part}${where ? ` ${where}` : ''} holds U+0000 or an unpaired surrogate, which is not text`);
+  }
+  return null;
 }
 
 /** preValidation hook (after the body is parsed, before the route's schema and handler). A callback hook: no promise per request. */
