@@ -62,6 +62,7 @@ describe(`short videos (${STORAGE})`, () => {
     assert.match(variant, /#EXT-X-ENDLIST/);
     const segment = await fetch(new URL('720p/0.ts', ready.playback.hls));
     assert.equal(segment.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(new Uint8Array(await segment.arrayBuffer())[0], 0x47, 'an MPEG-TS packet (sync byte 0x47)');
 
     const probed = await probe(ready.playback.hls);
     const videos = probed.streams.filter((s) => s.codec_type === 'video').map((s) => `${s.codec_name} ${s.width}x${s.height}`);
@@ -71,6 +72,7 @@ describe(`short videos (${STORAGE})`, () => {
 
     const cover = await fetch(ready.playback.cover);
     assert.equal(cover.headers.get('content-type'), 'image/jpeg');
+    await cover.arrayBuffer();
     const coverStreams = (await probe(ready.playback.cover)).streams;
     assert.deepEqual([coverStreams[0].width, coverStreams[0].height], [720, 1280]);
     const preview = await probe(ready.playback.preview);

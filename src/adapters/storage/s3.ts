@@ -26,6 +26,10 @@ export class S3Storage implements MediaStorage {
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
+      // The SDK's default checksums send streamed bodies aws-chunked with a trailer, which S3-compatible stores
+      // (MinIO's older releases, Ceph, s3rver) store verbatim; checksums only where S3 requires them.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       ...(config.accessKeyId && config.secretAccessKey ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } } : {}),
     });
   }
