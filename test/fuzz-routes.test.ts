@@ -79,6 +79,7 @@ const hostileValue = (s: Schema): fc.Arbitrary<unknown> =>
 const RAW_BODIES = [
   '['.repeat(100_000) + ']'.repeat(100_000),
   '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000),
+  '[{"a":'.repeat(30_000) + '"\\u0000"' + '}]'.repeat(30_000),
   '{"quantity":9007199254740993,"amount":-9007199254740993,"price":1e400}',
   '{"a":1,"a":2}',
   '{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}}}',

@@ -12,6 +12,10 @@ const UNSTORABLE = /[\0\uD800-\uDFFF]/u;
 
 export const isStorableText = (text: string) => !UNSTORABLE.test(text);
 
+/** A field path one step deeper, up to a length a message can carry (a body may nest thousands deep). */
+const deeper = (where: string, step: string) =>
+  where.length > 120 ? (where.endsWith('…') ? where : `${where}…`) : where + (step.length > 64 ? `${step.slice(0, 64)}…` : step);
+
 /**
  * Where the first string (or key) in a parsed value that cannot be stored is, or null. Paths such as
  * `items[0].name` are only built when `named` (the second pass, for a refusal's message). Iterative: a body may
@@ -28,13 +32,13 @@ function invalidTextIn(value: unknown, named: boolean): string | null {
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         values.push(v[i]);
-        if (named) paths.push(`${where}[${i}]`);
+        if (named) paths.push(deeper(where, `[${i}]`));
       }
     } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
       for (const key of Object.keys(v)) {
         if (!isStorableText(key)) return named ? `${where}${where ? ' ' : ''}(a name in it)` : '';
         values.push((v as Record<string, unknown>)[key]);
-        if (named) paths.push(where ? `${where}.${key}` : key);
+        if (named) paths.push(deeper(where, where ? `.${key}` : key));
       }
     }
   }
