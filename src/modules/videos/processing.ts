@@ -134,7 +134,11 @@ export class VideoProcessor {
   }
 
   private async process(job: VideoJobsTable): Promise<void> {
-    if (job.status !== 'processing') return;
+    if (job.status !== 'processing') {
+      // Failed at its claim (too many attempts, no usable ffmpeg): its source will not be needed.
+      if (job.source_key) await this.removeSource(job.source_key);
+      return;
+    }
     const { ctx } = this;
     const run = newId('run').slice(4).toLowerCase();
     const work = join(ctx.config.dataDir, 'video-work', `${job.video_id}-${run}`);
@@ -232,8 +236,13 @@ export class VideoProcessor {
       return true;
     });
     if (!kept && 'ready' in outcome) await this.storage.deletePrefix(`${outcome.ready.prefix}/`).catch(() => {});
-    if (job.source_key) await this.storage.deletePrefix(job.source_key.slice(0, job.source_key.lastIndexOf('/') + 1)).catch(() => {});
+    if (job.source_key) await this.removeSource(job.source_key);
     this.ctx.log.info({ videoId: job.video_id, outcome: 'ready' in outcome ? 'ready' : 'failed', reason: 'failed' in outcome ? outcome.failed : undefined }, 'videos: processed');
+  }
+
+  /** A source's directory in storage (sources/<upload id>/). */
+  private async removeSource(key: string): Promise<void> {
+    await this.storage.deletePrefix(key.slice(0, key.lastIndexOf('/') + 1)).catch((err) => this.ctx.log.warn({ err, key }, 'videos: could not remove a source'));
   }
 
   private async retryLater(job: VideoJobsTable, reason: string): Promise<void> {
