@@ -9,13 +9,15 @@ import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts
 import { shopWithProduct } from './support/shop.ts';
 import { makeClip, postVideo, probe, processed, tusUpload } from './support/videos.ts';
 
+const OPERATOR = 'operator-token-for-videos';
+
 describe(`short videos (${STORAGE})`, () => {
   let node: TestNode;
   let fx: Awaited<ReturnType<typeof shopWithProduct>>;
   let vertical: string;
 
   before(async () => {
-    node = await startNode({ ADMIN_TOKEN: 'operator-token-for-videos' });
+    node = await startNode({ ADMIN_TOKEN: OPERATOR });
     fx = await shopWithProduct(node.api);
     vertical = await makeClip('vertical.mp4', { width: 360, height: 640, seconds: 4 });
   });
@@ -147,11 +149,34 @@ describe(`short videos (${STORAGE})`, () => {
     assert.equal(again.body.error.code, 'upload_used');
   });
 
+  it("an influencer posts another shop's showcased product once their tier allows product videos", async () => {
+    const influencer = await node.api.user();
+    assert.equal((await node.api.post('/me/influencer', {}, influencer.token)).status, 201);
+    // Tier C: product videos need tier A by default; the refusal says so.
+    await assert.rejects(tusUpload(node.url, influencer.token, vertical), /needs tier A or above; you are tier C/);
+    const settings = (await node.api.get('/admin/settings/affiliate', OPERATOR)).body;
+    const lowered = await node.api.call('PUT', '/admin/settings/affiliate', { body: { ...settings, permissions: { ...settings.permissions, videoSharing: 'C' } }, token: OPERATOR });
+    assert.equal(lowered.status, 200, JSON.stringify(lowered.body));
+
+    const offer = await node.api.post(`/shops/${fx.shop.id}/offers`, { productId: fx.product.id, commissionBps: 1000 }, fx.merchant.token);
+    assert.equal(offer.status, 201, JSON.stringify(offer.body));
+    const uploadId = await tusUpload(node.url, influencer.token, vertical);
+    const notShowcased = await node.api.post('/videos', { uploadId, title: '好物 finds', skuIds: [fx.skuIds[0]] }, influencer.token);
+    assert.equal(notShowcased.status, 404, 'not in their showcase: not theirs to link');
+    assert.equal((await node.api.post('/me/showcase', { offerId: offer.body.offer.id }, influencer.token)).status, 201);
+    const posted = await node.api.post('/videos', { uploadId, title: '好物 finds', skuIds: [fx.skuIds[0]] }, influencer.token);
+    assert.equal(posted.status, 201, JSON.stringify(posted.body));
+    assert.equal(posted.body.video.shopId, null);
+    assert.deepEqual(posted.body.video.products.map((p: { skuId: string; promoted: boolean }) => [p.skuId, p.promoted]), [[fx.skuIds[0], true]]);
+    const mine = await node.api.get('/videos?mine=true', influencer.token);
+    assert.deepEqual(mine.body.videos.map((v: { id: string; status: string }) => [v.id, v.status]), [[posted.body.video.id, 'processing']]);
+  });
+
   it('a taken-down video is not found, nor are its files, within a second; its creator sees why', async () => {
     const video = await postVideo(node.api, node.url, fx.merchant.token, vertical, { shopId: fx.shop.id });
     const ready = await processed(node.api, fx.merchant.token, video.id);
     assert.equal((await fetch(ready.playback.hls)).status, 200);
-    const down = await node.api.post(`/admin/videos/${video.id}/take-down`, { reason: '虚假宣传 misleading claims' }, 'operator-token-for-videos');
+    const down = await node.api.post(`/admin/videos/${video.id}/take-down`, { reason: '虚假宣传 misleading claims' }, OPERATOR);
     assert.equal(down.status, 200, JSON.stringify(down.body));
     const at = Date.now();
     assert.equal((await node.api.get(`/videos/${video.id}`)).status, 404);
@@ -173,5 +198,31 @@ describe(`short videos (${STORAGE})`, () => {
     assert.equal(del.status, 204);
     assert.equal((await node.api.get(`/videos/${video.id}`, fx.merchant.token)).status, 404);
     await waitFor('files gone', async () => (await fetch(ready.playback.cover)).status === 404, 1000);
+  });
+});
+
+describe(`demo short videos (${STORAGE})`, () => {
+  it('are queued at the first start and made ready in the background by the same job', async () => {
+    const started = Date.now();
+    const node = await startNode({ SEED_DEMO: '1' });
+    try {
+      const merchant = await node.api.post('/auth/login', { handle: 'demo_merchant', password: 'hawker-demo' });
+      const token = merchant.body.token;
+      const mine = await node.api.get('/videos?mine=true', token);
+      assert.equal(mine.body.videos.length, 3);
+      assert.ok(mine.body.videos.some((v: { status: string }) => v.status === 'processing'), `the node answered ${Date.now() - started} ms after it was asked to start, with videos still processing`);
+      const ready = await waitFor('demo videos ready', async () => {
+        const r = await node.api.get(`/videos?shopId=${mine.body.videos[0].shopId}`);
+        return r.body.videos.length === 3 ? r.body.videos : null;
+      }, 60_000);
+      for (const v of ready) {
+        assert.equal(v.durationSeconds, 6);
+        assert.equal(v.products.length, 1);
+        assert.ok(v.topics.length >= 1);
+      }
+      assert.equal((await probe(ready[0].playback.hls)).streams.filter((s: { codec_type: string }) => s.codec_type === 'video').length, 2);
+    } finally {
+      await node.close();
+    }
   });
 });

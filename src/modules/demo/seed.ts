@@ -1,11 +1,13 @@
 // Demo data for a fresh installation: a merchant with shops, listed products with stock, and live
-// sessions that fill the discovery feed, so `npm start` shows a working platform at once.
+// sessions that fill the discovery feed, and short videos (made and processed in the background after the start),
+// so `npm start` shows a working platform at once.
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { newId } from '../../platform/ids.ts';
 import { hashPassword } from '../accounts/password.ts';
 import { newStreamKey } from '../live/service.ts';
+import { insertDemoVideos } from '../videos/demo.ts';
 
 const SEEDED_KEY = 'demo_seeded';
 /** Serializes nodes that start together on one database, so only one of them seeds. */
@@ -115,6 +117,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         .values({ user_id: influencerId, bio: '好物分享 · finds worth sharing', leader_id: null, metrics: JSON.stringify({}), tier_computed_at: null, created_at: now })
         .execute();
       for (const shop of SHOPS) await insertShop(trx, shop, merchantId, influencerId, now);
+      await insertDemoVideos(trx, merchantId, now);
     });
     await ctx.settings.set(SEEDED_KEY, true);
     ctx.log.info(
