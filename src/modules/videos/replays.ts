@@ -7,11 +7,14 @@ import type { Media } from '../media/service.ts';
 
 /** Sessions ended longer ago than this are not looked at again (their replay was made, or there is none here). */
 const LOOK_BACK_MS = 3600_000;
+/** The remuxer writes the last segment after the encoder is cut off: the replay is read this long after the end. */
+const SETTLE_MS = 3000;
 /** Pins a replay keeps (video_products.position is 0–49). */
 const MAX_PINS = 50;
 
 /**
- * Makes the replay video of every session that ended in the last hour, has been published, and has none yet.
+ * Makes the replay video of every session that ended in the last hour (a few seconds ago at least, its publishes
+ * all stopped), has been published, and has none yet.
  * Only the node holding a session's segments finds its replay; the others skip it. Answers how many it made.
  */
 export async function makeReplayVideos(ctx: AppContext, media: Media): Promise<number> {
@@ -21,7 +24,9 @@ export async function makeReplayVideos(ctx: AppContext, media: Media): Promise<n
     .select(['l.id', 'l.shop_id', 'l.host_id', 'l.title', 'l.ended_at'])
     .where('l.status', '=', 'ended')
     .where('l.ended_at', '>', since)
+    .where('l.ended_at', '<', new Date(ctx.clock.nowMs() - SETTLE_MS))
     .where((eb) => eb.exists(eb.selectFrom('stream_publishes as p').select('p.id').whereRef('p.live_session_id', '=', 'l.id')))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('stream_publishes as p').select('p.id').whereRef('p.live_session_id', '=', 'l.id').where('p.stopped_at', 'is', null))))
     .where((eb) => eb.not(eb.exists(eb.selectFrom('videos as v').select('v.id').whereRef('v.live_session_id', '=', 'l.id'))))
     .limit(20)
     .execute();
