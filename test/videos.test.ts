@@ -17,7 +17,7 @@ describe(`short videos (${STORAGE})`, () => {
   let vertical: string;
 
   before(async () => {
-    node = await startNode({ ADMIN_TOKEN: OPERATOR });
+    node = await startNode({ ADMIN_TOKEN: OPERATOR, ENABLE_TEST_CLOCK: '1' });
     fx = await shopWithProduct(node.api);
     vertical = await makeClip('vertical.mp4', { width: 360, height: 640, seconds: 4 });
   });
@@ -198,6 +198,16 @@ describe(`short videos (${STORAGE})`, () => {
     assert.equal(del.status, 204);
     assert.equal((await node.api.get(`/videos/${video.id}`, fx.merchant.token)).status, 404);
     await waitFor('files gone', async () => (await fetch(ready.playback.cover)).status === 404, 1000);
+  });
+
+  it('an upload never posted is removed a day after it started', async () => {
+    const uploadId = await tusUpload(node.url, fx.merchant.token, vertical);
+    const head = () => fetch(`${node.url}/api/v1/uploads/${uploadId}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${fx.merchant.token}` } });
+    await node.hawker.ctx.jobs.runNow('expired-uploads');
+    assert.equal((await head()).status, 200, 'kept for a day');
+    assert.equal((await node.api.post('/admin/clock/advance', { seconds: 25 * 3600 }, OPERATOR)).status, 200);
+    await node.hawker.ctx.jobs.runNow('expired-uploads');
+    assert.equal((await head()).status, 404);
   });
 });
 

@@ -2,6 +2,7 @@
 // to UPLOAD_MAX_BYTES in as many pieces as the connection allows and resumes where the server says it stopped,
 // also after a server restart (the pieces and each upload's record are files under DATA_DIR/uploads). Every
 // request carries the bearer token; an upload belongs to the user who created it and nobody else sees it.
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server, type Upload } from '@tus/server';
@@ -11,7 +12,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { AppError, invalidState, notFound } from '../../platform/errors.ts';
 import { requireVideoCreator } from './access.ts';
 
-/** An unfinished upload nobody resumed for this long is removed. */
+/** An upload not posted as a video this long after it started is removed. */
 const EXPIRE_MS = 24 * 3600_000;
 
 /** A refusal tus sends as the response (status and body), in Hawker's error shape. */
@@ -24,6 +25,7 @@ export class VideoUploads {
 
   constructor(private readonly ctx: AppContext) {
     this.directory = join(ctx.config.dataDir, 'uploads');
+    // Upload-Expires tells clients how long they have to finish.
     this.store = new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: EXPIRE_MS });
     this.tus = new Server({
       path: '/api/v1/uploads',
@@ -66,9 +68,20 @@ export class VideoUploads {
     await this.store.remove(uploadId);
   }
 
-  /** Uploads nobody finished within a day. */
+  /** Uploads started over a day ago and never posted as a video, finished or not. */
   async removeExpired(): Promise<number> {
-    return this.store.deleteExpired();
+    let removed = 0;
+    const before = this.ctx.clock.nowMs() - EXPIRE_MS;
+    for (const file of await readdir(this.directory).catch(() => [] as string[])) {
+      if (!file.endsWith('.json')) continue;
+      const id = file.slice(0, -'.json'.length);
+      const upload = await this.store.getUpload(id).catch(() => null);
+      if (upload?.creation_date && Date.parse(upload.creation_date) < before) {
+        await this.store.remove(id);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /**
