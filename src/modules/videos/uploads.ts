@@ -4,8 +4,8 @@
 // request carries the bearer token; an upload belongs to the user who created it and nobody else sees it.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
-import { Server, type Upload } from '@tus/server';
+import type { FileStore } from '@tus/file-store';
+import type { Server, Upload } from '@tus/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
@@ -20,36 +20,45 @@ const tusRefusal = (err: AppError) => ({ status_code: err.status, body: JSON.str
 
 export class VideoUploads {
   readonly directory: string;
-  private readonly store: FileStore;
-  private readonly tus: Server;
+  private tus: Promise<{ store: FileStore; server: Server }> | null = null;
 
   constructor(private readonly ctx: AppContext) {
     this.directory = join(ctx.config.dataDir, 'uploads');
-    // Upload-Expires tells clients how long they have to finish.
-    this.store = new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: EXPIRE_MS });
-    this.tus = new Server({
-      path: '/api/v1/uploads',
-      datastore: this.store,
-      maxSize: ctx.config.uploadMaxBytes,
-      // Relative, so the upload URL is right behind any proxy or CDN.
-      relativeLocation: true,
-      // The signed-in creator owns the upload: recorded in its metadata, where the client cannot set it.
-      onUploadCreate: async (req, upload) => {
-        const type = upload.metadata?.filetype ?? upload.metadata?.contentType;
-        if (type && !/^video\//i.test(type)) throw tusRefusal(new AppError(415, 'unsupported_media_type', `only video files can be uploaded, not ${type.slice(0, 60)}`));
-        const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
-        const principal = token ? await ctx.accounts.authenticate(token) : null;
-        if (!principal) throw tusRefusal(new AppError(401, 'unauthorized', 'sign in first'));
-        return { metadata: { ...upload.metadata, owner: principal.userId } };
-      },
-    });
+  }
+
+  /** tus's server and store, loaded on first use: ~100 ms of imports a node that takes no upload need not pay at start. */
+  private open(): Promise<{ store: FileStore; server: Server }> {
+    this.tus ??= (async () => {
+      const [{ FileStore }, { Server }] = await Promise.all([import('@tus/file-store'), import('@tus/server')]);
+      const { ctx } = this;
+      // Upload-Expires tells clients how long they have to finish.
+      const store = new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: EXPIRE_MS });
+      const server = new Server({
+        path: '/api/v1/uploads',
+        datastore: store,
+        maxSize: ctx.config.uploadMaxBytes,
+        // Relative, so the upload URL is right behind any proxy or CDN.
+        relativeLocation: true,
+        // The signed-in creator owns the upload: recorded in its metadata, where the client cannot set it.
+        onUploadCreate: async (req, upload) => {
+          const type = upload.metadata?.filetype ?? upload.metadata?.contentType;
+          if (type && !/^video\//i.test(type)) throw tusRefusal(new AppError(415, 'unsupported_media_type', `only video files can be uploaded, not ${type.slice(0, 60)}`));
+          const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+          const principal = token ? await ctx.accounts.authenticate(token) : null;
+          if (!principal) throw tusRefusal(new AppError(401, 'unauthorized', 'sign in first'));
+          return { metadata: { ...upload.metadata, owner: principal.userId } };
+        },
+      });
+      return { store, server };
+    })();
+    return this.tus;
   }
 
   /** The caller's upload, or 404 for an unknown upload or someone else's. */
   async ownUpload(uploadId: string, userId: string): Promise<Upload> {
     let upload: Upload;
     try {
-      upload = await this.store.getUpload(uploadId);
+      upload = await (await this.open()).store.getUpload(uploadId);
     } catch {
       throw notFound('upload');
     }
@@ -65,19 +74,21 @@ export class VideoUploads {
   }
 
   async remove(uploadId: string): Promise<void> {
-    await this.store.remove(uploadId);
+    await (await this.open()).store.remove(uploadId);
   }
 
   /** Uploads started over a day ago and never posted as a video, finished or not. */
   async removeExpired(): Promise<number> {
+    const records = (await readdir(this.directory).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+    if (!records.length) return 0;
     let removed = 0;
+    const { store } = await this.open();
     const before = this.ctx.clock.nowMs() - EXPIRE_MS;
-    for (const file of await readdir(this.directory).catch(() => [] as string[])) {
-      if (!file.endsWith('.json')) continue;
+    for (const file of records) {
       const id = file.slice(0, -'.json'.length);
-      const upload = await this.store.getUpload(id).catch(() => null);
+      const upload = await store.getUpload(id).catch(() => null);
       if (upload?.creation_date && Date.parse(upload.creation_date) < before) {
-        await this.store.remove(id);
+        await store.remove(id);
         removed++;
       }
     }
@@ -95,7 +106,8 @@ export class VideoUploads {
       scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
       const hand = async (req: FastifyRequest, reply: FastifyReply) => {
         reply.hijack();
-        await uploads.tus.handle(req.raw, reply.raw);
+        const { server } = await uploads.open();
+        await server.handle(req.raw, reply.raw);
       };
       scope.route({
         method: ['POST', 'OPTIONS'],
