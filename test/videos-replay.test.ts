@@ -2,9 +2,10 @@
 // referenced (not transcoded again), with each drop's moment in it as a product pin.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { freePort, STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { publishTestPattern } from './support/media.ts';
 import { shopWithProduct } from './support/shop.ts';
+import { videoNode } from './support/videos.ts';
 
 describe(`replays as short videos (${STORAGE})`, () => {
   let node: TestNode;
@@ -14,7 +15,7 @@ describe(`replays as short videos (${STORAGE})`, () => {
     const rtmpPort = await freePort();
     const env: Record<string, string> = { MEDIA_ENGINE: 'builtin', RTMP_PORT: String(rtmpPort), RTMP_URL: `rtmp://127.0.0.1:${rtmpPort}/live` };
     if (process.env.FFMPEG_PATH) env.FFMPEG_PATH = process.env.FFMPEG_PATH;
-    node = await startNode(env);
+    node = await videoNode(env);
   });
   after(async () => {
     publisher?.child.kill('SIGKILL');

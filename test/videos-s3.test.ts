@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { ROOT, startNode, STORAGE, type TestNode } from './support/harness.ts';
+import { ROOT, STORAGE, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, postVideo, probe, processed } from './support/videos.ts';
+import { videoNode, makeClip, postVideo, probe, processed } from './support/videos.ts';
 
 const BUCKET = 'hawker-media';
 
@@ -37,7 +37,7 @@ describe(`short videos in S3 storage (${STORAGE})`, () => {
   });
 
   const s3Node = async (extra: Record<string, string> = {}) => {
-    const node = await startNode({ S3_BUCKET: BUCKET, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: '1', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', ...extra });
+    const node = await videoNode({ S3_BUCKET: BUCKET, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: '1', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', ...extra });
     nodes.push(node);
     return node;
   };

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, postVideo, probe, processed, tusUpload } from './support/videos.ts';
+import { videoNode, makeClip, postVideo, probe, processed, tusUpload } from './support/videos.ts';
 
 const OPERATOR = 'operator-token-for-videos';
 
@@ -17,7 +17,7 @@ describe(`short videos (${STORAGE})`, () => {
   let vertical: string;
 
   before(async () => {
-    node = await startNode({ ADMIN_TOKEN: OPERATOR, ENABLE_TEST_CLOCK: '1' });
+    node = await videoNode({ ADMIN_TOKEN: OPERATOR, ENABLE_TEST_CLOCK: '1' });
     fx = await shopWithProduct(node.api);
     vertical = await makeClip('vertical.mp4', { width: 360, height: 640, seconds: 4 });
   });
@@ -214,7 +214,7 @@ describe(`short videos (${STORAGE})`, () => {
 describe(`demo short videos (${STORAGE})`, () => {
   it('are queued at the first start and made ready in the background by the same job', async () => {
     const started = Date.now();
-    const node = await startNode({ SEED_DEMO: '1' });
+    const node = await videoNode({ SEED_DEMO: '1' });
     try {
       const merchant = await node.api.post('/auth/login', { handle: 'demo_merchant', password: 'hawker-demo' });
       const token = merchant.body.token;

@@ -2,13 +2,13 @@
 // time), waiting for processing, and ffprobe of what the node serves.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as tus from 'tus-js-client';
 import { chooseFfmpeg } from '../../src/adapters/media/ffmpeg.ts';
 import { findFfprobe } from '../../src/adapters/media/transcode.ts';
-import { ROOT, waitFor, type Api } from './harness.ts';
+import { ROOT, startNode, STORAGE, waitFor, type Api, type TestNode } from './harness.ts';
 
 const run = promisify(execFile);
 export const FFMPEG = (await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-ladder'])).ffmpeg.path;
@@ -17,6 +17,18 @@ export const FFPROBE = findFfprobe(FFMPEG)!;
 const CLIPS = join(ROOT, '.tmp');
 mkdirSync(CLIPS, { recursive: true });
 const clipDir = mkdtempSync(join(CLIPS, 'clips-'));
+process.once('exit', () => rmSync(clipDir, { recursive: true, force: true }));
+
+/**
+ * A node for video tests: on PostgreSQL the harness gives no DATA_DIR (the node would keep uploads and media in the
+ * work tree's ./data), so each gets a fresh one; embedded nodes have theirs already.
+ */
+export async function videoNode(env: Record<string, string> = {}): Promise<TestNode> {
+  if (STORAGE !== 'postgres') return startNode(env);
+  const dataDir = mkdtempSync(join(CLIPS, 'video-node-'));
+  const node = await startNode({ DATA_DIR: dataDir, ...env });
+  return { ...node, close: async () => (await node.close(), rmSync(dataDir, { recursive: true, force: true })) };
+}
 
 /** A test-pattern clip made by ffmpeg: H.264 (with AAC unless `silent`), `seconds` long, w×h. */
 export async function makeClip(name: string, opts: { width: number; height: number; seconds: number; silent?: boolean }): Promise<string> {
