@@ -87,10 +87,11 @@ const HASHTAG = /#([\p{L}\p{N}\p{M}_]{1,30})/gu;
  * "#", lower-cased (so #Tea and #tea are one), each once, in the order first seen, at most MAX_TOPICS.
  */
 export function topicsOf(listed: readonly string[], ...texts: string[]): string[] {
-  const found = [...listed.map((t) => t.replace(/^#+/, '').trim()), ...texts.flatMap((text) => [...text.matchAll(HASHTAG)].map((m) => m[1]))];
+  const found = [...listed, ...texts.flatMap((text) => [...text.matchAll(HASHTAG)].map((m) => m[1]))];
   const topics: string[] = [];
   for (const t of found) {
-    const topic = t.normalize('NFKC').toLowerCase();
+    // Folded before the leading "#"s and spaces go, so a full-width "＃" goes too.
+    const topic = t.normalize('NFKC').toLowerCase().replace(/^[\s#]+/, '').trim();
     if (topic && !topics.includes(topic)) topics.push(topic);
   }
   return topics.slice(0, MAX_TOPICS);

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../adapters/db/index.ts';
 import type { MediaStorage } from '../../adapters/storage/index.ts';
 import type { AppContext } from '../../platform/context.ts';
-import { conflict, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
+import { conflict, invalidRequest, invalidState, notFound, unauthorized } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
@@ -178,7 +178,7 @@ export class Videos {
     let query = videosWithCreator(this.ctx.db).where('v.deleted_at', 'is', null);
     let manager = false;
     if (q.mine) {
-      if (!principal) throw notFound('video list');
+      if (!principal) throw unauthorized();
       query = query.where('v.creator_id', '=', principal.userId);
       manager = true;
     } else if (q.creatorId !== undefined) {
@@ -210,9 +210,18 @@ export class Videos {
     if (!row || (row.creator_id !== principal.userId && principal.role !== 'operator')) throw notFound('video');
     const now = this.ctx.clock.now();
     await this.ctx.db.updateTable('videos').set({ deleted_at: now, updated_at: now }).where('id', '=', id).execute();
-    // A job still running finds the video deleted when it finishes and removes what it wrote.
-    await this.ctx.db.updateTable('video_jobs').set({ status: 'failed', reason: 'deleted by its creator', updated_at: now }).where('video_id', '=', id).where('status', '=', 'processing').where('locked_by', 'is', null).execute();
-    if (row.media_prefix) await this.storage.deletePrefix(`videos/${id}/`).catch((err) => this.ctx.log.warn({ err, videoId: id }, 'videos: could not remove deleted media'));
+    // A job waiting stops here (with its source); one running finds the video deleted when it finishes and removes what it wrote.
+    const stopped = await this.ctx.db
+      .updateTable('video_jobs')
+      .set({ status: 'failed', reason: 'deleted by its creator', updated_at: now })
+      .where('video_id', '=', id)
+      .where('status', '=', 'processing')
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .returning('source_key')
+      .executeTakeFirst();
+    const remove = (prefix: string) => this.storage.deletePrefix(prefix).catch((err) => this.ctx.log.warn({ err, videoId: id, prefix }, 'videos: could not remove a deleted video’s files'));
+    if (stopped?.source_key) await remove(stopped.source_key.slice(0, stopped.source_key.lastIndexOf('/') + 1));
+    if (row.media_prefix) await remove(`videos/${id}/`);
   }
 
   /** An operator takes a video down: from the next request on it is not found by anyone but its managers. */
