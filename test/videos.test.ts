@@ -2,7 +2,7 @@
 // ladder that ffprobe reads back from the node, refused sources failed with their reason, who sees what, and a
 // take-down felt at once.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STORAGE, waitFor, type TestNode } from './support/harness.ts';
@@ -129,6 +129,11 @@ describe(`short videos (${STORAGE})`, () => {
     await assert.rejects(tusUpload(node.url, fx.merchant.token, vertical, { filetype: 'image/png' }), /415/);
     const anonymous = await fetch(`${node.url}/api/v1/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } });
     assert.equal(anonymous.status, 401);
+    const tooBig = await fetch(`${node.url}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(500 * 1024 * 1024 + 1), authorization: `Bearer ${fx.merchant.token}` },
+    });
+    assert.equal(tooBig.status, 413, 'over 500 MB');
 
     const uploadId = await tusUpload(node.url, fx.merchant.token, vertical);
     const other = await shopWithProduct(node.api);
@@ -198,6 +203,23 @@ describe(`short videos (${STORAGE})`, () => {
     assert.equal(del.status, 204);
     assert.equal((await node.api.get(`/videos/${video.id}`, fx.merchant.token)).status, 404);
     await waitFor('files gone', async () => (await fetch(ready.playback.cover)).status === 404, 1000);
+  });
+
+  it('a video deleted while it is processing never becomes ready, and leaves nothing in storage', async () => {
+    const longer = await makeClip('deleted.mp4', { width: 720, height: 1280, seconds: 8 });
+    const storageDir = (node.hawker.ctx.config.storage as { dir: string }).dir;
+    const sources = () => (existsSync(join(storageDir, 'sources')) ? readdirSync(join(storageDir, 'sources')) : []);
+    const otherSources = sources();
+    const video = await postVideo(node.api, node.url, fx.merchant.token, longer, { shopId: fx.shop.id });
+    assert.equal((await node.api.call('DELETE', `/videos/${video.id}`, { token: fx.merchant.token })).status, 204);
+    assert.equal((await node.api.get(`/videos/${video.id}`, fx.merchant.token)).status, 404);
+    const leftovers = () => [
+      ...(existsSync(join(storageDir, 'videos', video.id)) ? readdirSync(join(storageDir, 'videos', video.id)) : []),
+      ...sources().filter((s) => !otherSources.includes(s)),
+    ];
+    // Whether the job was waiting or already running, it ends and removes the source and anything it wrote.
+    await waitFor('the job to finish with nothing left', async () => leftovers().length === 0 && !(await node.hawker.ctx.db.selectFrom('video_jobs').select('video_id').where('video_id', '=', video.id).where('locked_by', 'is not', null).executeTakeFirst()), 30_000);
+    assert.deepEqual(leftovers(), []);
   });
 
   it('an upload never posted is removed a day after it started', async () => {
