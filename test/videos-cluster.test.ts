@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { freshStorage, ROOT, startNode, STORAGE, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, postVideo, processed } from './support/videos.ts';
+import { makeClip, postVideo, processed, NO_VIDEO_TOOLS } from './support/videos.ts';
 
-describe('short-video processing across two nodes (postgres)', { skip: STORAGE !== 'postgres' && 'needs DATABASE_URL: two nodes cannot share an embedded database' }, () => {
+describe('short-video processing across two nodes (postgres)', { skip: (STORAGE !== 'postgres' && 'needs DATABASE_URL: two nodes cannot share an embedded database') || NO_VIDEO_TOOLS }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
   const dirs: string[] = [];
   const nodes: TestNode[] = [];

@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { freePort, STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { publishTestPattern } from './support/media.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { videoNode } from './support/videos.ts';
+import { videoNode, NO_VIDEO_TOOLS } from './support/videos.ts';
 
-describe(`replays as short videos (${STORAGE})`, () => {
+describe(`replays as short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   let node: TestNode;
   let publisher: ReturnType<typeof publishTestPattern> | null = null;
 

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tus from 'tus-js-client';
 import { freshStorage, ROOT, spawnNode, STORAGE, waitFor } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, probe, processed } from './support/videos.ts';
+import { makeClip, probe, processed, NO_VIDEO_TOOLS } from './support/videos.ts';
 
 type Node = Awaited<ReturnType<typeof spawnNode>>;
 
@@ -27,7 +27,7 @@ function killProcessesUsing(dir: string): number {
   return killed;
 }
 
-describe(`short videos across a restart (${STORAGE})`, () => {
+describe(`short videos across a restart (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
   let dataDir: string;
   let env: Record<string, string>;

@@ -9,11 +9,11 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { ROOT, STORAGE, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { videoNode, makeClip, postVideo, probe, processed } from './support/videos.ts';
+import { videoNode, makeClip, postVideo, probe, processed, NO_VIDEO_TOOLS } from './support/videos.ts';
 
 const BUCKET = 'hawker-media';
 
-describe(`short videos in S3 storage (${STORAGE})`, () => {
+describe(`short videos in S3 storage (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   let s3rver: S3rver;
   let s3dir: string;
   let endpoint: string;

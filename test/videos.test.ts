@@ -2,16 +2,17 @@
 // ladder that ffprobe reads back from the node, refused sources failed with their reason, who sees what, and a
 // take-down felt at once.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { ROOT, STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { videoNode, makeClip, postVideo, probe, processed, tusUpload } from './support/videos.ts';
+import { videoNode, makeClip, postVideo, probe, processed, tusUpload, NO_VIDEO_TOOLS } from './support/videos.ts';
 
 const OPERATOR = 'operator-token-for-videos';
 
-describe(`short videos (${STORAGE})`, () => {
+describe(`short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   let node: TestNode;
   let fx: Awaited<ReturnType<typeof shopWithProduct>>;
   let vertical: string;
@@ -233,7 +234,7 @@ describe(`short videos (${STORAGE})`, () => {
   });
 });
 
-describe(`demo short videos (${STORAGE})`, () => {
+describe(`demo short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   it('are queued at the first start and made ready in the background by the same job', async () => {
     const started = Date.now();
     const node = await videoNode({ SEED_DEMO: '1' });
@@ -255,6 +256,34 @@ describe(`demo short videos (${STORAGE})`, () => {
       assert.equal((await probe(ready[0].playback.hls)).streams.filter((s: { codec_type: string }) => s.codec_type === 'video').length, 2);
     } finally {
       await node.close();
+      rmSync(file, { force: true });
+    }
+  });
+});
+
+describe(`short videos on a node whose ffmpeg is too old (${STORAGE})`, () => {
+  // The static 2018 build (release 4) in @ffmpeg-installer: it runs, but cannot name the ladder's variants.
+  const old = (() => {
+    try {
+      return (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    } catch {
+      return null;
+    }
+  })();
+
+  it('fails the video with the reason instead of leaving it processing', { skip: !old && 'no bundled ffmpeg build for this platform' }, async () => {
+    const node = await videoNode({ FFMPEG_PATH: old! });
+    const file = join(ROOT, '.tmp', `not-transcoded-${process.pid}.mp4`);
+    try {
+      const fx = await shopWithProduct(node.api);
+      writeFileSync(file, Buffer.alloc(1000, 1));
+      const video = await postVideo(node.api, node.url, fx.merchant.token, file, { shopId: fx.shop.id });
+      const done = await processed(node.api, fx.merchant.token, video.id, 20_000);
+      assert.equal(done.status, 'failed');
+      assert.match(done.failureReason, /^this server cannot process videos: .*needs ffmpeg 5 or newer; ffmpeg N-\S+ at .* is release 4/);
+    } finally {
+      await node.close();
+      rmSync(file, { force: true });
     }
   });
 });

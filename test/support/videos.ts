@@ -11,8 +11,11 @@ import { findFfprobe } from '../../src/adapters/media/transcode.ts';
 import { ROOT, startNode, STORAGE, waitFor, type Api, type TestNode } from './harness.ts';
 
 const run = promisify(execFile);
-export const FFMPEG = (await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-ladder'])).ffmpeg.path;
-export const FFPROBE = findFfprobe(FFMPEG)!;
+// The ffmpeg the processing job would choose; without one new enough (and ffprobe) the video suites are skipped, saying why.
+const chosen = await chooseFfmpeg(process.env.FFMPEG_PATH || null, ['hls-ladder']).catch((err: Error) => err);
+export const FFMPEG = chosen instanceof Error ? '' : chosen.ffmpeg.path;
+export const FFPROBE = (FFMPEG && findFfprobe(FFMPEG)) || '';
+export const NO_VIDEO_TOOLS: string | false = chosen instanceof Error ? chosen.message : FFPROBE ? false : `no ffprobe beside ${FFMPEG} or on PATH`;
 
 const CLIPS = join(ROOT, '.tmp');
 mkdirSync(CLIPS, { recursive: true });
