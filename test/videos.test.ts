@@ -256,7 +256,6 @@ describe(`demo short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
       assert.equal((await probe(ready[0].playback.hls)).streams.filter((s: { codec_type: string }) => s.codec_type === 'video').length, 2);
     } finally {
       await node.close();
-      rmSync(file, { force: true });
     }
   });
 });
