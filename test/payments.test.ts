@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { releaseUnpaidOrder } from '../src/modules/orders/transitions.ts';
 import { SANDBOX_NOTIFY_SECRET, sandboxSignature } from '../src/modules/payments/sandbox/provider.ts';
 import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { sandboxNotification } from './support/sandbox.ts';
 import { available, placeOrder, shopWithProduct } from './support/shop.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
@@ -40,32 +41,6 @@ async function pay(node: TestNode, token: string, orderId: string) {
 }
 
 const confirm = (node: TestNode, paymentId: string, token?: string) => node.api.call('POST', `/sandbox/payments/${paymentId}/confirm`, { token });
-
-/** A "transaction succeeded" notification exactly as the sandbox would send it, signed with the real secret unless told otherwise. */
-async function notification(node: TestNode, payment: { id: string; amount: number }, opts: { secret?: string; timestamp?: number; nonce?: string } = {}) {
-  const body = JSON.stringify({
-    id: `evt_${randomBytes(6).toString('hex')}`,
-    create_time: new Date().toISOString(),
-    event_type: 'TRANSACTION.SUCCESS',
-    resource: {
-      out_trade_no: payment.id,
-      transaction_id: `sbx_${payment.id}`,
-      trade_state: 'SUCCESS',
-      success_time: new Date().toISOString(),
-      amount: { total: payment.amount, currency: 'CNY' },
-    },
-  });
-  const timestamp = String(opts.timestamp ?? Math.floor(node.hawker.ctx.clock.nowMs() / 1000));
-  const nonce = opts.nonce ?? randomBytes(16).toString('hex');
-  const secret = opts.secret ?? (await node.hawker.ctx.settings.secret(SANDBOX_NOTIFY_SECRET));
-  const headers = {
-    'content-type': 'application/json',
-    'wechatpay-timestamp': timestamp,
-    'wechatpay-nonce': nonce,
-    'wechatpay-signature': sandboxSignature(secret, timestamp, nonce, body),
-  };
-  return { body, headers, send: () => node.api.call('POST', '/payments/notify/sandbox', { raw: body, headers }) };
-}
 
 describe(`payments (${STORAGE})`, () => {
   let node: TestNode;
@@ -164,30 +139,30 @@ describe(`payments (${STORAGE})`, () => {
     const { buyer, order, product } = await unpaidOrder(node, { stock: 5, quantity: 1 });
     const payment = await pay(node, buyer.token, order.id);
 
-    const forged = await notification(node, payment, { secret: 'not-the-secret' });
+    const forged = await sandboxNotification(node, payment, { secret: 'not-the-secret' });
     const r1 = await forged.send();
     assert.deepEqual([r1.status, r1.body.error.code], [401, 'invalid_signature']);
     const unsigned = await node.api.call('POST', '/payments/notify/sandbox', { raw: forged.body });
     assert.deepEqual([unsigned.status, unsigned.body.error.code], [401, 'invalid_signature']);
-    const tampered = await notification(node, payment);
+    const tampered = await sandboxNotification(node, payment);
     const r2 = await node.api.call('POST', '/payments/notify/sandbox', { raw: tampered.body.replace(String(payment.amount), '1'), headers: tampered.headers });
     assert.deepEqual([r2.status, r2.body.error.code], [401, 'invalid_signature']);
-    const stale = await notification(node, payment, { timestamp: Math.floor(node.hawker.ctx.clock.nowMs() / 1000) - 301 });
+    const stale = await sandboxNotification(node, payment, { timestamp: Math.floor(node.hawker.ctx.clock.nowMs() / 1000) - 301 });
     const r3 = await stale.send();
     assert.equal(r3.status, 401);
-    const future = await notification(node, payment, { timestamp: Math.floor(node.hawker.ctx.clock.nowMs() / 1000) + 3600 });
+    const future = await sandboxNotification(node, payment, { timestamp: Math.floor(node.hawker.ctx.clock.nowMs() / 1000) + 3600 });
     assert.equal((await future.send()).status, 401);
 
     assert.equal(await orderStatus(node, buyer.token, order.id), 'pending_payment');
     assert.equal((await node.api.get(`/payments/${payment.id}`, buyer.token)).body.payment.status, 'pending');
     assert.equal(await available(node.api, product.id), 4);
 
-    const genuine = await notification(node, payment);
+    const genuine = await sandboxNotification(node, payment);
     assert.equal((await genuine.send()).status, 204);
     assert.equal(await orderStatus(node, buyer.token, order.id), 'paid');
     const replay = await genuine.send();
     assert.deepEqual([replay.status, replay.body.error.code], [401, 'replayed']);
-    const duplicate = await notification(node, payment);
+    const duplicate = await sandboxNotification(node, payment);
     assert.equal((await duplicate.send()).status, 204, 'a fresh duplicate is acknowledged');
     assert.equal((await node.api.get(`/orders/${order.id}/ledger`, buyer.token)).body.transactions.length, 1, 'and applied once');
     assert.equal((await trialBalance(node)).total, 0);
@@ -259,7 +234,7 @@ describe(`payments (${STORAGE})`, () => {
     const garbled = await node.api.call('POST', '/payments/notify/sandbox', { raw: '[1', headers });
     assert.deepEqual([garbled.status, garbled.body.error.code], [400, 'invalid_request']);
     assert.equal(await orderStatus(node, buyer.token, order.id), 'pending_payment');
-    const genuine = await notification(node, await pay(node, buyer.token, order.id), { nonce });
+    const genuine = await sandboxNotification(node, await pay(node, buyer.token, order.id), { nonce });
     assert.equal((await genuine.send()).status, 204);
     assert.equal(await orderStatus(node, buyer.token, order.id), 'paid');
   });

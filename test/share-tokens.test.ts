@@ -2,10 +2,9 @@
 // session token or a sandbox notification signature and it is refused, including the changes that only touch the
 // spare low bits of a base64url signature's last character (A→B, which a lenient decoder reads as the same bytes).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { SANDBOX_NOTIFY_SECRET, sandboxSignature } from '../src/modules/payments/sandbox/provider.ts';
 import { startNode, STORAGE, type TestNode } from './support/harness.ts';
+import { sandboxNotification } from './support/sandbox.ts';
 import { ADDRESS, newKey, placeOrder, shopWithProduct } from './support/shop.ts';
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -77,32 +76,13 @@ describe(`signed tokens have one spelling (${STORAGE})`, () => {
     const pay = await node.api.post(`/orders/${order.id}/pay`, { provider: 'sandbox' }, buyer.token);
     assert.equal(pay.status, 200, JSON.stringify(pay.body));
     const payment = pay.body.payment as { id: string; amount: number };
-    const body = JSON.stringify({
-      id: `evt_${randomBytes(6).toString('hex')}`,
-      create_time: new Date().toISOString(),
-      event_type: 'TRANSACTION.SUCCESS',
-      resource: {
-        out_trade_no: payment.id,
-        transaction_id: `sbx_${payment.id}`,
-        trade_state: 'SUCCESS',
-        success_time: new Date().toISOString(),
-        amount: { total: payment.amount, currency: 'CNY' },
-      },
-    });
-    const timestamp = String(Math.floor(node.hawker.ctx.clock.nowMs() / 1000));
-    const secret = await node.hawker.ctx.settings.secret(SANDBOX_NOTIFY_SECRET);
-    const send = (nonce: string, signature: string) =>
-      node.api.call('POST', '/payments/notify/sandbox', {
-        raw: body,
-        headers: { 'content-type': 'application/json', 'wechatpay-timestamp': timestamp, 'wechatpay-nonce': nonce, 'wechatpay-signature': signature },
-      });
-    const nonce = randomBytes(16).toString('hex');
-    const signature = sandboxSignature(secret, timestamp, nonce, body);
+    const notification = await sandboxNotification(node, payment);
+    const { signature } = notification;
     for (const bad of oneCharacterChanges(signature, BASE64)) {
-      const r = await send(nonce, bad);
+      const r = await notification.send(bad);
       assert.equal(r.status, 401, `${bad}: ${JSON.stringify(r.body)}`);
     }
     assert.equal((await node.api.get(`/orders/${order.id}`, buyer.token)).body.order.status, 'pending_payment', 'no changed signature paid the order');
-    assert.equal((await send(nonce, signature)).status, 204, 'the real signature is taken');
+    assert.equal((await notification.send()).status, 204, 'the real signature is taken');
   });
 });
