@@ -116,13 +116,20 @@ describe(`drops across processes (${STORAGE})`, () => {
   it('two nodes on PostgreSQL + Redis sell exactly the drop quantity between them', { skip: CLUSTER_SKIP }, async () => {
     const { a, b } = await twoNodes();
     const { drop, skuIds, shop, merchant } = await liveDrop(a.api, { stock: 80, quantity: 50 });
-    const buyers = await users(a.api, 400);
+    // Half the buyers signed up through each node: both nodes have served hundreds of requests before the drop (a
+    // node fresh from start-up, its code not yet compiled, answers its first rush several times slower and would
+    // see the other node sell everything first). Each node has also taken an order through the drop, as the nodes
+    // of a room that has been selling have (its copy of the drop and its counters loaded).
+    const [fromA, fromB] = await Promise.all([users(a.api, 201), users(b.api, 201)]);
+    assert.equal((await dropOrder(a.api, fromA.pop()!.token, drop.id, skuIds[0])).status, 201);
+    assert.equal((await dropOrder(b.api, fromB.pop()!.token, drop.id, skuIds[0])).status, 201);
+    const buyers = fromA.flatMap((buyer, i) => [buyer, fromB[i]]);
     const replies = await Promise.all(buyers.map((buyer, i) => dropOrder(i % 2 ? b.api : a.api, buyer.token, drop.id, skuIds[0])));
     const created = replies.filter((r) => r.status === 201);
-    assert.equal(created.length, 50);
+    assert.equal(created.length, 48);
     assert.ok(replies.every((r) => r.status === 201 || (r.status === 409 && r.body.error.code === 'sold_out')));
     const viaB = created.filter((r) => replies.indexOf(r) % 2 === 1).length;
-    assert.ok(viaB > 0 && viaB < 50, `both nodes sold (node B sold ${viaB})`);
+    assert.ok(viaB > 0 && viaB < 48, `both nodes sold in the rush (node B sold ${viaB})`);
     const stored = await shopOrders(b.api, shop.id, merchant.token);
     assert.equal(unitsIn(stored.filter((o) => o.dropId === drop.id)), 50);
     assert.equal((await b.api.get(`/drops/${drop.id}`)).body.drop.remaining, 0);
