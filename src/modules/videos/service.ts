@@ -147,14 +147,19 @@ export class Videos {
     if (skuIds.length > MAX_PRODUCTS) throw invalidRequest(`at most ${MAX_PRODUCTS} products`);
     const links: { sku_id: string; product_id: string; shop_id: string; offer_id: string | null }[] = [];
     let promoting = false;
+    const found =
+      skuIds.length === 0
+        ? []
+        : await this.ctx.db
+            .selectFrom('skus as k')
+            .innerJoin('products as p', 'p.id', 'k.product_id')
+            .innerJoin('shops as s', 's.id', 'k.shop_id')
+            .select(['k.id', 'k.product_id', 'k.shop_id', 'p.status', 's.status as shop_status'])
+            .where('k.id', 'in', skuIds)
+            .execute();
+    const byId = new Map(found.map((sku) => [sku.id, sku]));
     for (const skuId of skuIds) {
-      const sku = await this.ctx.db
-        .selectFrom('skus as k')
-        .innerJoin('products as p', 'p.id', 'k.product_id')
-        .innerJoin('shops as s', 's.id', 'k.shop_id')
-        .select(['k.id', 'k.product_id', 'k.shop_id', 'p.status', 's.status as shop_status'])
-        .where('k.id', '=', skuId)
-        .executeTakeFirst();
+      const sku = byId.get(skuId);
       if (!sku || sku.status !== 'listed' || sku.shop_status === 'suspended') throw notFound('sku');
       if (sku.shop_id === shopId) {
         links.push({ sku_id: sku.id, product_id: sku.product_id, shop_id: sku.shop_id, offer_id: null });

@@ -1,19 +1,13 @@
 // How a video is shown: the public view (ready, visible), and what its creator and operators also see.
 import { Type, type Static } from 'typebox';
-import type { VideosTable } from '../../adapters/db/schema-videos.ts';
+import type { VideoProductsTable, VideosTable } from '../../adapters/db/schema-videos.ts';
 import type { Config } from '../../config.ts';
 import { aspectRatio } from './rules.ts';
 
 export type VideoRow = VideosTable & { creator_handle: string; creator_display_name: string | null; shop_status: string | null };
 
-export interface VideoProductRow {
-  video_id: string;
-  position: number;
-  sku_id: string;
-  product_id: string;
-  shop_id: string;
-  offer_id: string | null;
-  pin_seconds: number | null;
+/** A video's product link (its table's columns) with what the card shows of the product. */
+export interface VideoProductRow extends VideoProductsTable {
   title: string;
   sku_name: string;
   price: number;
