@@ -22,6 +22,9 @@ const Invitations = lazyPage(() => import('./Influencer.tsx').then((m) => m.Invi
 const Credits = lazyPage(() => import('./Influencer.tsx').then((m) => m.Credits));
 const GroupLeader = lazyPage(() => import('./GroupLeader.tsx').then((m) => m.GroupLeader));
 const Marketplace = lazyPage(() => import('./Marketplace.tsx').then((m) => m.Marketplace));
+const Videos = lazyPage<{ startId?: string }>(() => import('./Videos.tsx').then((m) => m.Videos));
+const MyVideos = lazyPage(() => import('./MyVideos.tsx').then((m) => m.MyVideos));
+const VideoUpload = lazyPage(() => import('./VideoUpload.tsx').then((m) => m.VideoUpload));
 
 export function App() {
   useLanguage();
@@ -33,6 +36,8 @@ export function App() {
 
   let page;
   if (path === '/') page = <Feed />;
+  else if (path === '/videos') page = <Videos />;
+  else if ((params = match('/v/:id', path))) page = <Videos key={params.id} startId={params.id} />;
   else if ((params = match('/p/:id', path))) page = <Product key={params.id} id={params.id} />;
   else if (path === '/orders') page = <Orders />;
   else if ((params = match('/orders/:id', path))) page = <OrderDetail key={params.id} id={params.id} />;
@@ -44,6 +49,8 @@ export function App() {
   else if (path === '/me/invitations') page = <Invitations />;
   else if (path === '/me/credits') page = <Credits />;
   else if (path === '/me/group-leader') page = <GroupLeader />;
+  else if (path === '/me/videos') page = <MyVideos />;
+  else if (path === '/me/videos/new') page = <VideoUpload />;
   else if (path === '/marketplace') page = <Marketplace />;
   else if ((params = match('/u/:id', path))) page = <InfluencerPage key={params.id} userId={params.id} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
@@ -61,6 +68,10 @@ export function App() {
         <Link class={path === '/' ? 'tab-link active' : 'tab-link'} href="/">
           <Icon name="home" size={22} />
           {t('nav.feed')}
+        </Link>
+        <Link class={path === '/videos' || path.startsWith('/v/') ? 'tab-link active' : 'tab-link'} href="/videos">
+          <Icon name="film" size={22} />
+          {t('nav.videos')}
         </Link>
         <Link class={path.startsWith('/orders') ? 'tab-link active' : 'tab-link'} href="/orders">
           <Icon name="receipt" size={22} />
@@ -115,6 +126,7 @@ function Me() {
       </section>
       <section class="card menu me-menu">
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
+        <MenuLink href="/me/videos" icon="film" label={t('creatorVideos.title')} />
         <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
         <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />
         <MenuLink href="/me/group-leader" icon="user" label={t('leader.title')} />

@@ -15,6 +15,7 @@ import { Products } from './Products.tsx';
 import { Offers } from './Offers.tsx';
 import { NewShop, ShopOverview } from './ShopOverview.tsx';
 import { Stats } from './Stats.tsx';
+import { Videos } from './Videos.tsx';
 
 const SHOP_KEY = 'hawker.shop';
 
@@ -80,6 +81,7 @@ function Console() {
   else if ((params = match('/console/aftersales/:id', path))) page = <AfterSalesDetail key={params.id} id={params.id} />;
   else if (path === '/console/stats') page = <Stats shop={shop} />;
   else if (path === '/console/offers') page = <Offers shop={shop} />;
+  else if (path === '/console/videos') page = <Videos shop={shop} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
 
   const nav = (href: string, label: string, exact = false) => (
@@ -111,6 +113,7 @@ function Console() {
           {nav('/console', t('console.nav.shop'), true)}
           {nav('/console/products', t('console.nav.products'))}
           {nav('/console/live', t('console.nav.live'))}
+          {nav('/console/videos', t('console.nav.videos'))}
           {nav('/console/orders', t('console.nav.orders'))}
           {nav('/console/aftersales', t('console.nav.aftersales'))}
           {nav('/console/stats', t('console.nav.stats'))}
