@@ -20,6 +20,7 @@ import { dropsRoutes } from './modules/drops/routes.ts';
 import { MemoryDropReservations } from './modules/drops/reservations.ts';
 import { RedisDropReservations } from './modules/drops/redis-reservations.ts';
 import { DropEngine, loadDropCounters } from './modules/drops/service.ts';
+import { openEngagement } from './modules/engagement/index.ts';
 import { feedRoutes } from './modules/feed/routes.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
@@ -123,6 +124,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   if (config.seedDemo) await seedDemo(ctx);
 
+  const engagement = await openEngagement(ctx, videos.videos);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
@@ -180,11 +182,15 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     },
     { prefix: '/api/v1' },
   );
+      engagement.routes(api as App);
 
   return {
     app,
     ctx,
-    startJobs: () => ctx.jobs.start(),
+    startJobs: () => {
+      ctx.jobs.start();
+      engagement.start();
+    },
     async close() {
       // Before the jobs: the ffmpeg at work is stopped and its job given back, not waited for.
       await videos.close();
@@ -195,6 +201,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       await rooms.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();
+      // After the HTTP server: a batch being acknowledged is written before the journal closes.
+      await engagement.close();
       redis?.disconnect();
       await database.close();
     },

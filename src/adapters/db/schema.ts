@@ -2,6 +2,7 @@
 // this file only mirrors them so that queries are checked by the compiler.
 import type { ColumnType, Generated } from 'kysely';
 import type { AffiliateSchema } from './schema-affiliate.ts';
+import type { EngagementSchema } from './schema-engagement.ts';
 import type { VideosSchema } from './schema-videos.ts';
 
 type Json<T> = ColumnType<T, string, string>;
@@ -437,7 +438,7 @@ export interface ShopAftersalesSettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Schema extends AffiliateSchema, VideosSchema {
+export interface Schema extends AffiliateSchema, VideosSchema, EngagementSchema {
   drops: DropsTable;
   platform_settings: PlatformSettingsTable;
   users: UsersTable;

@@ -89,6 +89,8 @@ export interface DropListener {
  * re-checks status in every batch anyway); a copy older than DROP_STALE_MS is refreshed before it is used. */
 const DROP_CACHE_MS = 1000;
 const DROP_STALE_MS = 10_000;
+/** A drop's first seconds are its rush: the node counts as busy this long after it opens or after an attempt arrives. */
+const DROP_QUIET_MS = 2000;
 
 /**
  * The flash-sale engine (上链接): admits buyers against in-memory or Redis counters with no row lock per
@@ -102,6 +104,7 @@ export class DropEngine {
   /** One read of a drop's row at a time: thousands of buyers arriving together do not each query it. */
   private readonly loading = new Map<string, Promise<DropForSale | undefined>>();
   listener: DropListener | null = null;
+  private lastArrivalAt = 0;
 
   constructor(
     private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics' | 'log'>,
@@ -160,7 +163,20 @@ export class DropEngine {
 
   /** An order attempt through a drop was read: its place in the drop's line (see arrival.ts). */
   arrive(dropId: string): Place {
+    this.lastArrivalAt = Date.now();
     return this.arrivals.join(dropId);
+  }
+
+  /**
+   * Until when (epoch ms) this node is busy with a drop: order attempts arriving, or a drop it knows of opening (its
+   * countdown running). Background work that shares the database with the drop's writes waits till then.
+   */
+  busyUntil(): number {
+    let until = this.lastArrivalAt + DROP_QUIET_MS;
+    for (const { row } of this.cache.values()) {
+      if (row.status === 'active') until = Math.max(until, row.starts_at.getTime() + DROP_QUIET_MS);
+    }
+    return until;
   }
 
   /** POST /orders with a dropId, from its place in line. A retry of an in-flight request waits for, and answers, the same order. */
