@@ -1,4 +1,4 @@
-// The typed shape of the short-video module's tables (migration 0090), for the query builder.
+// The typed shape of the short-video module's tables (migrations 0090 and 0093), for the query builder.
 type Timestamp = Date;
 
 export type VideoKind = 'upload' | 'replay';
@@ -58,9 +58,52 @@ export interface VideoJobsTable {
   updated_at: Timestamp;
 }
 
+// Likes, comments and follows (migration 0093).
+export interface VideoLikesTable {
+  video_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+export interface VideoCommentsTable {
+  id: string;
+  video_id: string;
+  author_id: string;
+  text: string;
+  created_at: Timestamp;
+  deleted_at: Timestamp | null;
+  deleted_by: string | null;
+}
+
+export interface VideoSocialCountsTable {
+  video_id: string;
+  likes: number;
+  comments: number;
+}
+
+export type FolloweeType = 'user' | 'shop';
+
+export interface FollowsTable {
+  follower_id: string;
+  followee_type: FolloweeType;
+  followee_id: string;
+  created_at: Timestamp;
+}
+
+export interface FollowCountsTable {
+  followee_type: FolloweeType;
+  followee_id: string;
+  followers: number;
+}
+
 export interface VideosSchema {
   videos: VideosTable;
   video_topics: VideoTopicsTable;
   video_products: VideoProductsTable;
   video_jobs: VideoJobsTable;
+  video_likes: VideoLikesTable;
+  video_comments: VideoCommentsTable;
+  video_social_counts: VideoSocialCountsTable;
+  follows: FollowsTable;
+  follow_counts: FollowCountsTable;
 }

@@ -7,12 +7,15 @@ import { VideoProcessor } from './processing.ts';
 import { makeReplayVideos } from './replays.ts';
 import { videosRoutes } from './routes.ts';
 import { Videos } from './service.ts';
+import { VideoSocial } from './social.ts';
+import { videoSocialRoutes } from './social-routes.ts';
 import { VideoUploads } from './uploads.ts';
 
 export interface VideosModule {
   videos: Videos;
+  social: VideoSocial;
   processor: VideoProcessor;
-  /** Routes under /api/v1: the videos and the tus upload endpoint. */
+  /** Routes under /api/v1: the videos, their likes, comments and follows, and the tus upload endpoint. */
   apiRoutes(api: App): void;
   /** /media/videos/… at the root. */
   fileRoutes(app: App): void;
@@ -24,14 +27,17 @@ export async function openVideos(ctx: AppContext, media: Media): Promise<VideosM
   const uploads = new VideoUploads(ctx);
   const processor = new VideoProcessor(ctx, storage);
   const videos = new Videos(ctx, storage, uploads, () => processor.kick());
+  const social = new VideoSocial(ctx, videos);
   processor.start();
   ctx.jobs.every('replay-videos', 2000, () => makeReplayVideos(ctx, media));
   ctx.jobs.every('expired-uploads', 3600_000, () => uploads.removeExpired());
   return {
     videos,
+    social,
     processor,
     apiRoutes(api) {
       videosRoutes(api, ctx, videos);
+      videoSocialRoutes(api, ctx, social);
       uploads.routes(api);
     },
     fileRoutes: (app) => videoFileRoutes(app, videos),

@@ -13,6 +13,7 @@ import { showcasedOffer } from '../affiliate/offers.ts';
 import { shopRole } from '../shops/access.ts';
 import { requireVideoCreator } from './access.ts';
 import { MAX_PRODUCTS, topicsOf } from './rules.ts';
+import { videoSocial } from './social.ts';
 import type { VideoUploads } from './uploads.ts';
 import { videoView, type VideoProductRow, type VideoRow, type VideoView } from './views.ts';
 
@@ -53,10 +54,10 @@ export class Videos {
     return v.shop_id !== null && (await shopRole(this.ctx.db, principal, v.shop_id)) !== null;
   }
 
-  private async views(rows: VideoRow[], manager: (v: VideoRow) => boolean): Promise<VideoView[]> {
+  private async views(rows: VideoRow[], manager: (v: VideoRow) => boolean, viewerId: string | null): Promise<VideoView[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [topics, products] = await Promise.all([
+    const [topics, products, social] = await Promise.all([
       this.ctx.db.selectFrom('video_topics').select(['video_id', 'topic']).where('video_id', 'in', ids).execute(),
       this.ctx.db
         .selectFrom('video_products as vp')
@@ -68,6 +69,7 @@ export class Videos {
         .orderBy('vp.video_id')
         .orderBy('vp.position')
         .execute(),
+      videoSocial(this.ctx.db, rows, viewerId),
     ]);
     return rows.map((r) =>
       videoView(
@@ -75,6 +77,7 @@ export class Videos {
         r,
         topics.filter((t) => t.video_id === r.id).map((t) => t.topic),
         (products as VideoProductRow[]).filter((p) => p.video_id === r.id),
+        social.get(r.id) ?? { likes: 0, comments: 0, liked: false, following: false },
         manager(r),
       ),
     );
@@ -82,11 +85,17 @@ export class Videos {
 
   /** The video as the caller may see it; 404 when they may not (processing, failed, taken down: its managers only). */
   async get(principal: Principal | null, id: string): Promise<VideoView> {
+    const { row, manager } = await this.visible(principal, id);
+    return (await this.views([row], () => manager, principal?.userId ?? null))[0];
+  }
+
+  /** The video if the caller may see it, and whether they manage it; 404 otherwise (without a caller: unless public). */
+  async visible(principal: Principal | null, id: string): Promise<{ row: VideoRow; manager: boolean }> {
     const row = await videosWithCreator(this.ctx.db).where('v.id', '=', id).where('v.deleted_at', 'is', null).executeTakeFirst();
     if (!row) throw notFound('video');
     const manager = await this.manages(principal, row);
     if (!manager && !isPublic(row)) throw notFound('video');
-    return (await this.views([row], () => manager))[0];
+    return { row, manager };
   }
 
   /**
@@ -206,7 +215,7 @@ export class Videos {
         .where((eb) => eb.or([eb('s.status', 'is', null), eb('s.status', '!=', 'suspended')]));
     }
     const { items, nextCursor } = await newestFirst(query, q, { idColumn: 'v.id' });
-    return { videos: await this.views(items, () => manager), nextCursor };
+    return { videos: await this.views(items, () => manager, principal?.userId ?? null), nextCursor };
   }
 
   /** The creator (or an operator) deletes a video: gone for everyone at once, its media removed from storage. */

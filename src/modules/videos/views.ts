@@ -26,6 +26,14 @@ export const VideoProductView = Type.Object({
   pinSeconds: Type.Union([Type.Number(), Type.Null()], { description: 'Replays: where in the video the product was dropped' }),
 });
 
+export const VideoSocialView = Type.Object({
+  likes: Type.Integer(),
+  comments: Type.Integer(),
+  liked: Type.Boolean({ description: 'The caller likes it' }),
+  following: Type.Boolean({ description: 'The caller follows its creator' }),
+});
+export type VideoSocialView = Static<typeof VideoSocialView>;
+
 export const VideoView = Type.Object({
   id: Type.String(),
   kind: Type.Enum(['upload', 'replay'] as const),
@@ -53,6 +61,7 @@ export const VideoView = Type.Object({
     Type.Null(),
   ]),
   products: Type.Array(VideoProductView),
+  social: VideoSocialView,
   createdAt: Type.String(),
   readyAt: Type.Union([Type.String(), Type.Null()]),
 });
@@ -61,7 +70,7 @@ export type VideoView = Static<typeof VideoView>;
 /** Public URL of a processed video's file (Hawker serves it from storage at /media/videos/…). */
 export const mediaUrl = (config: Config, prefix: string, file: string) => `${config.publicUrl}/media/${prefix}/${file}`;
 
-export function videoView(config: Config, row: VideoRow, topics: string[], products: VideoProductRow[], manager: boolean): VideoView {
+export function videoView(config: Config, row: VideoRow, topics: string[], products: VideoProductRow[], social: VideoSocialView, manager: boolean): VideoView {
   const playback =
     row.status !== 'ready'
       ? null
@@ -94,6 +103,7 @@ export function videoView(config: Config, row: VideoRow, topics: string[], produ
       promoted: p.offer_id !== null,
       pinSeconds: p.pin_seconds,
     })),
+    social,
     createdAt: row.created_at.toISOString(),
     readyAt: row.ready_at?.toISOString() ?? null,
   };
