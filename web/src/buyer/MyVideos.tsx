@@ -16,7 +16,7 @@ export function MyVideos() {
 }
 
 function MyVideosBody() {
-  const videos = useVideosWithStats('/videos?mine=true&limit=100', '/me/video-stats');
+  const videos = useVideosWithStats('/me/video-stats?limit=100');
   return (
     <>
       <Link class="btn btn-primary btn-block" href="/me/videos/new" data-testid="new-video">
@@ -39,7 +39,7 @@ function MyVideosBody() {
   );
 }
 
-function VideoCard({ video, stats }: { video: CreatorVideo; stats: VideoStats | undefined }) {
+function VideoCard({ video, stats }: { video: CreatorVideo; stats: VideoStats }) {
   return (
     <li class="card" data-testid="video-row" data-video-id={video.id}>
       <div class="video-card-head">

@@ -11,7 +11,7 @@ import { VideoUploadForm } from '../shared/VideoUploadForm.tsx';
 import { Figure } from './ShopOverview.tsx';
 
 export function Videos({ shop }: { shop: Shop }) {
-  const videos = useVideosWithStats(`/videos?shopId=${shop.id}&limit=100`, `/shops/${shop.id}/video-stats`);
+  const videos = useVideosWithStats(`/shops/${shop.id}/video-stats?limit=100`);
   return (
     <>
       <header class="page-head">
@@ -32,16 +32,16 @@ export function Videos({ shop }: { shop: Shop }) {
 /** The shop's videos added up, and views and 完播率 per ready video. */
 function Overview({ list }: { list: VideoWithStats[] }) {
   const sum = (pick: (v: VideoWithStats) => number) => list.reduce((n, v) => n + pick(v), 0);
-  const ready = list.filter((v) => v.video.status === 'ready' && v.stats).slice(0, 8);
-  const most = Math.max(1, ...ready.map((v) => v.stats!.views));
+  const ready = list.filter((v) => v.video.status === 'ready').slice(0, 8);
+  const most = Math.max(1, ...ready.map((v) => v.stats.views));
   return (
     <section class="panel" data-testid="video-totals">
       <h2>{t('creatorVideos.totals')}</h2>
       <div class="figures">
-        <Figure label={t('creatorVideos.figures.views')} value={formatNumber(sum((v) => v.stats?.views ?? 0))} />
-        <Figure label={t('creatorVideos.figures.productClicks')} value={formatNumber(sum((v) => v.stats?.productClicks ?? 0))} />
-        <Figure label={t('creatorVideos.figures.orders')} value={formatNumber(sum((v) => v.stats?.orders ?? 0))} />
-        <Figure label={t('creatorVideos.figures.gmv')} value={formatMoney(sum((v) => v.stats?.gmv ?? 0))} />
+        <Figure label={t('creatorVideos.figures.views')} value={formatNumber(sum((v) => v.stats.views))} />
+        <Figure label={t('creatorVideos.figures.productClicks')} value={formatNumber(sum((v) => v.stats.productClicks))} />
+        <Figure label={t('creatorVideos.figures.orders')} value={formatNumber(sum((v) => v.stats.orders))} />
+        <Figure label={t('creatorVideos.figures.gmv')} value={formatMoney(sum((v) => v.stats.gmv))} />
       </div>
       {ready.length > 0 && (
         <>
@@ -50,11 +50,11 @@ function Overview({ list }: { list: VideoWithStats[] }) {
             {ready.map(({ video, stats }) => (
               <div key={video.id} class="video-bar-row">
                 <span title={video.title}>{video.title}</span>
-                <span class="video-bar" role="img" aria-label={`${video.title}: ${stats!.views}`}>
-                  <span style={{ width: `${(stats!.views / most) * 100}%` }} />
+                <span class="video-bar" role="img" aria-label={`${video.title}: ${stats.views}`}>
+                  <span style={{ width: `${(stats.views / most) * 100}%` }} />
                 </span>
                 <span class="muted">
-                  {formatNumber(stats!.views)} · {formatPercent(stats!.completionRate)}
+                  {formatNumber(stats.views)} · {formatPercent(stats.completionRate)}
                 </span>
               </div>
             ))}

@@ -119,29 +119,18 @@ export function VideoStatusBadge({ video, withReason = false }: { video: Creator
 
 export interface VideoWithStats {
   video: CreatorVideo;
-  stats: VideoStats | undefined;
+  stats: VideoStats;
 }
 
 /** How often a list with a video still processing asks again. */
 const PROCESSING_POLL_MS = 3000;
 
 /**
- * A creator's videos (every state) with their figures, newest first: `listPath` answers {videos}, `statsPath`
- * {videos: [{video, stats}]}. A video not in the figures yet shows dashes. Asks again while one is processing.
+ * A creator's videos (every state) with their figures, newest first, from `path` (GET /me/video-stats or
+ * /shops/:shopId/video-stats). Asks again every few seconds while one is processing.
  */
-export function useVideosWithStats(listPath: string | null, statsPath: string | null) {
-  const resource = useResource(
-    async (signal): Promise<VideoWithStats[]> => {
-      if (!listPath) return [];
-      const [list, figures] = await Promise.all([
-        get<{ videos: CreatorVideo[] }>(listPath, signal),
-        statsPath ? get<{ videos: { video: CreatorVideo; stats: VideoStats }[] }>(statsPath, signal) : Promise.resolve({ videos: [] }),
-      ]);
-      const byId = new Map(figures.videos.map((v) => [v.stats.videoId ?? v.video.id, v.stats]));
-      return list.videos.map((video) => ({ video, stats: byId.get(video.id) }));
-    },
-    [listPath, statsPath],
-  );
+export function useVideosWithStats(path: string) {
+  const resource = useResource((signal) => get<{ videos: VideoWithStats[] }>(path, signal).then((r) => r.videos), [path]);
   const processing = (resource.data ?? []).some((v) => v.video.status === 'processing');
   useInterval(resource.reload, PROCESSING_POLL_MS, processing);
   return resource;
