@@ -38,6 +38,7 @@ import { ShareLinks } from './modules/sharing/service.ts';
 import { shareCardMeta } from './modules/sharing/page.ts';
 import { affiliateRoutes } from './modules/affiliate/routes.ts';
 import { openVideos } from './modules/videos/index.ts';
+import { VideoSales } from './modules/videos/service.ts';
 import { webRoutes } from './modules/web/routes.ts';
 import { Accounts } from './modules/accounts/service.ts';
 import { Clock } from './platform/clock.ts';
@@ -93,7 +94,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const loadCounters = (dropId: string) => loadDropCounters(database.db, dropId);
   const sharedReservations = redis ? new RedisDropReservations(redis, loadCounters) : null;
   await sharedReservations?.start();
-  const dropEngine = new DropEngine({ db: database.db, clock, config, metrics, log: app.log }, sharedReservations ?? new MemoryDropReservations(loadCounters));
+  const videoSales = new VideoSales(database.db);
+  const dropEngine = new DropEngine({ db: database.db, clock, config, metrics, log: app.log, videoSales }, sharedReservations ?? new MemoryDropReservations(loadCounters));
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
   const jobs = new Jobs(app.log);
@@ -116,6 +118,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     dropEngine,
     rooms,
     sharing: new ShareLinks({ db: database.db, clock, config, settings, counters }),
+    videoSales,
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.

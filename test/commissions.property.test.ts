@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { videoCreatorEarns } from '../src/modules/affiliate/commissions.ts';
 import { clawbackOf, clawbackPostings, commissionPostings, commissionSplit } from '../src/modules/affiliate/splits.ts';
 import { assertBalanced, paymentPostings, refundPostings, type Posting } from '../src/modules/ledger/postings.ts';
 
@@ -107,6 +108,43 @@ describe('commission splits (property)', () => {
         for (const [account, amount] of net(all)) assert.equal(amount, 0, `${account} nets to zero after a full refund`);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+/** An order bought through a video: who made it, who bought, the shop's staff, what the video promotes and what was bought. */
+const videoSaleArb = fc.record({
+  creatorId: fc.constantFrom('u1', 'u2', 'u3'),
+  buyerId: fc.constantFrom('u1', 'u2', 'u3'),
+  staff: fc.subarray(['u1', 'u2', 'u3']),
+  promotedProductIds: fc.subarray(['p1', 'p2', 'p3', 'p4']),
+  boughtProductIds: fc.subarray(['p1', 'p2', 'p3', 'p4'], { minLength: 1 }),
+  tierPermits: fc.boolean(),
+});
+type VideoSale = { creatorId: string; buyerId: string; staff: string[]; promotedProductIds: string[]; boughtProductIds: string[]; tierPermits: boolean };
+const earnsThrough = (v: VideoSale) => videoCreatorEarns({ ...v, shopStaff: new Set(v.staff) });
+
+describe('who earns through a video (property)', () => {
+  it('the creator earns only on a bought product the video promotes, never on their own purchase or their own shop, only while their tier permits', () => {
+    fc.assert(
+      fc.property(videoSaleArb, (v) => {
+        if (!earnsThrough(v)) return;
+        assert.notEqual(v.creatorId, v.buyerId, 'not on their own purchase');
+        assert.ok(!v.staff.includes(v.creatorId), "not on the shop's sales they work for");
+        assert.ok(v.tierPermits, 'only while their tier permits product videos');
+        assert.ok(v.boughtProductIds.some((p) => v.promotedProductIds.includes(p)), 'only on what the video promotes');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a video of the shop's own products (no offer behind any link) earns nobody; another shop's promoted product does", () => {
+    fc.assert(
+      fc.property(videoSaleArb, (v) => {
+        assert.equal(earnsThrough({ ...v, promotedProductIds: [] }), false);
+        const eligible = { ...v, buyerId: 'buyer', staff: [], tierPermits: true };
+        assert.equal(earnsThrough({ ...eligible, promotedProductIds: [...v.promotedProductIds, v.boughtProductIds[0]] }), true);
+      }),
     );
   });
 });

@@ -8,6 +8,7 @@ import type { Accounts } from '../modules/accounts/service.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
 import type { LiveRoomHub } from '../modules/rooms/hub.ts';
 import type { ShareLinks } from '../modules/sharing/service.ts';
+import type { VideoSales } from '../modules/videos/service.ts';
 import type { Clock } from './clock.ts';
 import type { Jobs } from './jobs.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,4 +33,6 @@ export interface AppContext {
   rooms: LiveRoomHub;
   /** Share links: signing, checking, visits, attribution. */
   sharing: ShareLinks;
+  /** Whether a short video may sell what an order through it asks for (cached, a take-down felt within a second). */
+  videoSales: VideoSales;
 }

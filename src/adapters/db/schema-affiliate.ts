@@ -4,7 +4,7 @@ import type { ColumnType, Generated } from 'kysely';
 type Json<T> = ColumnType<T, string, string>;
 type Timestamp = Date;
 
-export type ShareTargetType = 'product' | 'live';
+export type ShareTargetType = 'product' | 'live' | 'video';
 export interface ShareChainEntry {
   /** The user who shared. */
   u: string;
@@ -16,7 +16,8 @@ export interface ShareLinksTable {
   id: string;
   target_type: ShareTargetType;
   target_id: string;
-  shop_id: string;
+  /** Null only for an influencer's video with no product under it (0092). */
+  shop_id: string | null;
   sharer_id: string;
   parent_id: string | null;
   chain: Json<ShareChainEntry[]>;
@@ -27,7 +28,7 @@ export interface ShareLinksTable {
 export interface ShareVisitsTable {
   id: string;
   link_id: string;
-  shop_id: string;
+  shop_id: string | null;
   visitor_id: string | null;
   channel: string;
   at: Timestamp;

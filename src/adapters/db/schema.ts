@@ -145,6 +145,8 @@ export interface OrdersTable {
   refunded_at: Generated<Timestamp | null>;
   insurance_premium: Generated<number | null>;
   insurance_payout: Generated<number>;
+  /** The short video the order was placed through (0092). */
+  video_id: Generated<string | null>;
 }
 
 export interface OrderItemsTable {

@@ -2,8 +2,9 @@
 // an explicit job once the return window after delivery has closed, then paid out (payouts.ts).
 //
 // Who earns on an order: the influencer whose live room sold another shop's product (the drop's session host), or
-// else the sharer a share link attributes the order to. The rate is the product's active marketplace offer; a group
-// leader who brought the offer into the earner's showcase takes the offer's leader share of that commission.
+// else the sharer a share link attributes the order to, or else the creator of the short video it was bought through
+// when the video promotes the product through a marketplace offer. The rate is the product's active marketplace
+// offer; a group leader who brought the offer into the earner's showcase takes the offer's leader share of it.
 import { sql } from 'kysely';
 import type { Db } from '../../adapters/db/index.ts';
 import type { CommissionRole } from '../../adapters/db/schema-affiliate.ts';
@@ -16,6 +17,7 @@ import { accountBalance, postLedgerTransaction } from '../ledger/service.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import type { Principal } from '../accounts/service.ts';
 import { attribute } from '../sharing/service.ts';
+import { permissionsOf } from './influencers.ts';
 import { showcasedOffer } from './offers.ts';
 import { affiliateSettings } from './settings.ts';
 import { payOutCommissions, payoutTotals } from './payouts.ts';
@@ -24,8 +26,52 @@ import { clawbackOf, clawbackPostings, commissionPostings, commissionSplit, sett
 /** After-sales states in which the order may still be refunded: its commissions wait. */
 const OPEN_AFTERSALES = ['requested', 'escalated', 'awaiting_return', 'return_shipped', 'refunding', 'refund_failed'];
 
+type Earner = { userId: string; role: CommissionRole; linkId: string | null };
+
+/**
+ * Whether the creator of the video an order was bought through earns on it: the order has a product the video
+ * promotes through a marketplace offer (another shop's: the video's own shop's products carry no offer and earn
+ * nobody), the creator is neither the buyer nor on the selling shop's staff, and their tier still permits product
+ * videos (the permission they needed to link the product).
+ */
+export function videoCreatorEarns(v: {
+  creatorId: string;
+  buyerId: string;
+  shopStaff: ReadonlySet<string>;
+  promotedProductIds: readonly string[];
+  boughtProductIds: readonly string[];
+  tierPermits: boolean;
+}): boolean {
+  if (!v.tierPermits || v.creatorId === v.buyerId || v.shopStaff.has(v.creatorId)) return false;
+  return v.boughtProductIds.some((p) => v.promotedProductIds.includes(p));
+}
+
+/** The creator of the order's video, when videoCreatorEarns says they earn on it. */
+async function videoCreatorOf(ctx: AppContext, trx: Db, order: { buyer_id: string; shop_id: string; video_id: string }, productIds: string[]): Promise<Earner | null> {
+  const video = await trx.selectFrom('videos').select('creator_id').where('id', '=', order.video_id).executeTakeFirst();
+  if (!video) return null;
+  const promoted = await trx.selectFrom('video_products').select('product_id').where('video_id', '=', order.video_id).where('offer_id', 'is not', null).execute();
+  if (promoted.length === 0) return null;
+  const staff = await trx.selectFrom('shop_members').select('user_id').where('shop_id', '=', order.shop_id).execute();
+  const profile = await trx.selectFrom('influencer_profiles').select('tier').where('user_id', '=', video.creator_id).executeTakeFirst();
+  const earns = videoCreatorEarns({
+    creatorId: video.creator_id,
+    buyerId: order.buyer_id,
+    shopStaff: new Set(staff.map((m) => m.user_id)),
+    promotedProductIds: promoted.map((p) => p.product_id),
+    boughtProductIds: productIds,
+    tierPermits: profile !== undefined && permissionsOf(await affiliateSettings(ctx, trx), profile.tier).videoSharing,
+  });
+  return earns ? { userId: video.creator_id, role: 'influencer', linkId: null } : null;
+}
+
 /** Who sells an order for a commission, if anyone. */
-async function earnerOf(ctx: AppContext, trx: Db, order: { id: string; buyer_id: string; shop_id: string; share_token: string | null; created_at: Date; drop_id: string | null }, productIds: string[]) {
+async function earnerOf(
+  ctx: AppContext,
+  trx: Db,
+  order: { id: string; buyer_id: string; shop_id: string; share_token: string | null; created_at: Date; drop_id: string | null; video_id: string | null },
+  productIds: string[],
+): Promise<Earner | null> {
   let liveSessionId: string | null = null;
   if (order.drop_id) {
     const session = await trx
@@ -40,15 +86,18 @@ async function earnerOf(ctx: AppContext, trx: Db, order: { id: string; buyer_id:
       return session.host_id === order.buyer_id ? null : { userId: session.host_id, role: 'influencer' as const, linkId: null };
     }
   }
-  if (!order.share_token) return null;
-  const settings = await affiliateSettings(ctx, trx);
-  const a = await attribute(
-    trx,
-    ctx.sharing,
-    { buyerId: order.buyer_id, shopId: order.shop_id, shareToken: order.share_token, createdAt: order.created_at, productIds, liveSessionId },
-    { windowDays: settings.attributionWindowDays, model: settings.attributionModel },
-  );
-  return a?.sharerId ? { userId: a.sharerId, role: 'sharer' as const, linkId: a.link.id } : null;
+  if (order.share_token) {
+    const settings = await affiliateSettings(ctx, trx);
+    const a = await attribute(
+      trx,
+      ctx.sharing,
+      { buyerId: order.buyer_id, shopId: order.shop_id, shareToken: order.share_token, createdAt: order.created_at, productIds, liveSessionId },
+      { windowDays: settings.attributionWindowDays, model: settings.attributionModel },
+    );
+    // The sharer brought the buyer to the video (private traffic): theirs before the creator's.
+    if (a?.sharerId) return { userId: a.sharerId, role: 'sharer', linkId: a.link.id };
+  }
+  return order.video_id ? videoCreatorOf(ctx, trx, { ...order, video_id: order.video_id }, productIds) : null;
 }
 
 /**
@@ -58,10 +107,10 @@ async function earnerOf(ctx: AppContext, trx: Db, order: { id: string; buyer_id:
 export async function recordCommissions(ctx: AppContext, trx: Db, orderId: string, at: Date): Promise<void> {
   const order = await trx
     .selectFrom('orders')
-    .select(['id', 'buyer_id', 'shop_id', 'share_token', 'created_at', 'drop_id', 'total'])
+    .select(['id', 'buyer_id', 'shop_id', 'share_token', 'created_at', 'drop_id', 'video_id', 'total'])
     .where('id', '=', orderId)
     .executeTakeFirstOrThrow();
-  if (!order.share_token && !order.drop_id) return;
+  if (!order.share_token && !order.drop_id && !order.video_id) return;
   const items = await trx.selectFrom('order_items').select(['product_id', 'price', 'quantity']).where('order_id', '=', orderId).orderBy('line').execute();
   const productIds = [...new Set(items.map((i) => i.product_id))];
   const earner = await earnerOf(ctx, trx, order, productIds);

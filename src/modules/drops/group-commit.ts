@@ -19,6 +19,7 @@ export interface DropOrderDraft {
   requestHash: string;
   address: Address;
   shareToken: string | null;
+  videoId: string | null;
   shippingInsurance: boolean;
   createdAt: Date;
   expiresAt: Date;
@@ -112,6 +113,7 @@ export class DropOrderWriter {
       request_hash: d.requestHash,
       address: d.address,
       share_token: d.shareToken,
+      video_id: d.videoId,
       shipping_insurance: d.shippingInsurance,
       created_at: d.createdAt.toISOString(),
       expires_at: d.expiresAt.toISOString(),
@@ -124,7 +126,7 @@ export class DropOrderWriter {
         select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
           n int, id text, buyer_id text, shop_id text, drop_id text, sku_id text, product_id text, title text, sku_name text,
           quantity int, price bigint, total bigint, idempotency_key text, request_hash text, address jsonb, share_token text,
-          shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
+          video_id text, shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
       ),
       room as materialized (
         select id, case when status = 'active' then quantity - held - sold else 0 end as room
@@ -137,9 +139,9 @@ export class DropOrderWriter {
       ),
       written as (
         insert into orders (id, buyer_id, shop_id, status, total, idempotency_key, request_hash, address, drop_id,
-                            share_token, shipping_insurance, created_at, expires_at, updated_at)
+                            share_token, video_id, shipping_insurance, created_at, expires_at, updated_at)
         select id, buyer_id, shop_id, 'pending_payment', total, idempotency_key, request_hash, address, drop_id,
-               share_token, shipping_insurance, created_at, expires_at, created_at
+               share_token, video_id, shipping_insurance, created_at, expires_at, created_at
         from admitted order by n
         on conflict (buyer_id, idempotency_key) do nothing
         returning id

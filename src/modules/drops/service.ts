@@ -107,7 +107,7 @@ export class DropEngine {
   private lastArrivalAt = 0;
 
   constructor(
-    private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics' | 'log'>,
+    private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'metrics' | 'log' | 'videoSales'>,
     readonly reservations: DropReservations,
   ) {
     this.writer = new DropOrderWriter(ctx.db);
@@ -201,6 +201,17 @@ export class DropEngine {
   private async admit(buyer: Principal, key: string, hash: RequestHash, input: PlaceOrderInput & { dropId: string }, place: Place) {
     const cached = this.dropForSale(input.dropId);
     const drop = cached instanceof Promise ? await cached : cached;
+    if (input.videoId !== undefined) {
+      // Cached per node (VideoSales), so a rush through one video reads it about three times a second, not per attempt.
+      try {
+        await this.ctx.videoSales.requireSelling(input.videoId, input.items.map((i) => i.skuId));
+      } catch (err) {
+        // The video was taken down after this buyer's order was written: a retry still answers that order.
+        const replay = await replayIdempotent(this.ctx.db, buyer.userId, key, hash.get());
+        if (replay) return { order: replay, created: false };
+        throw err;
+      }
+    }
     // Every check and the reservation run when the attempts that arrived before this one have had theirs.
     const turn = place.turn();
     if (turn) await turn;
@@ -245,6 +256,7 @@ export class DropEngine {
       requestHash: hash.get(),
       address: input.address,
       shareToken: input.shareToken ?? null,
+      videoId: input.videoId ?? null,
       shippingInsurance: input.shippingInsurance ?? false,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
@@ -297,6 +309,7 @@ function draftView(d: DropOrderDraft): OrderView {
       address: d.address,
       drop_id: d.dropId,
       share_token: d.shareToken,
+      video_id: d.videoId,
       shipping_insurance: d.shippingInsurance,
       carrier: null,
       tracking_number: null,

@@ -27,6 +27,8 @@ interface SessionMedia {
   status: LiveSessionStatus;
   shopId: string;
   shopSuspended: boolean;
+  /** An operator took down the session's replay video: its recording is served to no one. */
+  replayTakenDown: boolean;
   publishes: { id: string; startedAt: Date; stoppedAt: Date | null; stopReason: StreamStopReason | null; nodeUrl: string | null }[];
 }
 
@@ -152,6 +154,9 @@ export class Media {
       .selectFrom('live_sessions as l')
       .innerJoin('shops as s', 's.id', 'l.shop_id')
       .select(['l.status', 'l.shop_id', 's.status as shop_status'])
+      .select((eb) =>
+        eb.exists(eb.selectFrom('videos as v').select('v.id').whereRef('v.live_session_id', '=', 'l.id').where('v.taken_down_at', 'is not', null)).as('replay_taken_down'),
+      )
       .where('l.id', '=', sessionId)
       .executeTakeFirst();
     const publishes = session
@@ -167,6 +172,7 @@ export class Media {
           status: session.status,
           shopId: session.shop_id,
           shopSuspended: session.shop_status === 'suspended',
+          replayTakenDown: Boolean(session.replay_taken_down),
           publishes: publishes.map((p) => ({ id: p.id, startedAt: p.started_at, stoppedAt: p.stopped_at, stopReason: p.stop_reason, nodeUrl: p.node_url })),
         }
       : null;
@@ -175,10 +181,14 @@ export class Media {
     return media;
   }
 
-  /** The session's media as viewers may see it: a suspended shop's sessions do not exist for them. */
+  /**
+   * The session's media as viewers may see it: a suspended shop's sessions do not exist for them, nor does a session
+   * whose replay video was taken down (its playlists, segments and replay; read again within SESSION_CACHE_MS on
+   * every node, so within a second of the take-down).
+   */
   private async visibleMedia(sessionId: string): Promise<SessionMedia | null> {
     const media = await this.sessionMedia(sessionId);
-    return media && !media.shopSuspended ? media : null;
+    return media && !media.shopSuspended && !media.replayTakenDown ? media : null;
   }
 
   /** The segments each publish's playlist lists now, re-read only when the file changed. */

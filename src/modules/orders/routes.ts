@@ -17,6 +17,8 @@ export const PlaceOrderBody = Type.Object({
   items: Type.Array(Type.Object({ skuId: Id, quantity: Type.Integer({ minimum: 1, maximum: 999 }) }), { minItems: 1, maxItems: 50 }),
   dropId: Type.Optional(Id),
   shareToken: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  /** The short video the order is placed through: public, with every item's SKU under it. */
+  videoId: Type.Optional(Id),
   shippingInsurance: Type.Optional(Type.Boolean()),
   address: AddressSchema,
 });

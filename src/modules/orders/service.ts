@@ -16,6 +16,8 @@ export interface PlaceOrderInput {
   items: { skuId: string; quantity: number }[];
   dropId?: string;
   shareToken?: string;
+  /** The short video the order is placed through (its product card). */
+  videoId?: string;
   shippingInsurance?: boolean;
   address: Address;
 }
@@ -78,6 +80,7 @@ export async function placeOrder(
   if (replay) return { order: replay, created: false };
 
   const skuIds = [...new Set(input.items.map((i) => i.skuId))];
+  if (input.videoId !== undefined) await ctx.videoSales.requireSelling(input.videoId, skuIds);
   const skus = await ctx.db
     .selectFrom('skus as s')
     .innerJoin('products as p', 'p.id', 's.product_id')
@@ -124,6 +127,7 @@ export async function placeOrder(
           address: JSON.stringify(input.address),
           drop_id: input.dropId ?? null,
           share_token: input.shareToken ?? null,
+          video_id: input.videoId ?? null,
           shipping_insurance: input.shippingInsurance ?? false,
           carrier: null,
           tracking_number: null,

@@ -1,5 +1,6 @@
 // The share card a chat app shows for a link (Open Graph tags), put into the buyer app's page at /s/<token>.
 import type { AppContext } from '../../platform/context.ts';
+import { AppError } from '../../platform/errors.ts';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const yuan = (fen: number) => `¥${(fen / 100).toFixed(2)}`;
@@ -16,7 +17,12 @@ export async function shareCardMeta(ctx: AppContext, path: string): Promise<stri
   }
   const link = await ctx.sharing.verify(token).catch(() => null);
   if (!link) return null;
-  const card = await ctx.sharing.card(link);
+  // A video taken down since the link was made has no card: the page says the link no longer opens anything.
+  const card = await ctx.sharing.card(link).catch((err) => {
+    if (err instanceof AppError && err.status === 404) return null;
+    throw err;
+  });
+  if (!card) return null;
   const sharer = await ctx.sharing.sharerOf(link);
   const description = [card.price !== null ? yuan(card.price) : null, card.shopName, `@${sharer.handle}`].filter(Boolean).join(' · ');
   const tags: [string, string][] = [

@@ -6,7 +6,8 @@ import { SHARE_CHANNELS } from './service.ts';
 
 const Token = Type.String({ minLength: 1, maxLength: 256 });
 const TokenParams = Type.Object({ token: Token });
-const Target = Type.Object({ type: Type.Enum(['product', 'live'] as const), id: Type.String() });
+const TargetType = Type.Enum(['product', 'live', 'video'] as const);
+const Target = Type.Object({ type: TargetType, id: Type.String() }, { description: 'what the link opens: /products/<id>, the live room, or the video (/v/<id>)' });
 const Channel = Type.Enum(SHARE_CHANNELS);
 
 const ShareLinkView = Type.Object({
@@ -25,10 +26,10 @@ const ShareCard = Type.Object({
   title: Type.String(),
   description: Type.String(),
   image: Type.Union([Type.String(), Type.Null()]),
-  price: Type.Union([Type.Integer(), Type.Null()], { description: 'lowest SKU price, or the live room’s current drop price (fen)' }),
-  shopId: Type.String(),
-  shopName: Type.String(),
-  status: Type.String({ description: 'the product’s or the live session’s status' }),
+  price: Type.Union([Type.Integer(), Type.Null()], { description: 'lowest SKU price (of a video: of the SKUs under it), or the live room’s current drop price (fen)' }),
+  shopId: Type.Union([Type.String(), Type.Null()], { description: 'null only for an influencer’s video with no product under it' }),
+  shopName: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String({ description: 'the product’s, the live session’s or the video’s status' }),
 });
 
 export function sharingRoutes(app: App, ctx: AppContext) {
@@ -39,10 +40,12 @@ export function sharingRoutes(app: App, ctx: AppContext) {
     {
       schema: {
         tags: ['sharing'],
-        summary: 'Share a product or a live room (or re-share a link, extending its chain): a signed token and a URL',
+        summary: 'Share a product, a live room or a video (or re-share a link, extending its chain): a signed token and a URL',
         body: Type.Object({
           productId: Type.Optional(Id),
           liveSessionId: Type.Optional(Id),
+          targetType: Type.Optional(TargetType),
+          targetId: Type.Optional(Id),
           parentToken: Type.Optional(Token),
           channel: Type.Optional(Channel),
         }),
@@ -61,7 +64,7 @@ export function sharingRoutes(app: App, ctx: AppContext) {
     {
       schema: {
         tags: ['sharing'],
-        summary: 'What a share link opens: its target, who shared it and the share card (no sign-in needed)',
+        summary: 'What a share link opens: its target, who shared it and the share card (no sign-in needed); a video taken down since is a 404',
         params: TokenParams,
         response: {
           200: Type.Object({

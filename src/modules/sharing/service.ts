@@ -1,4 +1,4 @@
-// Share links (C7): a signed, compact token for a product or a live room, the chain of people who passed it on,
+// Share links (C7): a signed, compact token for a product, a live room or a short video, the chain of people who passed it on,
 // the visits it brings (private traffic, 私域) and, for an order placed with it, who the link attributes the sale to.
 //
 // A token is "<link id>.<signature>": the signature is an HMAC over the link id, its target and its chain of
@@ -16,6 +16,8 @@ import { newestFirst } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling } from '../shops/service.ts';
+import { isPublic, videosWithCreator } from '../videos/service.ts';
+import { mediaUrl } from '../videos/views.ts';
 
 export const SHARE_CHANNELS = ['chat', 'group', 'moments', 'link', 'qr'] as const;
 export type ShareChannel = (typeof SHARE_CHANNELS)[number];
@@ -28,7 +30,8 @@ export interface ShareLink {
   id: string;
   targetType: ShareTargetType;
   targetId: string;
-  shopId: string;
+  /** The shop whose private traffic the link brings; null for an influencer's video with no product under it. */
+  shopId: string | null;
   sharerId: string;
   chain: ShareChainEntry[];
   channel: string;
@@ -39,7 +42,7 @@ type ShareLinkRow = {
   id: string;
   target_type: ShareTargetType;
   target_id: string;
-  shop_id: string;
+  shop_id: string | null;
   sharer_id: string;
   chain: ShareChainEntry[];
   channel: string;
@@ -60,6 +63,9 @@ const fromRow = (r: ShareLinkRow): ShareLink => ({
 export interface NewShareLink {
   productId?: string;
   liveSessionId?: string;
+  /** Any target by its type (a video has only this form). */
+  targetType?: ShareTargetType;
+  targetId?: string;
   parentToken?: string;
   channel?: ShareChannel;
 }
@@ -121,18 +127,15 @@ export class ShareLinks {
     return link;
   }
 
-  /** A new link to a product or a live room; with a parent token, a re-share of its target that extends its chain. */
+  /** A new link to a product, a live room or a video; with a parent token, a re-share of its target that extends its chain. */
   async create(principal: Principal, input: NewShareLink): Promise<ShareLink> {
-    const targets = [input.productId, input.liveSessionId].filter((t) => t !== undefined).length;
+    if ((input.targetType === undefined) !== (input.targetId === undefined)) throw invalidRequest('targetType and targetId go together');
+    const named = namedTargets(input);
     const parent = input.parentToken !== undefined ? await this.verify(input.parentToken) : null;
-    if (parent ? targets > 0 && !sameTarget(parent, input) : targets !== 1) {
-      throw invalidRequest('share one thing: productId or liveSessionId (or a parentToken to re-share)');
+    if (parent ? named.length > 1 || (named.length === 1 && !sameTarget(parent, named[0])) : named.length !== 1) {
+      throw invalidRequest('share one thing: productId, liveSessionId, or targetType with targetId (or a parentToken to re-share)');
     }
-    const [targetType, targetId] = parent
-      ? [parent.targetType, parent.targetId]
-      : input.productId !== undefined
-        ? (['product', input.productId] as const)
-        : (['live', input.liveSessionId!] as const);
+    const [targetType, targetId] = parent ? [parent.targetType, parent.targetId] : named[0];
     const target = await shareTarget(this.ctx.db, principal, targetType, targetId);
     const now = this.ctx.clock.now();
     const me: ShareChainEntry = { u: principal.userId, at: now.toISOString() };
@@ -181,10 +184,23 @@ export class ShareLinks {
     return { id, channel: link.channel, privateTraffic: true as const, counted: count === 1 };
   }
 
-  /** What a chat shows for a link (the share card), and the page it opens. */
+  /** What a chat shows for a link (the share card), and the page it opens. A video no longer public is a 404. */
   async card(link: ShareLink) {
     const db = this.ctx.db;
-    const shop = await db.selectFrom('shops').select(['id', 'name', 'status']).where('id', '=', link.shopId).executeTakeFirstOrThrow();
+    const shop = link.shopId === null ? null : await db.selectFrom('shops').select(['id', 'name', 'status']).where('id', '=', link.shopId).executeTakeFirstOrThrow();
+    if (link.targetType === 'video') {
+      const v = await videosWithCreator(db).where('v.id', '=', link.targetId).executeTakeFirst();
+      if (!v || !isPublic(v)) throw notFound('video');
+      const price = await db
+        .selectFrom('video_products as vp')
+        .innerJoin('skus as k', 'k.id', 'vp.sku_id')
+        .select(sql<number | null>`min(k.price)::int8`.as('price'))
+        .where('vp.video_id', '=', v.id)
+        .executeTakeFirst();
+      const image = v.media_prefix ? mediaUrl(this.ctx.config, v.media_prefix, 'cover.jpg') : null;
+      return { title: v.title, description: v.description, image, price: price?.price ?? null, shopId: shop?.id ?? null, shopName: shop?.name ?? null, status: v.status };
+    }
+    if (!shop) throw new Error(`share link ${link.id} to a ${link.targetType} has no shop`);
     if (link.targetType === 'product') {
       const p = await db.selectFrom('products').select(['title', 'description', 'images', 'status']).where('id', '=', link.targetId).executeTakeFirstOrThrow();
       const price = await db.selectFrom('skus').select(sql<number | null>`min(price)::int8`.as('price')).where('product_id', '=', link.targetId).executeTakeFirst();
@@ -227,9 +243,11 @@ export class ShareLinks {
       : [];
     const products = items.filter((l) => l.target_type === 'product').map((l) => l.target_id);
     const sessions = items.filter((l) => l.target_type === 'live').map((l) => l.target_id);
+    const videos = items.filter((l) => l.target_type === 'video').map((l) => l.target_id);
     const titles = new Map<string, string>([
       ...(products.length ? await this.ctx.db.selectFrom('products').select(['id', 'title']).where('id', 'in', products).execute() : []),
       ...(sessions.length ? await this.ctx.db.selectFrom('live_sessions').select(['id', 'title']).where('id', 'in', sessions).execute() : []),
+      ...(videos.length ? await this.ctx.db.selectFrom('videos').select(['id', 'title']).where('id', 'in', videos).execute() : []),
     ].map((r) => [r.id, r.title]));
     const links = items.map(fromRow);
     const handles = await this.chainHandles(links);
@@ -273,8 +291,17 @@ export class ShareLinks {
   }
 }
 
-function sameTarget(parent: ShareLink, input: NewShareLink): boolean {
-  return parent.targetType === 'product' ? input.productId === parent.targetId && input.liveSessionId === undefined : input.liveSessionId === parent.targetId && input.productId === undefined;
+/** The targets the input names, in whichever form. */
+function namedTargets(input: NewShareLink): [ShareTargetType, string][] {
+  const named: [ShareTargetType, string][] = [];
+  if (input.productId !== undefined) named.push(['product', input.productId]);
+  if (input.liveSessionId !== undefined) named.push(['live', input.liveSessionId]);
+  if (input.targetType !== undefined && input.targetId !== undefined) named.push([input.targetType, input.targetId]);
+  return named;
+}
+
+function sameTarget(parent: ShareLink, [type, id]: [ShareTargetType, string]): boolean {
+  return parent.targetType === type && parent.targetId === id;
 }
 
 /** The parent's chain and then the re-sharer; sharing a link one made oneself again keeps one entry for it. */
@@ -284,8 +311,18 @@ export function extendChain(chain: readonly ShareChainEntry[], me: ShareChainEnt
   return next.length <= MAX_CHAIN ? next : [next[0], ...next.slice(next.length - MAX_CHAIN + 1)];
 }
 
-/** The shop of what is shared; what the caller may not see is a 404. */
-async function shareTarget(db: Db, principal: Principal, type: ShareTargetType, id: string): Promise<{ shopId: string }> {
+/**
+ * The shop of what is shared; what the caller may not see is a 404. A video (public ones only) is its shop's, or an
+ * influencer's own video the shop's whose product hangs first under it; with neither, nobody's.
+ */
+async function shareTarget(db: Db, principal: Principal, type: ShareTargetType, id: string): Promise<{ shopId: string | null }> {
+  if (type === 'video') {
+    const v = await videosWithCreator(db).where('v.id', '=', id).executeTakeFirst();
+    if (!v || !isPublic(v)) throw notFound('video');
+    if (v.shop_id) return { shopId: v.shop_id };
+    const first = await db.selectFrom('video_products').select('shop_id').where('video_id', '=', id).orderBy('position').limit(1).executeTakeFirst();
+    return { shopId: first?.shop_id ?? null };
+  }
   if (type === 'product') {
     const p = await db
       .selectFrom('products as p')
@@ -307,8 +344,8 @@ async function shareTarget(db: Db, principal: Principal, type: ShareTargetType, 
 }
 
 /**
- * Who an order placed with a share link is attributed to. The link must be for what was bought (the product, or
- * the live room the order's drop was in). Among the chain's sharers, those who shared within the attribution
+ * Who an order placed with a share link is attributed to. The link must be for what was bought (the product, the
+ * live room the order's drop was in, or a video the product hangs under). Among the chain's sharers, those who shared within the attribution
  * window before the order and are neither its buyer nor its shop's staff are eligible; the last of them earns
  * (last-click, the default) or the first (first-click). A buyer ordering through their own link earns nothing.
  */
@@ -324,7 +361,13 @@ export async function attribute(
   } catch {
     return null;
   }
-  const forThis = link.targetType === 'product' ? order.productIds.includes(link.targetId) : order.liveSessionId === link.targetId;
+  const forThis =
+    link.targetType === 'product'
+      ? order.productIds.includes(link.targetId)
+      : link.targetType === 'live'
+        ? order.liveSessionId === link.targetId
+        : order.productIds.length > 0 &&
+          (await db.selectFrom('video_products').select('product_id').where('video_id', '=', link.targetId).where('product_id', 'in', order.productIds).limit(1).executeTakeFirst()) !== undefined;
   if (!forThis) return { link, sharerId: null, reason: 'other_target' };
   const windowMs = rules.windowDays * 86_400_000;
   const inWindow = link.chain.filter((c) => order.createdAt.getTime() - Date.parse(c.at) <= windowMs);

@@ -29,6 +29,70 @@ export function videosWithCreator(db: Db) {
 /** What anyone may watch: ready, not taken down or deleted, its shop (if any) not suspended. */
 export const isPublic = (v: VideoRow) => v.status === 'ready' && !v.taken_down_at && !v.deleted_at && v.shop_status !== 'suspended';
 
+/**
+ * How long a node reuses what it read of a video for the orders placed through it. Take-downs are not sent over the
+ * bus: like the video's files (files.ts), every node re-reads within this, so a taken-down video stops selling
+ * through itself within a second everywhere (at once on the node that took it down).
+ */
+const SALES_CACHE_MS = 300;
+
+/** A public video's product links: SKU → the marketplace offer it is promoted through (null: the video's own shop's). */
+export type VideoSkuLinks = ReadonlyMap<string, string | null>;
+
+/**
+ * What an order through a video needs to know of it, read once per SALES_CACHE_MS per node however many buyers tap
+ * its card at once (a flash drop's hot path asks it for every attempt).
+ */
+export class VideoSales {
+  private readonly cache = new Map<string, { at: number; links: VideoSkuLinks | null }>();
+  private readonly loading = new Map<string, Promise<VideoSkuLinks | null>>();
+
+  constructor(private readonly db: Db) {}
+
+  /** The video's product links while anyone may watch it (isPublic); null when they may not. */
+  linksOf(videoId: string): Promise<VideoSkuLinks | null> {
+    const hit = this.cache.get(videoId);
+    if (hit && Date.now() - hit.at < SALES_CACHE_MS) return Promise.resolve(hit.links);
+    const loading = this.loading.get(videoId);
+    if (loading) return loading;
+    // A read that forget() overtook (it may have seen the video before its take-down) answers its askers but is not kept.
+    const pending: Promise<VideoSkuLinks | null> = this.read(videoId)
+      .then((links) => {
+        if (this.loading.get(videoId) === pending) {
+          if (this.cache.size > 10_000) this.cache.clear();
+          this.cache.set(videoId, { at: Date.now(), links });
+        }
+        return links;
+      })
+      .finally(() => {
+        if (this.loading.get(videoId) === pending) this.loading.delete(videoId);
+      });
+    this.loading.set(videoId, pending);
+    return pending;
+  }
+
+  private async read(videoId: string): Promise<VideoSkuLinks | null> {
+    const row = await videosWithCreator(this.db).where('v.id', '=', videoId).executeTakeFirst();
+    if (!row || !isPublic(row)) return null;
+    const links = await this.db.selectFrom('video_products').select(['sku_id', 'offer_id']).where('video_id', '=', videoId).execute();
+    return new Map(links.map((l) => [l.sku_id, l.offer_id]));
+  }
+
+  /** An order of these SKUs may go through the video: 404 when it is not public, 409 for a SKU not under it. */
+  async requireSelling(videoId: string, skuIds: readonly string[]): Promise<void> {
+    const links = await this.linksOf(videoId);
+    if (!links) throw notFound('video');
+    const missing = skuIds.find((id) => !links.has(id));
+    if (missing !== undefined) throw conflict('sku_not_in_video', `sku ${missing} is not under this video: order it from its product page`);
+  }
+
+  /** This node took the video down or deleted it: its sales stop here now, not at the next read. */
+  forget(videoId: string): void {
+    this.cache.delete(videoId);
+    this.loading.delete(videoId);
+  }
+}
+
 export interface NewVideo {
   uploadId: string;
   title: string;
@@ -186,7 +250,7 @@ export class Videos {
 
   /**
    * Lists, newest first: a shop's (`shopId`), a creator's (`creatorId`), the caller's own (`mine`), or everything
-   * public on a topic (`topic`). Managers see their videos in every state; everyone else sees what is public.
+   * public on a topic (`topic`) or at all (no filter). Managers see their videos in every state; everyone else sees what is public.
    */
   async list(principal: Principal | null, q: PageQuery & { shopId?: string; creatorId?: string; mine?: boolean; topic?: string }) {
     let query = videosWithCreator(this.ctx.db).where('v.deleted_at', 'is', null);
@@ -201,9 +265,8 @@ export class Videos {
     } else if (q.shopId !== undefined) {
       query = query.where('v.shop_id', '=', q.shopId);
       manager = (await shopRole(this.ctx.db, principal, q.shopId)) !== null;
-    } else if (q.topic === undefined) {
-      throw invalidRequest('name shopId, creatorId, topic, or mine=true');
     }
+    // No filter: every public video, the short-video feed's source until the discovery feed ranks them (issue #16).
     if (q.topic !== undefined) {
       const topic = topicsOf([q.topic])[0] ?? '';
       query = query.where('v.id', 'in', (eb) => eb.selectFrom('video_topics').select('video_id').where('topic', '=', topic));
@@ -224,6 +287,7 @@ export class Videos {
     if (!row || (row.creator_id !== principal.userId && principal.role !== 'operator')) throw notFound('video');
     const now = this.ctx.clock.now();
     await this.ctx.db.updateTable('videos').set({ deleted_at: now, updated_at: now }).where('id', '=', id).execute();
+    this.ctx.videoSales.forget(id);
     // A job waiting stops here (with its source); one running finds the video deleted when it finishes and removes what it wrote.
     const stopped = await this.ctx.db
       .updateTable('video_jobs')
@@ -248,6 +312,7 @@ export class Videos {
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (done.numUpdatedRows === 0n) throw notFound('video');
+    this.ctx.videoSales.forget(id);
     return this.get(principal, id);
   }
 
