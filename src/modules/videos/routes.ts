@@ -51,7 +51,7 @@ export function videosRoutes(app: App, ctx: AppContext, videos: Videos) {
     {
       schema: {
         tags: ['videos'],
-        summary: "Short videos, newest first: a shop's, a creator's, on a topic, or the caller's own (mine=true, every state)",
+        summary: "Short videos, newest first: a shop's, a creator's, on a topic, every public one (no filter), or the caller's own (mine=true, every state)",
         querystring: Type.Intersect([
           PageQuery,
           Type.Object({

@@ -17,6 +17,8 @@ export interface BuyTarget {
   skus: Sku[];
   /** Buying through a drop: its price, remaining units and limit apply. */
   drop?: Drop;
+  /** Bought from a short video's product card: the order records the video. */
+  videoId?: string;
 }
 
 const keys = new IdempotencyKeys();
@@ -33,9 +35,9 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
   const { busy, error, setError, onSubmit } = useSubmit(async () => {
     if (!skuId) return;
     const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
-    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
+    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(target.videoId ? { videoId: target.videoId } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
     // Came through a share link of this product or room: the order carries it, so the sharer is credited.
-    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId);
+    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId, target.videoId);
     saveAddress(cleanAddress);
     let placed: Order;
     try {

@@ -7,7 +7,7 @@ import { ApiError, get, post } from '../shared/api.ts';
 import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
-import { Link } from '../shared/router.tsx';
+import { Link, navigate } from '../shared/router.tsx';
 import type { Product, SharedLink } from '../shared/types.ts';
 import { Empty, Failure, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
@@ -41,12 +41,15 @@ export function Share({ token }: { token: string }) {
     rememberShareToken(shared.target, token);
     recordVisit(token);
     document.title = shared.card.title;
+    // A video plays in the video feed, starting at it; the token kept above goes with an order placed there.
+    if (shared.target.type === 'video') navigate(`/v/${encodeURIComponent(shared.target.id)}?from=share`, { replace: true });
   }, [shared?.id]);
 
   if (shared?.target.type === 'live' && joined) return <Room id={shared.target.id} onBack={() => setJoined(false)} />;
 
   let body;
-  if (shared) body = shared.target.type === 'product' ? <SharedProduct link={shared} /> : <SharedLive link={shared} onJoin={() => setJoined(true)} />;
+  if (shared?.target.type === 'video') body = <Spinner />;
+  else if (shared) body = shared.target.type === 'product' ? <SharedProduct link={shared} /> : <SharedLive link={shared} onJoin={() => setJoined(true)} />;
   else if (link.error instanceof ApiError && (link.error.status === 400 || link.error.status === 404)) {
     body = (
       <Empty icon="ban" title={t('share.invalidTitle')} hint={t('share.invalidHint')}>

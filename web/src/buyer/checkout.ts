@@ -10,6 +10,8 @@ export interface OrderRequest {
   dropId?: string;
   /** The share link the buyer came through (see sharing.ts): the sharer is credited. */
   shareToken?: string;
+  /** The short video the buyer bought from (its product card). */
+  videoId?: string;
   shippingInsurance?: boolean;
   address: Address;
 }

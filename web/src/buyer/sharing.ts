@@ -30,10 +30,11 @@ export function forgetShareToken(target: ShareTarget) {
   }
 }
 
-/** The share an order carries: the room's link for a drop bought in that room, else the product's. */
-export function shareForOrder(productId: string | undefined, liveSessionId: string | undefined): { target: ShareTarget; token: string } | null {
+/** The share an order carries: the room's link for a drop bought in that room, the video's for a product bought from it, else the product's. */
+export function shareForOrder(productId: string | undefined, liveSessionId: string | undefined, videoId?: string): { target: ShareTarget; token: string } | null {
   const targets: ShareTarget[] = [];
   if (liveSessionId) targets.push({ type: 'live', id: liveSessionId });
+  if (videoId) targets.push({ type: 'video', id: videoId });
   if (productId) targets.push({ type: 'product', id: productId });
   for (const target of targets) {
     const token = shareTokenFor(target);
@@ -45,7 +46,7 @@ export function shareForOrder(productId: string | undefined, liveSessionId: stri
 /** A new share link for the target; a re-share of the link this visitor came through when there is one. */
 export async function createShareLink(target: ShareTarget, channel: ShareChannel): Promise<ShareLink> {
   const parentToken = shareTokenFor(target);
-  const fresh = target.type === 'product' ? { productId: target.id } : { liveSessionId: target.id };
+  const fresh = target.type === 'product' ? { productId: target.id } : target.type === 'live' ? { liveSessionId: target.id } : { targetType: target.type, targetId: target.id };
   if (parentToken) {
     try {
       return (await post<{ shareLink: ShareLink }>('/share-links', { parentToken, channel })).shareLink;

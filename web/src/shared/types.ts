@@ -245,7 +245,7 @@ export type RoomMessage =
 
 export type ShareChannel = 'chat' | 'group' | 'moments' | 'link' | 'qr';
 export interface ShareTarget {
-  type: 'product' | 'live';
+  type: 'product' | 'live' | 'video';
   id: string;
 }
 
