@@ -75,12 +75,24 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       assert.ok((await page.getByTestId('video-slide').count()) <= 3);
       await shot(page, `videos-${locale}-01-playing`);
 
+      // Watched to its end (4 s) and looping: the end of the pass and the restart are reported.
+      await page.waitForFunction(() => (document.querySelector('[data-testid=video-slide][data-active=true] video') as HTMLVideoElement).currentTime > 3.5, null, { timeout: 15_000 });
+      await page.waitForFunction(() => (document.querySelector('[data-testid=video-slide][data-active=true] video') as HTMLVideoElement).currentTime < 2, null, { timeout: 15_000 });
       await page.keyboard.press('ArrowDown');
       await playing(page, ids[1]);
       assert.equal(await activeId(page), ids[1]);
       const previous = page.locator(`[data-testid=video-slide][data-video-id="${ids[0]}"] video`);
       assert.equal(await previous.evaluate((v) => (v as HTMLVideoElement).paused), true, 'the video swiped away pauses');
       const slide = page.locator('[data-testid=video-slide][data-active=true]');
+
+      // Follow the creator, and unfollow.
+      const follow = slide.getByTestId('video-follow');
+      await follow.click();
+      await waitFor('following', async () => (await follow.getAttribute('aria-pressed')) === 'true');
+      assert.equal((await node.api.get(`/users/${fx.merchant.user.id}/follow`, buyer.token)).body.following, true);
+      await follow.click();
+      await waitFor('not following', async () => (await follow.getAttribute('aria-pressed')) === 'false');
+      assert.equal((await node.api.get(`/users/${fx.merchant.user.id}/follow`, buyer.token)).body.following, false);
 
       // Like, optimistic and confirmed; again to take it back.
       const like = slide.getByTestId('video-like');
@@ -133,6 +145,9 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
         },
         15_000,
       );
+      // The first video: seen to its end, looped, and its time watched reported when the viewer swiped on.
+      const first = (await node.api.get(`/videos/${ids[0]}/stats`, fx.merchant.token)).body.stats;
+      assert.ok(first.views >= 1 && first.completionRate > 0 && first.avgWatchSeconds > 0, JSON.stringify(first));
       await context.close();
     });
   }
@@ -141,6 +156,18 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     const context = await phone(browser, 'en');
     const page = await context.newPage();
     await page.goto(`${node.url}/v/${ids[1]}`);
+    await playing(page, ids[1]);
+    // A finger's swipe up moves to the next video; the wheel, back.
+    // (No named functions inside: the page does not have the test's compiled helpers.)
+    await page.getByTestId('video-feed').evaluate((feed) => {
+      for (const [type, y] of [['touchstart', 600], ['touchmove', 400], ['touchend', 400]] as const) {
+        const touches = [new Touch({ identifier: 1, target: feed, clientX: 180, clientY: y })];
+        feed.dispatchEvent(new TouchEvent(type, { touches: type === 'touchend' ? [] : touches, changedTouches: touches, bubbles: true, cancelable: true }));
+      }
+    });
+    await playing(page, ids[0]);
+    await page.mouse.move(180, 300);
+    await page.mouse.wheel(0, -120);
     await playing(page, ids[1]);
     await page.locator('[data-testid=video-slide][data-active=true]').getByTestId('video-like').click();
     await page.waitForURL((url) => url.pathname === '/signin');
