@@ -132,6 +132,7 @@ describe(`orders through short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, (
     const before = await ok(buy(buyer.token, a.skuIds[0], 2, { videoId: doomed.id }, key), 201);
     const link = (await ok(node.api.post('/share-links', { targetType: 'video', targetId: doomed.id }, sharer.token), 201)).shareLink;
     assert.equal((await node.api.get(`/share-links/${link.token}`)).status, 200);
+    assert.match(await (await fetch(`${node.url}/s/${link.token}`)).text(), /<meta property="og:title" content="Soon gone">/);
     const left = await available(node.api, a.product.id, 0);
 
     await ok(node.api.post(`/admin/videos/${doomed.id}/take-down`, { reason: '虚假宣传 misleading' }, ADMIN));
@@ -144,6 +145,7 @@ describe(`orders through short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, (
     assert.equal((await node.api.get(`/share-links/${link.token}`)).status, 404, 'the share page of a taken-down video opens nothing');
     assert.equal((await node.api.post('/share-links', { targetType: 'video', targetId: doomed.id }, sharer.token)).status, 404, 'nor can it be shared');
     const page = await fetch(`${node.url}/s/${link.token}`);
+    assert.equal(page.status, 200, 'the buyer app still answers, and says the link opens nothing');
     assert.doesNotMatch(await page.text(), /Soon gone/, 'its title is not in the share page');
     // The product itself still sells, from its page.
     await ok(buy(buyer.token, a.skuIds[0], 1), 201);
