@@ -15,10 +15,10 @@ import { writeScatterCharts, type ScatterChart } from './chart.ts';
 import { cpuBetween, cpuSnapshot, type CpuGroup } from './cpu.ts';
 import { ConnectionPool, runLoad, untilEpoch, type LoadRequest, type LoadResult } from './load.ts';
 
-const UNITS = 1000;
-const BUYERS = 500;
-const ATTEMPTS = 4000;
-const IN_FLIGHT = 400;
+export const UNITS = 1000;
+export const BUYERS = 500;
+export const ATTEMPTS = 4000;
+export const IN_FLIGHT = 400;
 const BARE_REQUESTS = 20_000;
 /** Before the measured drop, each server takes this many order attempts on another product (a drop of
  * WARMUP_UNITS on the engine, the same SKU's row lock on the baseline): a node that has been selling, with its
@@ -31,7 +31,7 @@ const DROP_COUNTDOWN_SECONDS = 2;
 const WARMUP_UNITS = Number(process.env.BENCH_WARMUP_UNITS ?? WARMUP_ATTEMPTS);
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const NODE_ENV: Record<string, string> = {
+export const NODE_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   SCRYPT_LOG_N: '10',
   SANDBOX_DUPLICATE_RATE: '0',
@@ -40,10 +40,10 @@ const ADDRESS = { name: 'Bench', phone: '13800138000', line1: '1 Bench Rd', city
 /** Extra node flags for the Hawker nodes only, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+export const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /** A Hawker node in its own process (as the test harness's spawnNode, with node flags of our choice). */
-async function spawnHawker(env: Record<string, string>): Promise<{ url: string; pid: number; api: Api; stop(): Promise<void> }> {
+export async function spawnHawker(env: Record<string, string>): Promise<{ url: string; pid: number; api: Api; stop(): Promise<void> }> {
   if (NODE_ARGS.length === 0) {
     const node = await spawnNode(env);
     return { ...node, pid: node.child.pid! };
@@ -94,10 +94,10 @@ export interface PhaseCpu {
 
 const CORES = availableParallelism();
 
-type Measured = { result: LoadResult; cpu: PhaseCpu };
+export type Measured = { result: LoadResult; cpu: PhaseCpu };
 
 /** Runs a load and tells where the machine's CPU went meanwhile. */
-async function measured(requests: LoadRequest[], serverPids: number[], agent: ConnectionPool, startAt?: number): Promise<Measured> {
+export async function measured(requests: LoadRequest[], serverPids: number[], agent: ConnectionPool, startAt?: number): Promise<Measured> {
   if (startAt !== undefined) {
     // Connected while the countdown runs, outside the measured stretch; then every slot's first request leaves at once.
     const origins = [...new Set(requests.map((r) => new URL(r.url).origin))];
@@ -123,7 +123,7 @@ async function measured(requests: LoadRequest[], serverPids: number[], agent: Co
   };
 }
 
-async function setUp(api: Api) {
+export async function setUp(api: Api) {
   const merchant = await api.user('bench_merchant');
   const shop = (await api.post('/shops', { name: 'Bench Shop' }, merchant.token)).body.shop;
   const product = (await api.post(`/shops/${shop.id}/products`, { title: 'Flash tea', skus: [{ name: '1 box', price: 990, stock: UNITS }] }, merchant.token)).body.product;
@@ -149,7 +149,7 @@ async function startDrop(api: Api, token: string, shopId: string, skuId: string,
 }
 
 /** A drop pinned in a new live session, opening after a countdown; answers its id and when it opens (epoch ms). */
-async function pinDrop(api: Api, token: string, shopId: string, skuId: string, quantity: number, countdownSeconds: number): Promise<{ id: string; opensAt: number }> {
+export async function pinDrop(api: Api, token: string, shopId: string, skuId: string, quantity: number, countdownSeconds: number): Promise<{ id: string; opensAt: number }> {
   const session = (await api.post(`/shops/${shopId}/live-sessions`, { title: 'Bench live' }, token)).body.liveSession;
   await api.post(`/live-sessions/${session.id}/start`, {}, token);
   const drop = await api.post(`/live-sessions/${session.id}/drops`, { skuId, quantity, countdownSeconds }, token);
@@ -157,7 +157,7 @@ async function pinDrop(api: Api, token: string, shopId: string, skuId: string, q
   return { id: drop.body.drop.id, opensAt: Date.parse(drop.body.drop.startsAt) };
 }
 
-function orderAttempts(bases: string[], buyers: { token: string; user: { id: string } }[], skuId: string, dropId: string | null, count = ATTEMPTS, keyPrefix = 'bench'): LoadRequest[] {
+export function orderAttempts(bases: string[], buyers: { token: string; user: { id: string } }[], skuId: string, dropId: string | null, count = ATTEMPTS, keyPrefix = 'bench'): LoadRequest[] {
   return Array.from({ length: count }, (_, i) => {
     const buyer = buyers[i % buyers.length];
     return {
@@ -197,7 +197,7 @@ function bothHalves(a: Measured, b: Measured): Measured {
   };
 }
 
-async function soldThroughSku(api: Api, token: string, productId: string): Promise<number> {
+export async function soldThroughSku(api: Api, token: string, productId: string): Promise<number> {
   const sku = (await api.get(`/products/${productId}`, token)).body.product.skus[0];
   return sku.stock.held + sku.stock.sold;
 }
@@ -350,7 +350,7 @@ async function baselineRun(name: string, storageEnv: Record<string, string>): Pr
  * test harness (whose choice follows DATABASE_URL as it was when the bench started): every variable that
  * picks a store is set, so an embedded row never runs on PostgreSQL nor the other way round.
  */
-async function withStorage<T>(kind: 'embedded' | 'postgres', fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+export async function withStorage<T>(kind: 'embedded' | 'postgres', fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
   const none = { DATABASE_URL: '', REDIS_URL: '', NATS_URL: '' };
   if (kind === 'embedded') {
     // The harness copies a migrated PGlite template when it is in embedded mode; else start from an empty dir.

@@ -162,7 +162,7 @@ export class ConnectionPool {
 }
 
 /** A request as the bytes that go on the wire, and the origin they go to. */
-function serialize(req: LoadRequest): { origin: string; bytes: Buffer } {
+export function serialize(req: LoadRequest): { origin: string; bytes: Buffer } {
   const url = new URL(req.url);
   const headers: Record<string, string> = { host: url.host, ...(req.headers ?? {}) };
   if (req.body !== undefined) {

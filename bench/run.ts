@@ -4,18 +4,20 @@
 //   media  glass-to-glass latency of each playback output, HLS and HTTP-FLV (issue 4, bench/media-latency.ts)
 //   startup      time to the first 200 on /healthz, first and warm start, the build against tsx (issue 14, bench/startup.ts)
 //   request-log  what each LOG_REQUESTS mode costs a refused order attempt on a sold-out drop (issue 14, bench/request-log.ts)
+//   events       short-video engagement events ingested while a flash drop runs, the drop's p99 without and with (issue 15, bench/events.ts)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
 import { chooseFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchReport, runDropBench, type DropBenchMode } from './drops.ts';
+import { eventBenchTable, runEventBench } from './events.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
 import { requestLogTable, runRequestLogBench } from './request-log.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
 import { runStartupBench, startupTable } from './startup.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'events'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
@@ -89,5 +91,7 @@ if (roomRows.length > 0 && glassRows.length > 0) {
 if (parts.has('startup')) section('Start-up', startupTable(await runStartupBench({ log: (m) => say(`startup: ${m}`) })));
 
 if (parts.has('request-log')) section('Request log on the drop path', requestLogTable(await runRequestLogBench(5, (m) => say(`request-log: ${m}`))));
+
+if (parts.has('events')) section('Event ingest during a flash drop', eventBenchTable(await runEventBench()));
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);

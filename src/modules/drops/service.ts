@@ -167,6 +167,11 @@ export class DropEngine {
     return this.arrivals.join(dropId);
   }
 
+  /** When (epoch ms) the last order attempt through a drop arrived at this node: a rush is on while they keep coming. */
+  get lastAttemptAt(): number {
+    return this.lastArrivalAt;
+  }
+
   /**
    * Until when (epoch ms) this node is busy with a drop: order attempts arriving, or a drop it knows of opening (its
    * countdown running). Background work that shares the database with the drop's writes waits till then.
