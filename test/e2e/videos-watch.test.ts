@@ -181,6 +181,19 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     await context.close();
   });
 
+  it('opens a shared video in the feed at that video, the share's token kept for an order placed there', { timeout: 60_000 }, async () => {
+    const sharer = await node.api.user();
+    const link = await node.api.post('/share-links', { targetType: 'video', targetId: ids[0] }, sharer.token);
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const context = await phone(browser, 'zh-CN');
+    const page = await context.newPage();
+    await page.goto(link.body.shareLink.url);
+    await page.waitForURL((url) => url.pathname === `/v/${ids[0]}`);
+    await playing(page, ids[0]);
+    assert.equal(await page.evaluate((id) => sessionStorage.getItem(`hawker.share.video.${id}`), ids[0]), link.body.shareLink.token, 'the token is kept for an order placed here');
+    await context.close();
+  });
+
   it('says a video taken down while the feed is open is unavailable', { timeout: 60_000 }, async () => {
     const context = await phone(browser, 'zh-CN');
     allowTrouble(context, /status of 404 \(Not Found\) \(https?:\/\/[^ ]*\/media\/[^ ]*\.m3u8\)$/, 'the video is taken down on purpose: its playlist is gone');
