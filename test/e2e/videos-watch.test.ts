@@ -181,7 +181,7 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     await context.close();
   });
 
-  it('opens a shared video in the feed at that video, the share's token kept for an order placed there', { timeout: 60_000 }, async () => {
+  it('opens a shared video in the feed at that video, the token of the share kept for an order placed there', { timeout: 60_000 }, async () => {
     const sharer = await node.api.user();
     const link = await node.api.post('/share-links', { targetType: 'video', targetId: ids[0] }, sharer.token);
     assert.equal(link.status, 201, JSON.stringify(link.body));
