@@ -206,11 +206,20 @@ export function eventBenchTable(result: EventBenchResult): string {
   const loads = rounds.flatMap((r) => (r.load ? [r.load] : []));
   const rate = mean(loads.map((l) => l.accepted / l.seconds));
   const refused = loads.reduce((n, l) => n + l.refused, 0);
+  const duringRush = mean(
+    rounds.flatMap((r) => {
+      if (!r.load) return [];
+      const end = r.opensAt + r.drop.result.seconds * 1000;
+      const perBatch = r.load.accepted / Math.max(1, r.load.acks.filter((a) => a.status === 202).length);
+      return [(r.load.acks.filter((a) => a.status === 202 && a.at + a.ms >= r.opensAt && a.at + a.ms < end).length * perBatch) / r.drop.result.seconds];
+    }),
+  );
   return [
     `Event ingest during a flash drop, one node, ${result.mode === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} (node ${process.version}, ${new Date().toISOString().slice(0, 10)}): each round a drop of ${fmt(UNITS)} units,`,
     `${fmt(ATTEMPTS)} attempts from ${BUYERS} new buyers at ${IN_FLIGHT} in flight tapping as a ${COUNTDOWN_SECONDS} s countdown ends, first alone, then with ${fmt(EVENT_RATE)} events/s offered`,
     `(${EVENT_SECONDS} s of batches of 50–100 events from ${fmt(DEVICES)} anonymous devices, ${EVENT_SLOTS} connections, the drop pinned ${EVENTS_LEAD_MS / 1000} s into it). An event is acknowledged`,
-    'once fsynced in the journal; the consumer writes the journal into engagement_events when the drop is over.',
+    'once fsynced in the journal; the consumer writes the journal into engagement_events when the drop is over. While order attempts keep',
+    'arriving, a batch of events waits unread (up to 3 s) before the node reads it: orders first.',
     '',
     '| round | load | drop attempts/s | drop p50 ms | drop p99 ms | events/s accepted | events/s acknowledged during the rush | ack p50 ms | ack p99 ms | ack p99 of batches answered during the rush ms |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -219,7 +228,7 @@ export function eventBenchTable(result: EventBenchResult): string {
     `Drop p99, mean of the rounds: ${fmt(without, 1)} ms without events, ${fmt(withEvents, 1)} ms with (${change >= 0 ? '+' : ''}${fmt(change, 1)} %).`,
     `Events in engagement_events afterwards: ${fmt(result.consumed)} of ${fmt(result.accepted)} accepted (warm-up included), caught up ${fmt(result.catchUpSeconds, 1)} s after the last rush.`,
     '',
-    `${rate >= 20_000 && refused === 0 ? 'met ' : 'MISSED'} ≥ 20,000 events/s accepted while the drop runs (${fmt(rate)}/s, ${refused} batches refused)`,
+    `${rate >= 20_000 && refused === 0 ? 'met ' : 'MISSED'} ≥ 20,000 events/s accepted over the ${EVENT_SECONDS} s load the drop runs in (${fmt(rate)}/s, ${refused} batches refused); while the rush itself runs, batches wait for it: ${fmt(duringRush)} events/s acknowledged then`,
     `${change <= 10 ? 'met ' : 'MISSED'} drop p99 no more than 10 % worse with the events (${change >= 0 ? '+' : ''}${fmt(change, 1)} %)`,
     `${result.consumed === result.accepted ? 'met ' : 'MISSED'} every accepted event consumed into engagement_events (${fmt(result.consumed)} of ${fmt(result.accepted)})`,
   ].join('\n');

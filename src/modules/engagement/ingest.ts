@@ -98,7 +98,11 @@ export class EngagementIngest {
     this.videos = new VisibleVideos(db);
   }
 
-  /** Remembers the ids still in the journal (not yet consumed, or consumed and kept): a batch retried across a restart is told it was a duplicate. */
+  /**
+   * Remembers the ids still in the journal (segments not yet consumed): a batch retried across a restart is told those
+   * were duplicates. Consumed segments are deleted, so an id already in the table is answered as accepted again, and
+   * written once all the same (on conflict do nothing).
+   */
   async rememberJournal(): Promise<number> {
     let n = 0;
     for (const segment of await this.journal.segments()) {
