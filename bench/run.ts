@@ -5,6 +5,7 @@
 //   startup      time to the first 200 on /healthz, first and warm start, the build against tsx (issue 14, bench/startup.ts)
 //   request-log  what each LOG_REQUESTS mode costs a refused order attempt on a sold-out drop (issue 14, bench/request-log.ts)
 //   events       short-video engagement events ingested while a flash drop runs, the drop's p99 without and with (issue 15, bench/events.ts)
+//   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
@@ -16,8 +17,9 @@ import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './me
 import { requestLogTable, runRequestLogBench } from './request-log.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
 import { runStartupBench, startupTable } from './startup.ts';
+import { runTranscodeBench, transcodeTable } from './transcode.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'events'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'events'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
@@ -91,6 +93,8 @@ if (roomRows.length > 0 && glassRows.length > 0) {
 if (parts.has('startup')) section('Start-up', startupTable(await runStartupBench({ log: (m) => say(`startup: ${m}`) })));
 
 if (parts.has('request-log')) section('Request log on the drop path', requestLogTable(await runRequestLogBench(5, (m) => say(`request-log: ${m}`))));
+
+if (parts.has('transcode')) section('Short-video processing', transcodeTable(await runTranscodeBench((m) => say(`transcode: ${m}`))));
 
 if (parts.has('events')) section('Event ingest during a flash drop', eventBenchTable(await runEventBench()));
 
