@@ -194,6 +194,34 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     await context.close();
   });
 
+  it('sends a batch of events that got no answer again later with the same ids, and the server counts it once', { timeout: 90_000 }, async () => {
+    const context = await phone(browser, 'en');
+    allowTrouble(context, /net::ERR_FAILED/, 'the first batch of events is cut off on purpose');
+    const batches: { ids: string[]; deviceId?: string; answered: boolean }[] = [];
+    await context.route('**/api/v1/events', async (route) => {
+      const body = route.request().postDataJSON() as { deviceId?: string; events: { id: string }[] };
+      const first = batches.length === 0;
+      batches.push({ ids: body.events.map((e) => e.id), deviceId: body.deviceId, answered: !first });
+      // The first batch reaches the server, but its answer is lost on the way back.
+      if (first) {
+        await route.fetch();
+        await route.abort('failed');
+      } else await route.continue();
+    });
+    const before = (await node.api.get(`/videos/${ids[0]}/stats`, fx.merchant.token)).body.stats.impressions;
+    const page = await context.newPage();
+    await page.goto(`${node.url}/v/${ids[0]}`);
+    await playing(page, ids[0]);
+    // The first batch leaves within about 5 s and its answer is cut off; the next try (5 s × 2 later) carries the same ids.
+    await waitFor('the batch sent again', async () => batches.length >= 2, 30_000);
+    assert.ok(batches[0].deviceId && /^[A-Za-z0-9_-]{8,64}$/.test(batches[0].deviceId), 'signed out: the device id');
+    assert.deepEqual(batches[1].ids.slice(0, batches[0].ids.length), batches[0].ids);
+    await waitFor('the impression counted', async () => (await node.api.get(`/videos/${ids[0]}/stats`, fx.merchant.token)).body.stats.impressions > before, 15_000);
+    await page.waitForTimeout(1500);
+    assert.equal((await node.api.get(`/videos/${ids[0]}/stats`, fx.merchant.token)).body.stats.impressions, before + 1, 'counted once');
+    await context.close();
+  });
+
   it('says a video taken down while the feed is open is unavailable', { timeout: 60_000 }, async () => {
     const context = await phone(browser, 'zh-CN');
     allowTrouble(context, /status of 404 \(Not Found\) \(https?:\/\/[^ ]*\/media\/[^ ]*\.m3u8\)$/, 'the video is taken down on purpose: its playlist is gone');
