@@ -85,6 +85,13 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       assert.equal(await previous.evaluate((v) => (v as HTMLVideoElement).paused), true, 'the video swiped away pauses');
       const slide = page.locator('[data-testid=video-slide][data-active=true]');
 
+      // A tap pauses; the play button (or another tap) goes on.
+      const video = slide.locator('video');
+      await video.click();
+      await waitFor('paused', async () => await video.evaluate((v) => (v as HTMLVideoElement).paused));
+      await slide.locator('.video-center').click();
+      await playing(page, ids[1]);
+
       // Follow the creator, and unfollow.
       const follow = slide.getByTestId('video-follow');
       await follow.click();

@@ -22,6 +22,8 @@ import './videos.css';
 const SOURCES: EventSource[] = ['feed', 'follow', 'share', 'search', 'profile'];
 /** A swipe this far (a share of the screen's height) moves to the next video. */
 const SWIPE_SHARE = 0.18;
+/** A click this soon after a finger's swipe ended is the swipe's, not a tap. */
+const SWIPE_CLICK_MS = 400;
 /** The mouse wheel moves one video per gesture: further wheel events within this long are the same gesture. */
 const WHEEL_PAUSE_MS = 450;
 
@@ -124,7 +126,7 @@ export function Videos({ startId }: { startId?: string }) {
   }, [go, sheetOpen]);
 
   // The wheel and touch handlers are attached by hand: Preact's would be passive, and the page must not scroll.
-  const gesture = useRef({ wheelAt: 0, startY: 0, startAt: 0, dy: 0, touching: false, moved: false });
+  const gesture = useRef({ wheelAt: 0, startY: 0, startAt: 0, dy: 0, touching: false, moved: false, swipedAt: -Infinity });
   useEffect(() => {
     const el = feed.current;
     if (!el) return;
@@ -158,6 +160,7 @@ export function Videos({ startId }: { startId?: string }) {
     const onEnd = (e: TouchEvent) => {
       if (!g.touching) return;
       g.touching = false;
+      if (g.moved) g.swipedAt = e.timeStamp;
       const height = el.clientHeight || 1;
       const fast = Math.abs(g.dy) > 30 && e.timeStamp - g.startAt < 250;
       if (g.moved && (Math.abs(g.dy) > height * SWIPE_SHARE || fast)) go(g.dy < 0 ? 1 : -1);
@@ -237,7 +240,7 @@ export function Videos({ startId }: { startId?: string }) {
               source={i === 0 && startId ? startSource : 'feed'}
               following={follows[video.creator.id]}
               commentCount={commentCounts[video.id]}
-              swiped={() => gesture.current.moved}
+              swiped={() => performance.now() - gesture.current.swipedAt < SWIPE_CLICK_MS}
               onFollow={(following) => setFollows((f) => ({ ...f, [video.creator.id]: following }))}
               onComments={() => setCommentsOf(video)}
               onBuy={(product) => buy(video, product)}
@@ -271,7 +274,7 @@ interface SlideProps {
   /** The viewer's follow of the creator as changed on this page (on another of the creator's videos, too). */
   following: boolean | undefined;
   commentCount: number | undefined;
-  /** Whether the touch that ends in a click was a swipe (not a tap). */
+  /** Whether the touch that ends in this click was a swipe (not a tap). */
   swiped(): boolean;
   onFollow(following: boolean): void;
   onComments(): void;
