@@ -1,14 +1,16 @@
 // Posting short videos in Chromium: a clip made by ffmpeg uploaded over tus from the console (the progress bar to
 // 100 %), a product linked, processing followed to ready by the node's job; a corrupt file failed with its reason
-// in the reader's language; and from the buyer app at 375 px, an upload paused, cut off by a page reload and
-// continued where it stopped, then the creator's list with its figures.
+// in the reader's language; from the buyer app at 375 px, an upload paused, cut off by a page reload and
+// continued where it stopped, then the creator's list with its figures; and an upload whose node is killed
+// halfway, carried on by the page once the node is back.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { STORAGE, type TestNode } from '../support/harness.ts';
+import { Api, freePort, freshStorage, ROOT, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
 import { allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
@@ -21,6 +23,34 @@ async function throttleUpload(context: BrowserContext, page: Page, bytesPerSecon
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
+}
+
+/**
+ * A node as its own OS process on a given port, so that one killed and started again answers at the address the
+ * page was opened from (the harness's spawnNode picks a new port each time).
+ */
+async function nodeOnPort(env: Record<string, string>, port: number): Promise<{ url: string; child: ChildProcess; api: Api; stop(): Promise<void> }> {
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', ...env, PORT: String(port), PUBLIC_URL: url },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor('the node listening', async () => {
+    if (child.exitCode !== null) throw new Error(`the node exited with ${child.exitCode}`);
+    return (await fetch(`${url}/healthz`).catch(() => null))?.ok ?? false;
+  }, 90_000);
+  return {
+    url,
+    child,
+    api: new Api(url),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
@@ -179,5 +209,73 @@ describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser |
     await page.getByTestId('video-row').filter({ hasText: 'Not a video' }).getByText('This file cannot be read as a video: it may be damaged, or not a video at all.').waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'nothing wider than the phone');
     await shot(page, 'videos-upload-buyer-list-en', { fullPage: true });
+  });
+});
+
+describe(`posting a short video while the node is killed mid-upload (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
+  let storage: Awaited<ReturnType<typeof freshStorage>>;
+  let env: Record<string, string>;
+  let node: Awaited<ReturnType<typeof nodeOnPort>>;
+  let port: number;
+  let dataDir: string;
+  let browser: Browser;
+
+  before(async () => {
+    ensureWebBuilt();
+    storage = await freshStorage();
+    dataDir = storage.env.DATA_DIR ?? mkdtempSync(join(ROOT, '.tmp', 'videos-'));
+    // The same port after the restart: the page keeps talking to the address it was opened from.
+    port = await freePort();
+    env = { ...storage.env, DATA_DIR: dataDir };
+    node = await nodeOnPort(env, port);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await node?.stop();
+    await storage?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the page retries while the node is down and carries the upload on from where the restarted node says it stopped', async () => {
+    const fx = await shopWithProduct(node.api, [{ name: '礼盒', price: 12800, stock: 5 }]);
+    const clip = await makeClip('killed-upload.mp4', { width: 360, height: 640, seconds: 4 });
+    const context = await desktop(browser, 'zh-CN');
+    allowTrouble(context, /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|FAILED)/, 'the node is killed and restarted on purpose');
+    const creates: string[] = [];
+    const heads: string[] = [];
+    context.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/uploads')) creates.push(r.url());
+      if (r.method() === 'HEAD' && r.url().includes('/api/v1/uploads/')) heads.push(r.url());
+    });
+    await signIn(context, fx.merchant.token);
+    const page = await context.newPage();
+    await page.goto(`${node.url}/console/videos`);
+    await page.getByTestId('video-product').first().waitFor();
+
+    await throttleUpload(context, page, 150 * 1024);
+    await page.getByTestId('upload-file').setInputFiles(clip);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=upload-progress]')?.getAttribute('aria-valuenow')) >= 30, null, { timeout: 20_000 });
+    const exited = new Promise((r) => node.child.once('exit', r));
+    node.child.kill('SIGKILL');
+    await exited;
+    await page.getByText('连接中断，正在重试…').waitFor({ timeout: 15_000 });
+    assert.ok((await percent(page)) < 100);
+
+    node = await nodeOnPort(env, port);
+    await throttleUpload(context, page, null);
+    await page.waitForFunction(() => document.querySelector('[data-testid=upload-progress]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 60_000 });
+    await page.getByTestId('upload-resumed').waitFor();
+    const resumedFrom = Number(/(\d+)%/.exec(await page.getByTestId('upload-resumed').innerText())![1]);
+    assert.ok(resumedFrom > 0, `carried on from ${resumedFrom}%, what the killed node had written`);
+    assert.equal(creates.length, 1, 'the same upload, continued');
+    assert.ok(heads.length >= 1, 'the page asked the restarted node where the upload stood');
+    assert.equal(await page.getByText('连接中断，正在重试…').count(), 0);
+
+    await page.getByLabel('标题').fill('重启也不怕');
+    await page.getByTestId('video-product').first().getByRole('checkbox').check();
+    await page.getByTestId('video-post').click();
+    await page.getByTestId('video-posted').locator('[data-testid=video-status][data-status=ready]').waitFor({ timeout: 90_000 });
+    await shot(page, 'videos-upload-console-after-restart');
   });
 });

@@ -64,7 +64,7 @@ function Choose({ ids }: { ids: Identities }) {
           </select>
         </label>
       )}
-      <VideoUploadForm shopId={as || null} onPosted={() => undefined} />
+      <VideoUploadForm shopId={as || null} />
       <button class="btn btn-block" type="button" onClick={() => navigate('/me/videos')}>
         {t('creatorVideos.title')}
       </button>

@@ -90,7 +90,7 @@ function VideoTable({ list, onChanged }: { list: VideoWithStats[]; onChanged: ()
         </thead>
         <tbody>
           {list.map(({ video, stats }) => (
-            <VideoRow key={video.id} video={video} figures={videoFigures(stats)} onChanged={onChanged} />
+            <VideoRow key={video.id} video={video} figures={videoFigures(video.status === 'ready' ? stats : undefined)} onChanged={onChanged} />
           ))}
         </tbody>
       </table>
@@ -109,7 +109,7 @@ function VideoRow({ video, figures, onChanged }: { video: CreatorVideo; figures:
   });
   return (
     <tr data-testid="video-row" data-video-id={video.id}>
-      <td>
+      <td class="video-cell">
         <div class="inline" style={{ flexWrap: 'nowrap', alignItems: 'flex-start' }}>
           {video.playback?.cover ? <img class="video-cover" src={video.playback.cover} alt="" data-testid="video-cover" /> : <span class="video-cover video-cover-none" />}
           <div>
@@ -119,7 +119,7 @@ function VideoRow({ video, figures, onChanged }: { video: CreatorVideo; figures:
           </div>
         </div>
       </td>
-      <td>
+      <td class="video-status-cell">
         <VideoStatusBadge video={video} withReason />
       </td>
       <td>{video.durationSeconds === null ? '—' : formatSeconds(video.durationSeconds)}</td>

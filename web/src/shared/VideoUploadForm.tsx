@@ -73,6 +73,7 @@ async function linkableSkus(shopId: string | null, signal: AbortSignal): Promise
 
 type Phase = 'idle' | 'uploading' | 'paused' | 'uploaded';
 
+/** `onPosted` is called with the posted video, and again once its processing is over. */
 export function VideoUploadForm({ shopId, onPosted }: { shopId: string | null; onPosted?: (video: CreatorVideo) => void }) {
   const userId = auth.user?.id ?? '';
   const upload = useRef<tus.Upload | null>(null);
@@ -181,7 +182,7 @@ export function VideoUploadForm({ shopId, onPosted }: { shopId: string | null; o
     setResumedFrom(null);
   };
 
-  if (posted) return <PostedVideo initial={posted} onAnother={reset} />;
+  if (posted) return <PostedVideo initial={posted} onSettled={onPosted} onAnother={reset} />;
 
   const percent = progress.total ? Math.floor((progress.sent / progress.total) * 100) : 0;
   const topics = topicsIn(title, description);
@@ -320,8 +321,11 @@ export function VideoUploadForm({ shopId, onPosted }: { shopId: string | null; o
 }
 
 /** After posting: the video's state, asked again until processing is over. */
-function PostedVideo({ initial, onAnother }: { initial: CreatorVideo; onAnother: () => void }) {
+function PostedVideo({ initial, onSettled, onAnother }: { initial: CreatorVideo; onSettled?: (video: CreatorVideo) => void; onAnother: () => void }) {
   const [video, setVideo] = useState(initial);
+  useEffect(() => {
+    if (video.status !== 'processing') onSettled?.(video);
+  }, [video.status]);
   useInterval(
     () => {
       get<{ video: CreatorVideo }>(`/videos/${video.id}`).then(

@@ -646,7 +646,7 @@ export default {
     video: 'Video',
     duration: 'Length',
     seconds: '{{n}} s',
-    linked: '{{n}} products linked',
+    linked: 'Products linked: {{n}}',
     totals: 'All videos',
     chartTitle: 'Views and completion rate',
     empty: 'No videos yet',
