@@ -15,6 +15,8 @@ import { shopWithProduct } from '../support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
 import { allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
+const OPERATOR = 'operator-token-for-video-upload-tests';
+
 const progress = (page: Page) => page.getByTestId('upload-progress');
 const percent = async (page: Page) => Number(await progress(page).getAttribute('aria-valuenow'));
 
@@ -62,7 +64,7 @@ describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser |
 
   before(async () => {
     ensureWebBuilt();
-    node = await videoNode();
+    node = await videoNode({ ADMIN_TOKEN: OPERATOR });
     browser = await launchBrowser();
     fx = await shopWithProduct(node.api, [{ name: '250g 罐装', price: 3990, stock: 20 }]);
     clip = await makeClip('upload-e2e.mp4', { width: 360, height: 640, seconds: 4 });
@@ -209,6 +211,39 @@ describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser |
     await page.getByTestId('video-row').filter({ hasText: 'Not a video' }).getByText('This file cannot be read as a video: it may be damaged, or not a video at all.').waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'nothing wider than the phone');
     await shot(page, 'videos-upload-buyer-list-en', { fullPage: true });
+  });
+
+  it("buyer app at 375 px (English): an influencer posts as themself with a showcased product of another shop", async () => {
+    const influencer = await node.api.user();
+    assert.equal((await node.api.post('/me/influencer', {}, influencer.token)).status, 201);
+    // Product videos need tier A by default; a new influencer is tier C.
+    const settings = (await node.api.get('/admin/settings/affiliate', OPERATOR)).body;
+    const lowered = await node.api.call('PUT', '/admin/settings/affiliate', { body: { ...settings, permissions: { ...settings.permissions, videoSharing: 'C' } }, token: OPERATOR });
+    assert.equal(lowered.status, 200, JSON.stringify(lowered.body));
+    const offer = await node.api.post(`/shops/${fx.shop.id}/offers`, { productId: fx.product.id, commissionBps: 1000 }, fx.merchant.token);
+    assert.equal(offer.status, 201, JSON.stringify(offer.body));
+    assert.equal((await node.api.post('/me/showcase', { offerId: offer.body.offer.id }, influencer.token)).status, 201);
+
+    const context = await phone(browser, 'en');
+    await signIn(context, influencer.token);
+    const page = await context.newPage();
+    await page.goto(`${node.url}/me/videos/new`);
+    await page.getByText('from your showcase').waitFor();
+    assert.equal(await page.getByTestId('post-as').count(), 0, 'no shop to post for: as themself, without asking');
+    await page.getByTestId('upload-file').setInputFiles(clip);
+    await page.waitForFunction(() => document.querySelector('[data-testid=upload-progress]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 30_000 });
+    await page.getByLabel('Title').fill('My tea haul');
+    await page.getByTestId('video-product').filter({ hasText: 'Green tea 绿茶' }).getByRole('checkbox').check();
+    await page.getByTestId('video-post').click();
+    await page.getByTestId('video-posted').locator('[data-testid=video-status][data-status=processing]').waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'nothing wider than the phone');
+    await shot(page, 'videos-upload-influencer');
+
+    const mine = (await node.api.get('/videos?mine=true', influencer.token)).body.videos;
+    assert.deepEqual(
+      mine.map((v: { title: string; shopId: string | null; products: { skuId: string; promoted: boolean }[] }) => [v.title, v.shopId, v.products.map((p) => [p.skuId, p.promoted])]),
+      [['My tea haul', null, [[fx.skuIds[0], true]]]],
+    );
   });
 });
 
