@@ -33,16 +33,27 @@ const VideosWithStats = Type.Object({ videos: Type.Array(Type.Object({ video: Vi
 export function engagementRoutes(app: App, ctx: AppContext, ingest: EngagementIngest, videos: Videos) {
   const { accounts, db } = ctx;
 
+  let rushOver: Promise<void> | null = null;
+  /** One watcher for all the batches waiting, however many there are. */
+  const whenRushOver = () =>
+    (rushOver ??= new Promise<void>((resolve) => {
+      const look = () => {
+        if (Date.now() - ctx.dropEngine.lastAttemptAt < RUSH_GAP_MS) return void setTimeout(look, RUSH_GAP_MS / 4);
+        rushOver = null;
+        resolve();
+      };
+      setTimeout(look, RUSH_GAP_MS / 4);
+    }));
   /**
    * Orders first: while a drop's rush is on, a batch of events waits before its body is even read (reading, checking
    * and journaling it all cost the node's one thread), for up to MAX_HOLD_MS. Its ack comes that much later; the app
    * keeps the events until acknowledged.
    */
   async function afterTheRush() {
-    const since = Date.now();
-    while (Date.now() - ctx.dropEngine.lastAttemptAt < RUSH_GAP_MS && Date.now() - since < MAX_HOLD_MS) {
-      await new Promise((r) => setTimeout(r, RUSH_GAP_MS / 4));
-    }
+    if (Date.now() - ctx.dropEngine.lastAttemptAt >= RUSH_GAP_MS) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([whenRushOver(), new Promise((r) => (timer = setTimeout(r, MAX_HOLD_MS)))]);
+    clearTimeout(timer);
   }
 
   app.post(
