@@ -6,6 +6,7 @@
 //   request-log  what each LOG_REQUESTS mode costs a refused order attempt on a sold-out drop (issue 14, bench/request-log.ts)
 //   events       short-video engagement events ingested while a flash drop runs, the drop's p99 without and with (issue 15, bench/events.ts)
 //   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
+//   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
@@ -17,9 +18,10 @@ import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './me
 import { requestLogTable, runRequestLogBench } from './request-log.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
 import { runStartupBench, startupTable } from './startup.ts';
+import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'events'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
@@ -95,6 +97,8 @@ if (parts.has('startup')) section('Start-up', startupTable(await runStartupBench
 if (parts.has('request-log')) section('Request log on the drop path', requestLogTable(await runRequestLogBench(5, (m) => say(`request-log: ${m}`))));
 
 if (parts.has('transcode')) section('Short-video processing', transcodeTable(await runTranscodeBench((m) => say(`transcode: ${m}`))));
+
+if (parts.has('playback')) section('Short-video playback', playbackTable(await runPlaybackBench({ log: (m) => say(`playback: ${m}`) })));
 
 if (parts.has('events')) section('Event ingest during a flash drop', eventBenchTable(await runEventBench()));
 

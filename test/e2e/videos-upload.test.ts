@@ -4,13 +4,12 @@
 // continued where it stopped, then the creator's list with its figures; and an upload whose node is killed
 // halfway, carried on by the page once the node is back.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Api, freePort, freshStorage, ROOT, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
+import { freePort, freshStorage, ROOT, spawnNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
 import { allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
@@ -25,34 +24,6 @@ async function throttleUpload(context: BrowserContext, page: Page, bytesPerSecon
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
-}
-
-/**
- * A node as its own OS process on a given port, so that one killed and started again answers at the address the
- * page was opened from (the harness's spawnNode picks a new port each time).
- */
-async function nodeOnPort(env: Record<string, string>, port: number): Promise<{ url: string; child: ChildProcess; api: Api; stop(): Promise<void> }> {
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', ...env, PORT: String(port), PUBLIC_URL: url },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitFor('the node listening', async () => {
-    if (child.exitCode !== null) throw new Error(`the node exited with ${child.exitCode}`);
-    return (await fetch(`${url}/healthz`).catch(() => null))?.ok ?? false;
-  }, 90_000);
-  return {
-    url,
-    child,
-    api: new Api(url),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
@@ -250,7 +221,7 @@ describe(`posting short videos in the browser (${STORAGE})`, { skip: noBrowser |
 describe(`posting a short video while the node is killed mid-upload (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
   let env: Record<string, string>;
-  let node: Awaited<ReturnType<typeof nodeOnPort>>;
+  let node: Awaited<ReturnType<typeof spawnNode>>;
   let port: number;
   let dataDir: string;
   let browser: Browser;
@@ -262,7 +233,7 @@ describe(`posting a short video while the node is killed mid-upload (${STORAGE})
     // The same port after the restart: the page keeps talking to the address it was opened from.
     port = await freePort();
     env = { ...storage.env, DATA_DIR: dataDir };
-    node = await nodeOnPort(env, port);
+    node = await spawnNode({ ...env, PORT: String(port) });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -297,7 +268,7 @@ describe(`posting a short video while the node is killed mid-upload (${STORAGE})
     await page.getByText('连接中断，正在重试…').waitFor({ timeout: 15_000 });
     assert.ok((await percent(page)) < 100);
 
-    node = await nodeOnPort(env, port);
+    node = await spawnNode({ ...env, PORT: String(port) });
     await throttleUpload(context, page, null);
     await page.waitForFunction(() => document.querySelector('[data-testid=upload-progress]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 60_000 });
     await page.getByTestId('upload-resumed').waitFor();

@@ -92,7 +92,6 @@ export async function startNode(env: Record<string, string> = {}, storage?: { en
   };
 }
 
-/** A Hawker node as a separate OS process (for SIGKILL and multi-node tests). */
 /** A port nothing listens on now (the kernel's pick, so never one of the client sockets' ephemeral ports in use). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -105,8 +104,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A Hawker node as a separate OS process (for SIGKILL and multi-node tests); on env.PORT if given (a restart at the same address). */
 export async function spawnNode(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; api: Api; stop(): Promise<void> }> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...TEST_ENV, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },

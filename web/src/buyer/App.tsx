@@ -22,7 +22,8 @@ const Invitations = lazyPage(() => import('./Influencer.tsx').then((m) => m.Invi
 const Credits = lazyPage(() => import('./Influencer.tsx').then((m) => m.Credits));
 const GroupLeader = lazyPage(() => import('./GroupLeader.tsx').then((m) => m.GroupLeader));
 const Marketplace = lazyPage(() => import('./Marketplace.tsx').then((m) => m.Marketplace));
-const Videos = lazyPage<{ startId?: string }>(() => import('./Videos.tsx').then((m) => m.Videos));
+const loadVideos = () => import('./Videos.tsx');
+const Videos = lazyPage<{ startId?: string }>(() => loadVideos().then((m) => m.Videos));
 const MyVideos = lazyPage(() => import('./MyVideos.tsx').then((m) => m.MyVideos));
 const VideoUpload = lazyPage(() => import('./VideoUpload.tsx').then((m) => m.VideoUpload));
 
@@ -33,6 +34,14 @@ export function App() {
 
   if ((params = match('/room/:id', path))) return <Room key={params.id} id={params.id} />;
   if ((params = match('/s/:token', path))) return <Share key={params.token} token={params.token} />;
+
+  // From the home page the 视频 tab is one tap away: its code (and its player's) is fetched once the page is idle,
+  // so a tap there waits only for the video itself.
+  useEffect(() => {
+    if (path !== '/') return;
+    const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 1500));
+    idle(() => void loadVideos().catch(() => {}));
+  }, [path === '/']);
 
   let page;
   if (path === '/') page = <Feed />;

@@ -15,9 +15,11 @@ import { BuySheet, type BuyTarget } from './BuySheet.tsx';
 import { ShareButton } from './ShareButton.tsx';
 import { shareTokenFor } from './sharing.ts';
 import { onPageHide, VideoSession, type EventSource } from './video-events.ts';
-import { allowSound, isSoundAllowed, preloadEnabled, ShortVideoPlayer, type VideoState } from './video-player.ts';
+import { allowSound, isSoundAllowed, prefetchEngine, preloadEnabled, ShortVideoPlayer, type VideoState } from './video-player.ts';
 import { loadVideo, loadVideoPage, playable, type Video, type VideoProduct, type VideoSocial } from './video-source.ts';
 import './videos.css';
+
+prefetchEngine();
 
 const SOURCES: EventSource[] = ['feed', 'follow', 'share', 'search', 'profile'];
 /** A swipe this far (a share of the screen's height) moves to the next video. */

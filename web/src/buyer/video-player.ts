@@ -13,6 +13,11 @@ const PLAYING_BUFFER_S = 20;
 /** The data-saver setting: with "off", neighbours are not fetched before they are swiped to. */
 export const preloadEnabled = () => storage.read('hawker.videos.preload') !== 'off';
 
+/** hls.js (its light build), fetched once: as soon as the feed's code runs, before the first video asks for it. */
+let engine: Promise<typeof import('hls.js/light')> | null = null;
+const loadEngine = () => (engine ??= import('hls.js/light'));
+export const prefetchEngine = () => void loadEngine().catch(() => (engine = null));
+
 /** Whether the viewer has touched the page yet: browsers start video with sound only after a gesture. */
 let soundAllowed = false;
 const soundListeners = new Set<() => void>();
@@ -56,7 +61,7 @@ export class ShortVideoPlayer {
   async load(): Promise<void> {
     if (this.engine || this.destroyed) return;
     const native = this.video.canPlayType('application/vnd.apple.mpegurl') !== '';
-    const { default: Hls } = await import('hls.js/light');
+    const { default: Hls } = await loadEngine();
     if (this.destroyed || this.engine) return;
     if (Hls.isSupported()) this.engine = this.attachHls(Hls);
     else if (native) this.engine = this.attachNative();
@@ -135,6 +140,9 @@ export class ShortVideoPlayer {
       // The first segment is fetched while the media element is still being attached.
       startFragPrefetch: true,
       capLevelToPlayerSize: true,
+      // Start on the lowest rung (its first segment is a third of the 720p one's bytes) and let ABR climb: on a
+      // phone's network the first frame comes that much sooner.
+      startLevel: 0,
       backBufferLength: 10,
     });
     hls.on(Hls.Events.ERROR, (_event, data) => {
