@@ -124,10 +124,10 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
   const videos = await openVideos(ctx, media);
+  const engagement = await openEngagement(ctx, videos.videos);
 
   if (config.seedDemo) await seedDemo(ctx);
 
-  const engagement = await openEngagement(ctx, videos.videos);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
@@ -182,10 +182,10 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       }
       mediaRoutes(api as App, ctx, media);
       videos.apiRoutes(api as App);
+      engagement.routes(api as App);
     },
     { prefix: '/api/v1' },
   );
-      engagement.routes(api as App);
 
   return {
     app,
@@ -201,11 +201,11 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       // Before the HTTP server: FLV viewers' endless responses end with their streams.
       await media.close();
       await app.close();
+      // After the HTTP server: a batch being acknowledged is written before the journal closes.
+      await engagement.close();
       await rooms.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();
-      // After the HTTP server: a batch being acknowledged is written before the journal closes.
-      await engagement.close();
       redis?.disconnect();
       await database.close();
     },
