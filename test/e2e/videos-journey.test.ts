@@ -69,7 +69,7 @@ describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBro
     const words =
       locale === 'zh-CN'
         ? { heading: '短视频', title: '标题', tab: '视频', ready: '已发布' }
-        : { heading: 'Short videos', title: 'Title', tab: 'Videos', ready: 'Published' };
+        : { heading: 'Short videos', title: 'Title', tab: 'Videos', ready: 'Ready' };
 
     it(`${locale}: upload → ${killMidTranscode ? 'node killed mid-transcode → ' : ''}ready → swipe → product card → order → paid`, { timeout: 240_000 }, async () => {
       const product = `${locale} 龙井 ${Math.random().toString(36).slice(2, 6)}`;
@@ -108,7 +108,7 @@ describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBro
       }
       // The console follows the video to ready (across the restart, it asks again).
       await posted.locator('[data-testid=video-status][data-status=ready]').waitFor({ timeout: 120_000 });
-      await posted.getByText(words.ready).waitFor();
+      await posted.getByText(words.ready, { exact: true }).waitFor();
       await shot(console_, `videos-journey-${locale}-01-ready`);
       const row = console_.getByTestId('video-row').filter({ hasText: title });
       const uploadedId = (await row.getAttribute('data-video-id'))!;
