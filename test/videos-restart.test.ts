@@ -7,25 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import * as tus from 'tus-js-client';
 import { freshStorage, ROOT, spawnNode, STORAGE, waitFor } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, probe, processed, NO_VIDEO_TOOLS } from './support/videos.ts';
+import { killProcessesUsing, makeClip, NO_VIDEO_TOOLS, probe, processed, untilTranscoding } from './support/videos.ts';
 
 type Node = Awaited<ReturnType<typeof spawnNode>>;
 
-/** Processes whose command line names `dir`: the ffmpeg a SIGKILLed node leaves running behind it. */
-function killProcessesUsing(dir: string): number {
-  let killed = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) {
-        process.kill(Number(pid), 'SIGKILL');
-        killed++;
-      }
-    } catch {
-      /* gone already */
-    }
-  }
-  return killed;
-}
 
 describe(`short videos across a restart (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
@@ -133,8 +118,7 @@ describe(`short videos across a restart (${STORAGE})`, { skip: NO_VIDEO_TOOLS },
     const posted = await node.api.post('/videos', { uploadId, title: '长一点 longer', shopId: fx.shop.id }, fx.merchant.token);
     assert.equal(posted.status, 201, JSON.stringify(posted.body));
 
-    const work = join(dataDir, 'video-work');
-    await waitFor('segments being written', async () => existsSync(work) && readdirSync(work).some((d) => existsSync(join(work, d, 'out', '720p')) && readdirSync(join(work, d, 'out', '720p')).some((f) => f.endsWith('.ts'))), 30_000);
+    await untilTranscoding(dataDir, 30_000);
     await kill();
     killProcessesUsing(dataDir);
 

@@ -133,3 +133,18 @@ export async function expectVideoAdvancing(page: Page, testId: string, seconds =
   if (!(after > before)) throw new Error(`video ${testId} is not advancing: ${before} → ${after}`);
   return [before, after];
 }
+
+/** The short-video feed: the id of the slide on screen. */
+export const activeVideoId = (page: Page) => page.locator('[data-testid=video-slide][data-active=true]').getAttribute('data-video-id');
+
+/** Waits until the video `id` is the one on screen and has presented frames and moved forward. */
+export async function videoPlaying(page: Page, id: string): Promise<void> {
+  await page.waitForFunction(
+    (videoId) => {
+      const v = document.querySelector(`[data-testid=video-slide][data-active=true][data-video-id="${videoId}"] video`) as HTMLVideoElement | null;
+      return v !== null && v.currentTime > 0 && !v.paused;
+    },
+    id,
+    { timeout: 30_000 },
+  );
+}

@@ -4,40 +4,19 @@
 // video, taps its product card, orders in the bottom sheet and pays through the sandbox: the order is paid and
 // carries the video. Once in Chinese (with the kill), once in English.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { freePort, freshStorage, ROOT, spawnNode, STORAGE, waitFor } from '../support/harness.ts';
 import { ADDRESS, shopWithProduct } from '../support/shop.ts';
-import { makeClip, NO_VIDEO_TOOLS, postVideo, processed } from '../support/videos.ts';
-import { allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { killProcessesUsing, makeClip, NO_VIDEO_TOOLS, postVideo, processed, untilTranscoding } from '../support/videos.ts';
+import { activeVideoId, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn, videoPlaying } from './browser.ts';
 
 type Node = Awaited<ReturnType<typeof spawnNode>>;
 
-/** The ffmpeg a SIGKILLed node leaves running (its command line names the node's DATA_DIR). */
-function killProcessesUsing(dir: string) {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* gone already */
-    }
-  }
-}
 
-const activeId = (page: Page) => page.locator('[data-testid=video-slide][data-active=true]').getAttribute('data-video-id');
 
-async function playing(page: Page, id: string) {
-  await page.waitForFunction(
-    (videoId) => {
-      const v = document.querySelector(`[data-testid=video-slide][data-active=true][data-video-id="${videoId}"] video`) as HTMLVideoElement | null;
-      return v !== null && v.currentTime > 0 && !v.paused;
-    },
-    id,
-    { timeout: 30_000 },
-  );
-}
 
 describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
@@ -94,12 +73,7 @@ describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBro
       await posted.locator('[data-testid=video-status][data-status=processing]').waitFor();
 
       if (killMidTranscode) {
-        const work = join(dataDir, 'video-work');
-        await waitFor(
-          'segments being written',
-          async () => existsSync(work) && readdirSync(work).some((d) => existsSync(join(work, d, 'out', '720p')) && readdirSync(join(work, d, 'out', '720p')).some((f) => f.endsWith('.ts'))),
-          60_000,
-        );
+        await untilTranscoding(dataDir, 60_000);
         const exited = new Promise((r) => node.child.once('exit', r));
         node.child.kill('SIGKILL');
         await exited;
@@ -129,10 +103,10 @@ describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBro
       await page.goto(`${node.url}/`);
       await page.getByRole('navigation').getByRole('link', { name: words.tab }).click();
       await page.getByTestId('video-feed').waitFor();
-      await playing(page, top.id);
+      await videoPlaying(page, top.id);
       await page.keyboard.press('ArrowDown');
-      await playing(page, uploadedId);
-      assert.equal(await activeId(page), uploadedId);
+      await videoPlaying(page, uploadedId);
+      assert.equal(await activeVideoId(page), uploadedId);
       await shot(page, `videos-journey-${locale}-02-swiped`);
 
       const card = page.locator('[data-testid=video-slide][data-active=true]').getByTestId('video-product');

@@ -2,7 +2,7 @@
 // time), waiting for processing, and ffprobe of what the node serves.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as tus from 'tus-js-client';
@@ -91,4 +91,27 @@ export interface ProbedStream {
 export async function probe(url: string): Promise<{ streams: ProbedStream[]; format: { duration?: string; format_name: string } }> {
   const { stdout } = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', url], { maxBuffer: 8 << 20 });
   return JSON.parse(stdout);
+}
+
+/** Kills the processes whose command line names `dir`: the ffmpeg a SIGKILLed node leaves running behind it. */
+export function killProcessesUsing(dir: string): number {
+  let killed = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      }
+    } catch {
+      /* gone already */
+    }
+  }
+  return killed;
+}
+
+/** Waits until a node on `dataDir` has ffmpeg writing a video's 720p segments: the moment to kill it mid-transcode. */
+export function untilTranscoding(dataDir: string, timeoutMs: number): Promise<true> {
+  const work = join(dataDir, 'video-work');
+  const writing = (d: string) => existsSync(join(work, d, 'out', '720p')) && readdirSync(join(work, d, 'out', '720p')).some((f) => f.endsWith('.ts'));
+  return waitFor('segments being written', async () => existsSync(work) && readdirSync(work).some(writing), timeoutMs);
 }

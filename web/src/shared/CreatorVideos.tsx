@@ -4,26 +4,11 @@
 import { get } from './api.ts';
 import { formatMoney, formatNumber } from './format.ts';
 import { language, t } from './i18n.ts';
+import type { Video } from './types.ts';
 import { useInterval, useResource } from './ui.tsx';
 
-export interface CreatorVideo {
-  id: string;
-  kind: 'upload' | 'replay';
-  title: string;
-  description: string;
-  topics: string[];
-  status: 'processing' | 'ready' | 'failed';
-  failureReason?: string | null;
-  takenDown?: { at: string; reason: string } | null;
-  creator: { id: string; handle: string; displayName: string | null };
-  shopId: string | null;
-  durationSeconds: number | null;
-  aspectRatio: string | null;
-  playback: { hls: string; cover: string | null; preview: string | null } | null;
-  products: { skuId: string; productId: string; shopId: string; title: string; skuName: string; price: number; promoted: boolean }[];
-  createdAt: string;
-  readyAt: string | null;
-}
+/** A video as its creator sees it: every state, with the failure's reason or the take-down. */
+export type CreatorVideo = Video;
 
 export interface VideoStats {
   videoId: string;

@@ -403,3 +403,47 @@ export interface ShopAffiliateStats {
   commissions?: { pending: number; settled: number };
 }
 
+// A short video (GET /api/v1/videos/:id): the feed plays it, its creator's pages manage it.
+export interface VideoProduct {
+  skuId: string;
+  productId: string;
+  shopId: string;
+  title: string;
+  skuName: string;
+  /** fen */
+  price: number;
+  available: number;
+  promoted: boolean;
+  /** Replays: where in the video the product was dropped. */
+  pinSeconds: number | null;
+}
+
+export interface VideoSocial {
+  likes: number;
+  comments: number;
+  liked: boolean;
+  following: boolean;
+}
+
+export interface Video {
+  id: string;
+  kind: 'upload' | 'replay';
+  title: string;
+  description: string;
+  topics: string[];
+  status: 'processing' | 'ready' | 'failed';
+  creator: { id: string; handle: string; displayName: string | null };
+  shopId: string | null;
+  liveSessionId: string | null;
+  durationSeconds: number | null;
+  aspectRatio: string | null;
+  playback: { hls: string; cover: string | null; preview: string | null } | null;
+  products: VideoProduct[];
+  /** Absent on a node without likes, comments and follows yet. */
+  social?: VideoSocial;
+  createdAt: string;
+  readyAt: string | null;
+  /** Its creator, shop staff and operators only: why processing failed, and a take-down. */
+  failureReason?: string | null;
+  takenDown?: { at: string; reason: string } | null;
+}
