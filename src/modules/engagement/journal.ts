@@ -39,6 +39,9 @@ function alive(pid: number): boolean {
  * them in one write and one fdatasync (both on the libuv pool, off the event loop). append() resolves once its
  * bytes are on disk.
  */
+/** The journals open in this process: several nodes in one process (tests, a bench) may share a DATA_DIR and a pid. */
+const openBoots = new Set<string>();
+
 export class EventJournal {
   private readonly boot = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   private seq = 0;
@@ -51,7 +54,9 @@ export class EventJournal {
   private constructor(
     readonly dir: string,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    openBoots.add(this.boot);
+  }
 
   static async open(dir: string, log: FastifyBaseLogger): Promise<EventJournal> {
     await mkdir(dir, { recursive: true });
@@ -115,8 +120,10 @@ export class EventJournal {
     for (const name of names) {
       const [, pid, boot, seq] = SEGMENT.exec(name)!;
       const own = Number(pid) === process.pid;
-      // Another live process's journal in a shared DATA_DIR is its own to consume.
+      // Another live process's journal in a shared DATA_DIR is its own to consume, and so is another open
+      // journal's in this process.
       if (!own && alive(Number(pid))) continue;
+      if (own && boot !== this.boot && openBoots.has(boot)) continue;
       // This run's segments are sealed only once rotated: the one being written (or being opened) is not.
       const sealed = !own || boot !== this.boot || this.sealedOwn.has(name);
       found.push({ name, path: join(this.dir, name), sealed, key: `${boot}-${seq}` });
@@ -138,5 +145,6 @@ export class EventJournal {
     this.closed = true;
     while (this.writing) await this.writing;
     await this.seal();
+    openBoots.delete(this.boot);
   }
 }
