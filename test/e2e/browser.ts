@@ -87,6 +87,11 @@ export function allowTrouble(context: BrowserContext, pattern: RegExp, reason: s
  * For a test whose rooms have no host streaming: the player asks for the stream every few seconds and is
  * answered 404 until it is there (the designed "host not streaming" state), which Chromium logs as errors.
  */
+/** A node the test stops or kills on purpose: whatever its pages had in flight, or sent meanwhile, gets no answer. */
+export function allowNodeDown(context: BrowserContext, reason = 'the node is stopped or killed and restarted on purpose'): void {
+  allowTrouble(context, /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|CONNECTION_ABORTED|EMPTY_RESPONSE|SOCKET_NOT_CONNECTED|INCOMPLETE_CHUNKED_ENCODING|FAILED)|Failed to fetch/, reason);
+}
+
 export function allowStreamOffline(context: BrowserContext): void {
   allowTrouble(context, /status of 404 \(Not Found\) \(https?:\/\/[^ ]*\/live\/[^ ]*\.(flv|m3u8)\)$/, 'the host is not streaming: the player retries until the stream is there');
 }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshStorage, startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, shopWithProduct } from '../support/shop.ts';
-import { allowStreamOffline, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowNodeDown, allowStreamOffline, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
 describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser }, () => {
   let storage: Awaited<ReturnType<typeof freshStorage>>;
@@ -139,7 +139,8 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     const session = await liveSession(fx);
     const { page, context, handle } = await buyerPhone();
     allowStreamOffline(context);
-    allowTrouble(context, /net::ERR_INTERNET_DISCONNECTED|net::ERR_CONNECTION_REFUSED|net::ERR_CONNECTION_RESET/, 'the device goes offline, and the node stops (cutting off what was in flight), on purpose');
+    allowTrouble(context, /net::ERR_INTERNET_DISCONNECTED/, 'the device goes offline on purpose');
+    allowNodeDown(context, 'the node stops on purpose (cutting off what was in flight)');
     // The player is rebuilt when the node is back; Chromium logs a load of the old player's revoked media URL.
     allowTrouble(context, /net::ERR_FILE_NOT_FOUND \(blob:http/, 'the stream player is replaced after the node restarts: its old MediaSource URL is revoked');
     await page.goto(`${node.url}/room/${session.id}`);

@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { freePort, freshStorage, ROOT, spawnNode, STORAGE, waitFor } from '../support/harness.ts';
 import { ADDRESS, shopWithProduct } from '../support/shop.ts';
 import { killProcessesUsing, makeClip, NO_VIDEO_TOOLS, postVideo, processed, untilTranscoding } from '../support/videos.ts';
-import { activeVideoId, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn, videoPlaying } from './browser.ts';
+import { activeVideoId, allowNodeDown, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn, videoPlaying } from './browser.ts';
 
 type Node = Awaited<ReturnType<typeof spawnNode>>;
 
@@ -58,7 +58,7 @@ describe(`a short video from upload to a paid order (${STORAGE})`, { skip: noBro
 
       // The merchant uploads in the console and links the product.
       const merchant = await desktop(browser, locale);
-      if (killMidTranscode) allowTrouble(merchant, /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|FAILED)|Failed to fetch/, 'the node is killed and restarted on purpose');
+      if (killMidTranscode) allowNodeDown(merchant, 'the node is killed mid-transcode and restarted on purpose');
       await signIn(merchant, fx.merchant.token);
       const console_ = await merchant.newPage();
       await console_.goto(`${node.url}/console/videos`);

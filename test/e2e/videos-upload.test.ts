@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freePort, freshStorage, ROOT, spawnNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
-import { allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowNodeDown, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
 const OPERATOR = 'operator-token-for-video-upload-tests';
 
@@ -247,7 +247,7 @@ describe(`posting a short video while the node is killed mid-upload (${STORAGE})
     const fx = await shopWithProduct(node.api, [{ name: '礼盒', price: 12800, stock: 5 }]);
     const clip = await makeClip('killed-upload.mp4', { width: 360, height: 640, seconds: 4 });
     const context = await desktop(browser, 'zh-CN');
-    allowTrouble(context, /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|FAILED)/, 'the node is killed and restarted on purpose');
+    allowNodeDown(context, 'the node is killed mid-upload and restarted on purpose');
     const creates: string[] = [];
     const heads: string[] = [];
     context.on('request', (r) => {
