@@ -4,13 +4,11 @@
 // (settled after the return window), never on the video's own shop's products, and a sharer's link comes first; share
 // links to videos open the video and attribute the orders they bring; a taken-down replay's HLS is gone.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, freshStorage, ROOT, startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
+import { freePort, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
 import { publishTestPattern } from './support/media.ts';
 import { ADDRESS, available, newKey, payOrder, shopWithProduct } from './support/shop.ts';
-import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
+import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoCluster, videoNode } from './support/videos.ts';
 
 const ADMIN = 'test-admin-token-video-orders';
 const DAY = 86_400;
@@ -268,25 +266,14 @@ describe(`orders through short videos (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, (
 });
 
 describe(`a taken-down video on another node (postgres)`, { skip: (STORAGE !== 'postgres' && 'needs DATABASE_URL: two nodes cannot share an embedded database') || NO_VIDEO_TOOLS }, () => {
-  let storage: Awaited<ReturnType<typeof freshStorage>>;
-  const dirs: string[] = [];
-  const nodes: TestNode[] = [];
+  let cluster: Awaited<ReturnType<typeof videoCluster>>;
+  let nodes: TestNode[];
 
   before(async () => {
-    storage = await freshStorage();
-    const media = mkdtempSync(join(ROOT, '.tmp', 'shared-media-'));
-    dirs.push(media);
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(ROOT, '.tmp', 'video-node-'));
-      dirs.push(dataDir);
-      nodes.push(await startNode({ DATA_DIR: dataDir, STORAGE_DIR: media, ADMIN_TOKEN: ADMIN }, storage));
-    }
+    cluster = await videoCluster({ ADMIN_TOKEN: ADMIN });
+    nodes = cluster.nodes;
   });
-  after(async () => {
-    for (const n of nodes) await n.close();
-    await storage?.dispose();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(() => cluster?.close());
 
   it('stops selling through it within a second there too', async () => {
     const [first, second] = nodes;

@@ -2,34 +2,21 @@
 // exactly one node (FOR UPDATE SKIP LOCKED and a lease), once, and every one ends ready. Embedded storage is one
 // process's database, so this runs with DATABASE_URL only.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { freshStorage, ROOT, startNode, STORAGE, type TestNode } from './support/harness.ts';
+import { STORAGE, type TestNode } from './support/harness.ts';
 import { shopWithProduct } from './support/shop.ts';
-import { makeClip, postVideo, processed, NO_VIDEO_TOOLS } from './support/videos.ts';
+import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoCluster } from './support/videos.ts';
 
 describe('short-video processing across two nodes (postgres)', { skip: (STORAGE !== 'postgres' && 'needs DATABASE_URL: two nodes cannot share an embedded database') || NO_VIDEO_TOOLS }, () => {
-  let storage: Awaited<ReturnType<typeof freshStorage>>;
-  const dirs: string[] = [];
-  const nodes: TestNode[] = [];
+  let cluster: Awaited<ReturnType<typeof videoCluster>>;
+  let nodes: TestNode[];
 
   before(async () => {
-    storage = await freshStorage();
-    const media = mkdtempSync(join(ROOT, '.tmp', 'shared-media-'));
-    dirs.push(media);
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(ROOT, '.tmp', 'video-node-'));
-      dirs.push(dataDir);
-      nodes.push(await startNode({ DATA_DIR: dataDir, STORAGE_DIR: media }, storage));
-    }
+    cluster = await videoCluster();
+    nodes = cluster.nodes;
   });
-  after(async () => {
-    for (const n of nodes) await n.close();
-    await storage.dispose();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  after(() => cluster?.close());
 
   it('processes each video once, on one node or the other, and every one is ready', async () => {
     const [a, b] = nodes;
@@ -42,7 +29,7 @@ describe('short-video processing across two nodes (postgres)', { skip: (STORAGE 
       assert.equal(ready.status, 'ready', JSON.stringify(ready));
       assert.equal((await fetch(ready.playback.hls.replace(a.url, b.url))).status, 200, 'either node serves it from the shared store');
     }
-    const db = new pg.Client({ connectionString: storage.env.DATABASE_URL });
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
     await db.connect();
     try {
       const jobs = (await db.query('select status, attempts, locked_by from video_jobs')).rows;

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import * as tus from 'tus-js-client';
 import { chooseFfmpeg } from '../../src/adapters/media/ffmpeg.ts';
 import { findFfprobe } from '../../src/adapters/media/transcode.ts';
-import { ROOT, startNode, STORAGE, waitFor, type Api, type TestNode } from './harness.ts';
+import { freshStorage, ROOT, startNode, STORAGE, waitFor, type Api, type TestNode } from './harness.ts';
 
 const run = promisify(execFile);
 // The ffmpeg the processing job would choose; without one new enough (and ffprobe) the video suites are skipped, saying why.
@@ -114,4 +114,29 @@ export function untilTranscoding(dataDir: string, timeoutMs: number): Promise<tr
   const work = join(dataDir, 'video-work');
   const writing = (d: string) => existsSync(join(work, d, 'out', '720p')) && readdirSync(join(work, d, 'out', '720p')).some((f) => f.endsWith('.ts'));
   return waitFor('segments being written', async () => existsSync(work) && readdirSync(work).some(writing), timeoutMs);
+}
+
+/**
+ * Two nodes on one PostgreSQL database (fresh) and one media store, each with its own DATA_DIR: the short-video
+ * cluster. `close` stops both and removes what they wrote.
+ */
+export async function videoCluster(env: Record<string, string> = {}): Promise<{ nodes: TestNode[]; databaseUrl: string; close(): Promise<void> }> {
+  const storage = await freshStorage();
+  const media = mkdtempSync(join(ROOT, '.tmp', 'shared-media-'));
+  const dirs = [media];
+  const nodes: TestNode[] = [];
+  for (let i = 0; i < 2; i++) {
+    const dataDir = mkdtempSync(join(ROOT, '.tmp', 'video-node-'));
+    dirs.push(dataDir);
+    nodes.push(await startNode({ DATA_DIR: dataDir, STORAGE_DIR: media, ...env }, storage));
+  }
+  return {
+    nodes,
+    databaseUrl: storage.env.DATABASE_URL,
+    async close() {
+      for (const n of nodes) await n.close();
+      await storage.dispose();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }
