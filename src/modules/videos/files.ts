@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { ByteRange } from '../../adapters/storage/index.ts';
 import type { App } from '../../platform/context.ts';
 import { notFound } from '../../platform/errors.ts';
+import { ExpiringMemo } from '../../platform/expiring-memo.ts';
 import type { Videos } from './service.ts';
 
 /** How long a video's visibility is reused between its playlist and segment requests. */
@@ -25,15 +26,8 @@ function parseRange(header: string | undefined): ByteRange | undefined {
 }
 
 export function videoFileRoutes(app: App, videos: Videos): void {
-  const visible = new Map<string, { at: number; prefix: string | null }>();
-  const prefixOf = async (videoId: string) => {
-    const hit = visible.get(videoId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.prefix;
-    const prefix = await videos.visibleMedia(videoId);
-    if (visible.size > 10_000) visible.clear();
-    visible.set(videoId, { at: Date.now(), prefix });
-    return prefix;
-  };
+  const visible = new ExpiringMemo<string, string | null>(CACHE_MS, (videoId) => videos.visibleMedia(videoId));
+  const prefixOf = (videoId: string) => visible.get(videoId);
 
   app.get(
     '/media/videos/:videoId/:run/*',

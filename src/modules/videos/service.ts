@@ -5,6 +5,7 @@ import type { Db } from '../../adapters/db/index.ts';
 import type { MediaStorage } from '../../adapters/storage/index.ts';
 import type { AppContext } from '../../platform/context.ts';
 import { conflict, invalidRequest, invalidState, notFound, unauthorized } from '../../platform/errors.ts';
+import { ExpiringMemo } from '../../platform/expiring-memo.ts';
 import { newId } from '../../platform/ids.ts';
 import { newestFirst, type PageQuery } from '../../platform/pagination.ts';
 import type { Principal } from '../accounts/service.ts';
@@ -44,31 +45,13 @@ export type VideoSkuLinks = ReadonlyMap<string, string | null>;
  * its card at once (a flash drop's hot path asks it for every attempt).
  */
 export class VideoSales {
-  private readonly cache = new Map<string, { at: number; links: VideoSkuLinks | null }>();
-  private readonly loading = new Map<string, Promise<VideoSkuLinks | null>>();
+  private readonly links = new ExpiringMemo<string, VideoSkuLinks | null>(SALES_CACHE_MS, (videoId) => this.read(videoId));
 
   constructor(private readonly db: Db) {}
 
   /** The video's product links while anyone may watch it (isPublic); null when they may not. */
   linksOf(videoId: string): Promise<VideoSkuLinks | null> {
-    const hit = this.cache.get(videoId);
-    if (hit && Date.now() - hit.at < SALES_CACHE_MS) return Promise.resolve(hit.links);
-    const loading = this.loading.get(videoId);
-    if (loading) return loading;
-    // A read that forget() overtook (it may have seen the video before its take-down) answers its askers but is not kept.
-    const pending: Promise<VideoSkuLinks | null> = this.read(videoId)
-      .then((links) => {
-        if (this.loading.get(videoId) === pending) {
-          if (this.cache.size > 10_000) this.cache.clear();
-          this.cache.set(videoId, { at: Date.now(), links });
-        }
-        return links;
-      })
-      .finally(() => {
-        if (this.loading.get(videoId) === pending) this.loading.delete(videoId);
-      });
-    this.loading.set(videoId, pending);
-    return pending;
+    return this.links.get(videoId);
   }
 
   private async read(videoId: string): Promise<VideoSkuLinks | null> {
@@ -88,8 +71,7 @@ export class VideoSales {
 
   /** This node took the video down or deleted it: its sales stop here now, not at the next read. */
   forget(videoId: string): void {
-    this.cache.delete(videoId);
-    this.loading.delete(videoId);
+    this.links.forget(videoId);
   }
 }
 
