@@ -2,6 +2,7 @@
 // this file only mirrors them so that queries are checked by the compiler.
 import type { ColumnType, Generated } from 'kysely';
 import type { AffiliateSchema } from './schema-affiliate.ts';
+import type { BoostsSchema } from './schema-boosts.ts';
 import type { EngagementSchema } from './schema-engagement.ts';
 import type { VideosSchema } from './schema-videos.ts';
 
@@ -440,7 +441,7 @@ export interface ShopAftersalesSettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Schema extends AffiliateSchema, VideosSchema, EngagementSchema {
+export interface Schema extends AffiliateSchema, VideosSchema, EngagementSchema, BoostsSchema {
   drops: DropsTable;
   platform_settings: PlatformSettingsTable;
   users: UsersTable;
