@@ -4,6 +4,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { AffiliateSchema } from './schema-affiliate.ts';
 import type { BoostsSchema } from './schema-boosts.ts';
 import type { EngagementSchema } from './schema-engagement.ts';
+import type { FeedSchema } from './schema-feed.ts';
 import type { FeedGraphSchema } from './schema-feed-graph.ts';
 import type { VideosSchema } from './schema-videos.ts';
 
@@ -442,7 +443,7 @@ export interface ShopAftersalesSettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Schema extends AffiliateSchema, VideosSchema, EngagementSchema, BoostsSchema, FeedGraphSchema {
+export interface Schema extends AffiliateSchema, VideosSchema, EngagementSchema, BoostsSchema, FeedGraphSchema, FeedSchema {
   drops: DropsTable;
   platform_settings: PlatformSettingsTable;
   users: UsersTable;
