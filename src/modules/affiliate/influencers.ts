@@ -232,10 +232,39 @@ export async function grantMonthlyCredits(ctx: AppContext): Promise<number> {
   return granted;
 }
 
+/**
+ * Credits spent on boosts and given back by them: a boost paid with credits spends what it bought, and refunds what
+ * it did not deliver when it ends (feed/boosts.ts).
+ */
+async function creditMovements(db: Db, userId: string): Promise<{ spent: number; refunded: number }> {
+  return db
+    .selectFrom('boosts')
+    .select([sql<number>`coalesce(sum(bought), 0)::int8`.as('spent'), sql<number>`coalesce(sum(refunded), 0)::int8`.as('refunded')])
+    .where('buyer_id', '=', userId)
+    .where('pay_with', '=', 'credits')
+    .executeTakeFirstOrThrow();
+}
+
+async function grantedCredits(db: Db, userId: string): Promise<number> {
+  const row = await db.selectFrom('incentive_credit_grants').select(sql<number>`coalesce(sum(amount), 0)::int8`.as('granted')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return row.granted;
+}
+
+/** Credits a user may spend now: grants − spent + refunded. `db`: the purchase's transaction, holding the buyer's lock. */
+export async function creditBalance(db: Db, userId: string): Promise<number> {
+  const { spent, refunded } = await creditMovements(db, userId);
+  return (await grantedCredits(db, userId)) - spent + refunded;
+}
+
 export async function myCredits(db: Db, userId: string) {
   const grants = await db.selectFrom('incentive_credit_grants').selectAll().where('user_id', '=', userId).orderBy('month', 'desc').execute();
+  const granted = grants.reduce((s, g) => s + g.amount, 0);
+  const { spent, refunded } = await creditMovements(db, userId);
   return {
-    balance: grants.reduce((s, g) => s + g.amount, 0),
+    balance: granted - spent + refunded,
+    granted,
+    spent,
+    refunded,
     grants: grants.map((g) => ({ month: g.month, tier: g.tier, amount: g.amount, grantedAt: g.granted_at.toISOString() })),
   };
 }

@@ -180,11 +180,14 @@ export function affiliateRoutes(app: App, ctx: AppContext) {
     {
       schema: {
         tags: ['affiliate'],
-        summary: 'Incentive credits (电商卡) earned by tier each month',
+        summary: 'Incentive credits (电商卡) earned by tier each month, and what boosts spent and gave back',
         response: {
           200: Type.Object({
             credits: Type.Object({
-              balance: Type.Integer(),
+              balance: Type.Integer({ description: 'granted − spent + refunded: what boosts may spend now' }),
+              granted: Type.Integer(),
+              spent: Type.Integer({ description: 'impressions bought with credits' }),
+              refunded: Type.Integer({ description: 'impressions bought but not delivered, given back when the boost ended' }),
               grants: Type.Array(Type.Object({ month: Type.String(), tier: Tier, amount: Type.Integer(), grantedAt: Type.String() })),
             }),
           }),
