@@ -1,0 +1,199 @@
+// The feed bench of issue 16: one Hawker node (its own process) over 100,000 items, 100,000 users and 10 million
+// logged engagement events (bench/feed-data.ts), and 200 signed-in users reading the feed at once — each opens a
+// feed session and pages through it (5 pages of 10, then a new session), one request out at a time. Two loads:
+//   paced      each user asks for a page every second (a page of ten short videos lasts far longer on a phone),
+//              200 pages/s offered: the latency a user sees, p50/p95/p99;
+//   saturated  no pause between pages: the most pages a second the node serves, and the latency then.
+// Each load runs against the ranked feed (GET /feed) and, in the same run on the same node and data, against the
+// newest-first feed it replaced (GET /feed?order=newest: one indexed query), the floor of what a feed page costs
+// here. Embedded (PGlite) and PostgreSQL + Redis + NATS.
+// Part of `npm run bench -- feed` (bench/run.ts); alone: node --import tsx bench/feed.ts [embedded|postgres]
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { openDatabase } from '../src/adapters/db/index.ts';
+import { migrate } from '../src/adapters/db/migrate.ts';
+import { NODE_ENV, progress, spawnHawker, withStorage } from './drops.ts';
+import { FEED_WORLD, fillFeedWorld, type FeedWorld } from './feed-data.ts';
+
+export type FeedBenchMode = 'embedded' | 'postgres';
+
+const USERS = Number(process.env.BENCH_FEED_CONCURRENCY ?? 200);
+const SECONDS = Number(process.env.BENCH_FEED_SECONDS ?? 20);
+const PAGES_PER_SESSION = 5;
+const PAGE_SIZE = 10;
+
+export interface FeedLoadRow {
+  mode: FeedBenchMode;
+  feed: 'ranked' | 'newest';
+  load: 'paced' | 'saturated';
+  pages: number;
+  rate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  /** Items served twice within one feed session (must be 0). */
+  repeats: number;
+  items: number;
+}
+
+export interface FeedBenchResult {
+  mode: FeedBenchMode;
+  world: FeedWorld;
+  fillSeconds: number;
+  startSeconds: number;
+  rows: FeedLoadRow[];
+}
+
+interface BenchUser {
+  token: string;
+}
+
+const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
+
+/** One load: USERS loops, each paging through sessions for SECONDS. */
+async function feedLoad(base: string, users: BenchUser[], feed: 'ranked' | 'newest', paced: boolean): Promise<Omit<FeedLoadRow, 'mode'>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: users.length });
+  const url = new URL(base);
+  const get = (path: string, token: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const latencies: number[] = [];
+  let errors = 0;
+  let repeats = 0;
+  let items = 0;
+  const until = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    users.map(async (user, i) => {
+      // Paced users start spread over the first second, so the offered load is even.
+      let next = performance.now() + (paced ? (1000 * i) / users.length : 0);
+      while (performance.now() < until) {
+        let cursor: string | null = null;
+        const seen = new Set<string>();
+        for (let p = 0; p < PAGES_PER_SESSION && performance.now() < until; p++) {
+          if (paced) {
+            const wait = next - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            next += 1000;
+          }
+          const q = new URLSearchParams({ limit: String(PAGE_SIZE), ...(feed === 'newest' ? { order: 'newest' } : {}), ...(cursor ? { cursor } : {}) });
+          const t = performance.now();
+          let r: { status: number; body: string };
+          try {
+            r = await get(`/api/v1/feed?${q}`, user.token);
+          } catch {
+            errors++;
+            break;
+          }
+          latencies.push(performance.now() - t);
+          if (r.status !== 200) {
+            errors++;
+            break;
+          }
+          const page = JSON.parse(r.body) as { items: { type: string; id: string }[]; nextCursor: string | null };
+          for (const it of page.items) {
+            const key = `${it.type}:${it.id}`;
+            if (seen.has(key)) repeats++;
+            seen.add(key);
+            items++;
+          }
+          cursor = page.nextCursor;
+          if (!cursor) break;
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const r2 = (x: number) => Math.round(x * 10) / 10;
+  return { feed, load: paced ? 'paced' : 'saturated', pages: latencies.length, rate: Math.round(latencies.length / SECONDS), p50: r2(quantile(latencies, 0.5)), p95: r2(quantile(latencies, 0.95)), p99: r2(quantile(latencies, 0.99)), errors, repeats, items };
+}
+
+export async function runFeedBench(modes: FeedBenchMode[] = ['embedded', 'postgres'], world = FEED_WORLD): Promise<FeedBenchResult[]> {
+  const results: FeedBenchResult[] = [];
+  for (const mode of modes) {
+    results.push(
+      await withStorage(mode, async (storageEnv) => {
+        const env: Record<string, string> = { ...NODE_ENV, ...storageEnv, ...(mode === 'postgres' ? { REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379', NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222' } : {}) };
+        progress(`feed ${mode}: filling the world (${world.videos.toLocaleString('en')} items, ${world.users.toLocaleString('en')} users, ${world.events.toLocaleString('en')} events)`);
+        const t0 = performance.now();
+        const database = await openDatabase({ databaseUrl: env.DATABASE_URL || null, dataDir: env.DATA_DIR ?? '' });
+        await migrate(database);
+        await fillFeedWorld(database, world, (m) => progress(`feed ${mode}: ${m}`));
+        // The bench's users are users of the world (with its follows, friends and likes), signed in by a session
+        // written here: spread over the world so they do not share neighbourhoods.
+        const users: BenchUser[] = [];
+        for (let i = 0; i < USERS; i++) {
+          const secret = `bench-secret-${i}`;
+          await database.db
+            .insertInto('auth_sessions')
+            .values({ id: `ses_bench${i}`, user_id: `bu${String(1 + ((i * 499) % world.users)).padStart(7, '0')}`, secret_hash: createHash('sha256').update(secret).digest('base64url'), created_at: new Date(), expires_at: new Date(Date.now() + 86_400_000) })
+            .execute();
+          users.push({ token: `ses_bench${i}.${secret}` });
+        }
+        await database.close();
+        const fillSeconds = (performance.now() - t0) / 1000;
+
+        const t1 = performance.now();
+        const node = await spawnHawker(env);
+        try {
+          // Ready: the first ranked page answers (the node has loaded its catalogue).
+          const first = users[0];
+          for (let i = 0; ; i++) {
+            const r = await node.api.get('/feed?limit=10', first.token);
+            if (r.status === 200 && r.body.items.length > 0) break;
+            if (i > 600) throw new Error(`feed not ready: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          const startSeconds = (performance.now() - t1) / 1000;
+          progress(`feed ${mode}: node ready in ${startSeconds.toFixed(1)} s`);
+          const rows: FeedLoadRow[] = [];
+          for (const paced of [true, false]) {
+            for (const feed of ['newest', 'ranked'] as const) {
+              progress(`feed ${mode}: ${feed}, ${paced ? 'paced (1 page/s a user)' : 'saturated'}, ${USERS} users, ${SECONDS} s`);
+              const row = { mode, ...(await feedLoad(node.url, users, feed, paced)) };
+              progress(`feed ${mode}: ${feed} ${row.load}: ${row.pages} pages, ${row.rate}/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.errors} errors`);
+              rows.push(row);
+            }
+          }
+          return { mode, world, fillSeconds, startSeconds, rows };
+        } finally {
+          await node.stop();
+        }
+      }),
+    );
+  }
+  return results;
+}
+
+export function feedBenchTable(results: FeedBenchResult[]): string {
+  const lines = [
+    `${USERS} signed-in users, each paging through feed sessions (${PAGES_PER_SESSION} pages of ${PAGE_SIZE}), ${SECONDS} s per load; baseline: the newest-first feed (order=newest) on the same node and data.`,
+    '',
+    '| storage | feed | load | pages | pages/s | p50 ms | p95 ms | p99 ms | errors | repeated in a session |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.flatMap((r) => r.rows.map((x) => `| ${r.mode} | ${x.feed} | ${x.load} | ${x.pages.toLocaleString('en')} | ${x.rate.toLocaleString('en')} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.errors} | ${x.repeats} |`)),
+    '',
+    ...results.map((r) => `${r.mode}: world of ${r.world.videos.toLocaleString('en')} items, ${r.world.users.toLocaleString('en')} users, ${r.world.events.toLocaleString('en')} events written in ${r.fillSeconds.toFixed(0)} s; node ready (catalogue loaded) ${r.startSeconds.toFixed(1)} s after spawn.`),
+    '',
+    ...results.map((r) => {
+      const paced = r.rows.find((x) => x.feed === 'ranked' && x.load === 'paced');
+      return paced ? `${paced.p99 <= 50 && paced.errors === 0 && paced.repeats === 0 ? 'met   ' : 'MISSED'} ${r.mode}: ranked feed page p99 ≤ 50 ms at ${USERS} users (${paced.p99} ms, ${paced.errors} errors, ${paced.repeats} repeats)` : '';
+    }),
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const modes = (process.argv.slice(2).filter((a) => a === 'embedded' || a === 'postgres') as FeedBenchMode[]) || [];
+  console.log(feedBenchTable(await runFeedBench(modes.length ? modes : ['embedded', 'postgres'])));
+}
