@@ -17,7 +17,11 @@ import './sharing.css';
 const Earnings = lazyPage(() => import('./Earnings.tsx').then((m) => m.Earnings));
 const MyShareLinks = lazyPage(() => import('./Earnings.tsx').then((m) => m.MyShareLinks));
 const InfluencerCenter = lazyPage(() => import('./Influencer.tsx').then((m) => m.InfluencerCenter));
-const InfluencerPage = lazyPage<{ userId: string }>(() => import('./Influencer.tsx').then((m) => m.InfluencerPage));
+const UserProfile = lazyPage<{ userId: string }>(() => import('./Social.tsx').then((m) => m.UserProfile));
+const Followers = lazyPage<{ userId: string }>(() => import('./Social.tsx').then((m) => m.Followers));
+const Following = lazyPage<{ userId: string }>(() => import('./Social.tsx').then((m) => m.Following));
+const Friends = lazyPage(() => import('./Social.tsx').then((m) => m.Friends));
+const Privacy = lazyPage(() => import('./Social.tsx').then((m) => m.Privacy));
 const Invitations = lazyPage(() => import('./Influencer.tsx').then((m) => m.Invitations));
 const Credits = lazyPage(() => import('./Influencer.tsx').then((m) => m.Credits));
 const GroupLeader = lazyPage(() => import('./GroupLeader.tsx').then((m) => m.GroupLeader));
@@ -61,7 +65,11 @@ export function App() {
   else if (path === '/me/videos') page = <MyVideos />;
   else if (path === '/me/videos/new') page = <VideoUpload />;
   else if (path === '/marketplace') page = <Marketplace />;
-  else if ((params = match('/u/:id', path))) page = <InfluencerPage key={params.id} userId={params.id} />;
+  else if (path === '/me/privacy') page = <Privacy />;
+  else if (path === '/me/friends') page = <Friends />;
+  else if ((params = match('/u/:id', path))) page = <UserProfile key={params.id} userId={params.id} />;
+  else if ((params = match('/u/:id/followers', path))) page = <Followers key={params.id} userId={params.id} />;
+  else if ((params = match('/u/:id/following', path))) page = <Following key={params.id} userId={params.id} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
 
   return (
@@ -127,11 +135,20 @@ function Me() {
       <section class="card">
         <h1 class="page-title">{session.user?.displayName ?? ''}</h1>
         <p class="muted">@{session.user?.handle}</p>
+        {session.user && (
+          <Link class="btn btn-small" href={`/u/${session.user.id}`} data-testid="my-profile">
+            {t('profile.mine')}
+          </Link>
+        )}
       </section>
       <section class="card menu me-menu">
         <MenuLink href="/orders" icon="receipt" label={t('nav.orders')} />
         <MenuLink href="/me/earnings" icon="gift" label={t('earnings.title')} />
         <MenuLink href="/me/shares" icon="compass" label={t('shares.title')} />
+      </section>
+      <section class="card menu me-menu">
+        <MenuLink href="/me/friends" icon="user" label={t('friends.title')} />
+        <MenuLink href="/me/privacy" icon="lock" label={t('privacy.title')} />
       </section>
       <section class="card menu me-menu">
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />

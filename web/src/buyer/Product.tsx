@@ -7,7 +7,9 @@ import { Icon } from '../shared/icons.tsx';
 import type { Product as ProductData } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
+import { FollowButton } from './Follow.tsx';
 import { ShareButton } from './ShareButton.tsx';
+import './feed.css';
 
 export function Product({ id }: { id: string }) {
   const product = useResource((signal) => get<{ product: ProductData }>(`/products/${id}`, signal).then((r) => r.product), [id]);
@@ -45,6 +47,7 @@ function ProductView({ product, onChanged }: { product: ProductData; onChanged()
           ))}
         </ul>
       </section>
+      <ShopRow shopId={product.shopId} />
       {product.description && (
         <section class="card">
           <h2>{t('product.description')}</h2>
@@ -66,5 +69,20 @@ function ProductView({ product, onChanged }: { product: ProductData; onChanged()
         target={{ title: product.title, skus: product.skus }}
       />
     </>
+  );
+}
+
+/** The shop that sells it, with its follow button. */
+function ShopRow({ shopId }: { shopId: string }) {
+  const shop = useResource((signal) => get<{ shop: { id: string; name: string } }>(`/shops/${encodeURIComponent(shopId)}`, signal).then((r) => r.shop), [shopId]);
+  return (
+    <section class="card row-item product-shop" data-testid="product-shop">
+      <Icon name="bag" size={22} />
+      <div class="row-main">
+        <p class="row-title">{shop.data?.name ?? '…'}</p>
+        <p class="row-meta">{t('follow.shop')}</p>
+      </div>
+      <FollowButton target={{ type: 'shop', id: shopId }} testId="shop-follow" showCount />
+    </section>
   );
 }

@@ -13,6 +13,8 @@ import { goBack, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, RoomMessage, TipMessage } from '../shared/types.ts';
 import { AuthForm, Failure, Sheet, Spinner, useInterval, useNow, useResource } from '../shared/ui.tsx';
 import { BuySheet } from './BuySheet.tsx';
+import { FollowButton } from './Follow.tsx';
+import './feed.css';
 import { ShareButton } from './ShareButton.tsx';
 import { TipSheet } from './TipSheet.tsx';
 
@@ -152,6 +154,7 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
           <strong>{session.shop.name}</strong>
           <span class="room-title">{session.title}</span>
         </div>
+        <FollowButton target={{ type: 'shop', id: session.shopId }} testId="room-follow" />
         <span class="pill" data-testid="viewers" aria-label={t('room.viewers')}>
           <Icon name="eye" size={14} /> {formatNumber(viewers)}
         </span>

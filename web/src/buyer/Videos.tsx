@@ -4,7 +4,7 @@
 // follow button, title and #topics, like, comments, share, and the products under it (挂车), bought in the
 // bottom sheet without leaving the video.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, auth, get, post, query, useAuth } from '../shared/api.ts';
+import { ApiError, api, get, post, query, useAuth } from '../shared/api.ts';
 import { formatMoney, formatNumber } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
@@ -12,6 +12,7 @@ import { Link, navigate } from '../shared/router.tsx';
 import type { Sku } from '../shared/types.ts';
 import { Empty, errorText, Failure, Sheet, Spinner, useSubmit } from '../shared/ui.tsx';
 import { BuySheet, type BuyTarget } from './BuySheet.tsx';
+import { useFollow } from './Follow.tsx';
 import { ShareButton } from './ShareButton.tsx';
 import { shareTokenFor } from './sharing.ts';
 import { onPageHide, VideoSession, type EventSource } from './video-events.ts';
@@ -60,7 +61,6 @@ export function Videos({ startId }: { startId?: string }) {
   const [drag, setDrag] = useState(0);
   const [buying, setBuying] = useState<BuyTarget | null>(null);
   const [commentsOf, setCommentsOf] = useState<Video | null>(null);
-  const [follows, setFollows] = useState<Record<string, boolean>>({});
   const [commentCounts, setCommentCounts] = useState<Record<string, number>>({});
   const feed = useRef<HTMLDivElement>(null);
 
@@ -240,10 +240,8 @@ export function Videos({ startId }: { startId?: string }) {
               active={i === index}
               preload={preload}
               source={i === 0 && startId ? startSource : 'feed'}
-              following={follows[video.creator.id]}
               commentCount={commentCounts[video.id]}
               swiped={() => performance.now() - gesture.current.swipedAt < SWIPE_CLICK_MS}
-              onFollow={(following) => setFollows((f) => ({ ...f, [video.creator.id]: following }))}
               onComments={() => setCommentsOf(video)}
               onBuy={(product) => buy(video, product)}
             />
@@ -273,17 +271,14 @@ interface SlideProps {
   active: boolean;
   preload: boolean;
   source: EventSource;
-  /** The viewer's follow of the creator as changed on this page (on another of the creator's videos, too). */
-  following: boolean | undefined;
   commentCount: number | undefined;
   /** Whether the touch that ends in this click was a swipe (not a tap). */
   swiped(): boolean;
-  onFollow(following: boolean): void;
   onComments(): void;
   onBuy(product: VideoProduct): void;
 }
 
-function Slide({ video, offset, drag, active, preload, source, following, commentCount, swiped, onFollow, onComments, onBuy }: SlideProps) {
+function Slide({ video, offset, drag, active, preload, source, commentCount, swiped, onComments, onBuy }: SlideProps) {
   const session = useAuth();
   const element = useRef<HTMLVideoElement>(null);
   const player = useRef<ShortVideoPlayer | null>(null);
@@ -362,12 +357,9 @@ function Slide({ video, offset, drag, active, preload, source, following, commen
     }
   };
 
-  const isFollowing = following ?? social.following;
-  const follow = useSubmit(async () => {
-    if (!auth.token) return signInFor(video.id);
-    const r = await api<{ following: boolean }>(isFollowing ? 'DELETE' : 'POST', `/users/${video.creator.id}/follow`);
-    onFollow(r.following);
-  });
+  // One follow state per creator for the page: following here shows on the creator's other videos too.
+  const follow = useFollow({ type: 'user', id: video.creator.id }, video.social?.following);
+  const isFollowing = follow.following;
 
   const own = session.user?.id === video.creator.id;
   const name = video.creator.displayName || video.creator.handle;
@@ -415,7 +407,7 @@ function Slide({ video, offset, drag, active, preload, source, following, commen
           {!own && (
             <button
               class={isFollowing ? 'video-follow on' : 'video-follow'}
-              onClick={() => void follow.run()}
+              onClick={() => void follow.toggle()}
               disabled={follow.busy}
               aria-pressed={isFollowing}
               aria-label={isFollowing ? t('videos.following') : t('videos.follow')}

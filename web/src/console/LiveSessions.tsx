@@ -1,6 +1,7 @@
-// The shop's live sessions, and scheduling a new one.
+// The shop's live sessions, scheduling a new one, and boosting (加热) one that is live or coming up.
 import { useState } from 'preact/hooks';
 import { get, post } from '../shared/api.ts';
+import { BoostButton, BoostList } from '../shared/Boosts.tsx';
 import { formatTime } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Link, navigate } from '../shared/router.tsx';
@@ -11,6 +12,8 @@ export function LiveSessions({ shop }: { shop: Shop }) {
   const sessions = useResource((signal) => get<{ liveSessions: LiveSession[] }>(`/shops/${shop.id}/live-sessions?limit=100`, signal).then((r) => r.liveSessions), [shop.id]);
   const [title, setTitle] = useState('');
   const [when, setWhen] = useState('');
+  const [round, setRound] = useState(0);
+  const titles = Object.fromEntries((sessions.data ?? []).map((s) => [`live:${s.id}`, s.title]));
   const { error, onSubmit } = useSubmit(async () => {
     const { liveSession } = await post<{ liveSession: LiveSession }>(`/shops/${shop.id}/live-sessions`, {
       title: title.trim(),
@@ -64,9 +67,12 @@ export function LiveSessions({ shop }: { shop: Shop }) {
                     </td>
                     <td>{formatTime(s.startedAt ?? s.scheduledAt)}</td>
                     <td>
-                      <Link class="btn btn-small" href={`/console/live/${s.id}`}>
-                        {t('live.control')}
-                      </Link>
+                      <div class="inline">
+                        <Link class="btn btn-small" href={`/console/live/${s.id}`}>
+                          {t('live.control')}
+                        </Link>
+                        {s.status !== 'ended' && <BoostButton target={{ type: 'live', id: s.id, title: s.title }} onBought={() => setRound((r) => r + 1)} />}
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -75,6 +81,9 @@ export function LiveSessions({ shop }: { shop: Shop }) {
           )
         }
       </Loaded>
+      <section class="panel">
+        <BoostList path={`/shops/${shop.id}/boosts`} titles={titles} round={round} />
+      </section>
     </>
   );
 }

@@ -1,7 +1,10 @@
 // The shop's short videos: post one (upload, title, topics, the shop's products), and every video with its state
 // and figures — views, unique viewers, average watch time, 完播率, 互动率, likes, comments, shares, product clicks,
-// orders and GMV — with a bar per video to compare them at a glance.
+// orders and GMV — with a bar per video to compare them at a glance; a ready video can be boosted (加热), and the
+// shop's boosts show delivered against bought.
+import { useState } from 'preact/hooks';
 import { api, useAuth } from '../shared/api.ts';
+import { BoostButton, BoostList } from '../shared/Boosts.tsx';
 import { type CreatorVideo, type VideoWithStats, formatPercent, formatSeconds, useVideosWithStats, VideoStatusBadge, videoFigures } from '../shared/CreatorVideos.tsx';
 import { formatMoney, formatNumber } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
@@ -12,6 +15,8 @@ import { Figure } from './ShopOverview.tsx';
 
 export function Videos({ shop }: { shop: Shop }) {
   const videos = useVideosWithStats(`/shops/${shop.id}/video-stats?limit=100`);
+  const [round, setRound] = useState(0);
+  const titles = Object.fromEntries((videos.data ?? []).map(({ video }) => [`video:${video.id}`, video.title]));
   return (
     <>
       <header class="page-head">
@@ -24,7 +29,10 @@ export function Videos({ shop }: { shop: Shop }) {
         </section>
         <Loaded resource={videos}>{(list) => <Overview list={list} />}</Loaded>
       </div>
-      <Loaded resource={videos}>{(list) => <VideoTable list={list} onChanged={videos.reload} />}</Loaded>
+      <Loaded resource={videos}>{(list) => <VideoTable list={list} onChanged={videos.reload} onBoosted={() => setRound((r) => r + 1)} />}</Loaded>
+      <section class="panel">
+        <BoostList path={`/shops/${shop.id}/boosts`} titles={titles} round={round} />
+      </section>
     </>
   );
 }
@@ -65,7 +73,7 @@ function Overview({ list }: { list: VideoWithStats[] }) {
   );
 }
 
-function VideoTable({ list, onChanged }: { list: VideoWithStats[]; onChanged: () => void }) {
+function VideoTable({ list, onChanged, onBoosted }: { list: VideoWithStats[]; onChanged: () => void; onBoosted: () => void }) {
   if (list.length === 0) {
     return (
       <section class="panel">
@@ -90,7 +98,7 @@ function VideoTable({ list, onChanged }: { list: VideoWithStats[]; onChanged: ()
         </thead>
         <tbody>
           {list.map(({ video, stats }) => (
-            <VideoRow key={video.id} video={video} figures={videoFigures(video.status === 'ready' ? stats : undefined)} onChanged={onChanged} />
+            <VideoRow key={video.id} video={video} figures={videoFigures(video.status === 'ready' ? stats : undefined)} onChanged={onChanged} onBoosted={onBoosted} />
           ))}
         </tbody>
       </table>
@@ -98,7 +106,7 @@ function VideoTable({ list, onChanged }: { list: VideoWithStats[]; onChanged: ()
   );
 }
 
-function VideoRow({ video, figures, onChanged }: { video: CreatorVideo; figures: ReturnType<typeof videoFigures>; onChanged: () => void }) {
+function VideoRow({ video, figures, onChanged, onBoosted }: { video: CreatorVideo; figures: ReturnType<typeof videoFigures>; onChanged: () => void; onBoosted: () => void }) {
   const session = useAuth();
   // Only its creator (or an operator) may delete a video; the shop's other staff see it without the button.
   const mayDelete = session.user?.id === video.creator.id || session.user?.role === 'operator';
@@ -128,7 +136,8 @@ function VideoRow({ video, figures, onChanged }: { video: CreatorVideo; figures:
           {f.value}
         </td>
       ))}
-      <td>
+      <td class="video-actions-cell">
+        {video.status === 'ready' && !video.takenDown && <BoostButton target={{ type: 'video', id: video.id, title: video.title, topics: video.topics }} onBought={onBoosted} />}
         {mayDelete && (
           <button class="btn btn-small btn-danger" disabled={remove.busy} onClick={() => void remove.run()}>
             {t('creatorVideos.delete')}

@@ -76,7 +76,81 @@ export interface LiveSession {
   drop?: Drop;
 }
 
-export type FeedItem = { type: 'live' } & LiveSession;
+/** Why the feed shows an item (GET /feed): `names` are the friends who let it be shown (at most 3), `count` all of them. */
+export interface FeedReason {
+  kind: 'follow' | 'friends' | 'live' | 'similar' | 'trending' | 'new_creator' | 'promoted' | 'popular' | 'newest';
+  action?: 'like' | 'watch' | 'share' | 'order';
+  count?: number;
+  names?: string[];
+}
+
+/** A product as a feed card: its lowest price (minor units). */
+export interface FeedProduct {
+  id: string;
+  title: string;
+  shopId: string;
+  shop: { id: string; name: string };
+  price: number;
+  currency: string;
+  imageUrl: string | null;
+}
+
+interface FeedExtras {
+  reason?: FeedReason;
+  /** A paid slot (推广). */
+  promoted?: boolean;
+}
+
+/** One item of the discovery feed, told apart by `type`. */
+export type FeedItem = (({ type: 'live' } & LiveSession) | ({ type: 'video' } & Video) | ({ type: 'product' } & FeedProduct)) & FeedExtras;
+export type FeedTab = 'all' | 'follow' | 'friends';
+
+/** The viewer's privacy choices for the feed (GET/PATCH /me/feed-settings). */
+export interface FeedSettings {
+  personalised: boolean;
+  hideLikes: boolean;
+  region: string | null;
+}
+
+export interface Friend {
+  id: string;
+  handle: string;
+  displayName: string;
+  weight: number;
+  mutualFollow: boolean;
+  sharedLinks: number;
+}
+
+export interface Follower {
+  id: string;
+  handle: string;
+  displayName: string;
+  followedAt: string;
+}
+
+export interface Followed {
+  type: 'user' | 'shop';
+  id: string;
+  name: string;
+  followedAt: string;
+}
+
+// Boosts (加热): impressions bought for a video or a live room with incentive credits (or money).
+export type BoostAudience = { kind: 'all' } | { kind: 'followers_friends' } | { kind: 'interest'; topics: string[] } | { kind: 'region'; region: string };
+
+export interface Boost {
+  id: string;
+  target: { type: 'video' | 'live'; id: string; title?: string };
+  audience: BoostAudience;
+  bought: number;
+  delivered: number;
+  refunded: number;
+  status: 'active' | 'completed' | 'cancelled' | 'expired';
+  payWith: 'credits' | 'money';
+  startAt: string;
+  endAt: string;
+  createdAt: string;
+}
 
 export interface Address {
   name: string;
