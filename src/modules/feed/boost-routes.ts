@@ -21,12 +21,14 @@ import {
 
 const Topic = Type.String({ minLength: 1, maxLength: 30 });
 
+// No additionalProperties: false on the branches: Ajv's removeAdditional would strip `topics` while trying the
+// first branch and then fail the right one. Extra fields are dropped when the audience is normalised.
 export const AudienceSchema = Type.Union(
   [
-    Type.Object({ kind: Type.Literal('all') }, { additionalProperties: false }),
-    Type.Object({ kind: Type.Literal('followers_friends') }, { additionalProperties: false, description: "the friends of the owner's followers" }),
-    Type.Object({ kind: Type.Literal('interest'), topics: Type.Array(Topic, { minItems: 1, maxItems: 10 }) }, { additionalProperties: false }),
-    Type.Object({ kind: Type.Literal('region'), region: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+    Type.Object({ kind: Type.Literal('all') }),
+    Type.Object({ kind: Type.Literal('followers_friends') }, { description: "the friends of the owner's followers" }),
+    Type.Object({ kind: Type.Literal('interest'), topics: Type.Array(Topic, { minItems: 1, maxItems: 10 }) }),
+    Type.Object({ kind: Type.Literal('region'), region: Type.String({ minLength: 1, maxLength: 64 }) }),
   ],
   { description: 'who the boosted impressions go to' },
 );
