@@ -22,6 +22,7 @@ import { RedisDropReservations } from './modules/drops/redis-reservations.ts';
 import { DropEngine, loadDropCounters } from './modules/drops/service.ts';
 import { openEngagement } from './modules/engagement/index.ts';
 import { feedRoutes } from './modules/feed/routes.ts';
+import { Feed } from './modules/feed/service.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
 import { mediaRoutes, playbackRoutes } from './modules/media/routes.ts';
@@ -99,7 +100,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const accounts = new Accounts({ db: database.db, config, clock, counters });
   await accounts.ensureOperatorUser();
   const jobs = new Jobs(app.log);
-  const rooms = new LiveRoomHub({ db: database.db, clock, config, counters, log: app.log, jobs, metrics }, await openBus(config, `hawker-${process.pid}`));
+  const bus = await openBus(config, `hawker-${process.pid}`);
+  const rooms = new LiveRoomHub({ db: database.db, clock, config, counters, log: app.log, jobs, metrics }, bus);
   await rooms.start();
   // The room shows each drop's card and purchase ticker.
   dropEngine.listener = new RoomDropTicker(database.db, rooms, jobs);
@@ -119,12 +121,16 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     rooms,
     sharing: new ShareLinks({ db: database.db, clock, config, settings, counters }),
     videoSales,
+    feed: new Feed({ database, config, clock, log: app.log, jobs, bus, viewersOf: (id) => rooms.viewersOf(id) }),
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
   const videos = await openVideos(ctx, media);
   const engagement = await openEngagement(ctx, videos.videos);
+  // Watched to the end, swiped away, a card tapped: in the viewer's next feed page, on every node.
+  engagement.ingest.onAccepted = (viewer, events, receivedMs) => ctx.feed.signals.accepted(viewer, events, receivedMs);
+  await ctx.feed.open();
 
   if (config.seedDemo) await seedDemo(ctx);
 
@@ -203,6 +209,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       await app.close();
       // After the HTTP server: a batch being acknowledged is written before the journal closes.
       await engagement.close();
+      await ctx.feed.close();
       await rooms.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();

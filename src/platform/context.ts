@@ -6,6 +6,7 @@ import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
+import type { Feed } from '../modules/feed/service.ts';
 import type { LiveRoomHub } from '../modules/rooms/hub.ts';
 import type { ShareLinks } from '../modules/sharing/service.ts';
 import type { VideoSales } from '../modules/videos/service.ts';
@@ -35,4 +36,6 @@ export interface AppContext {
   sharing: ShareLinks;
   /** Whether a short video may sell what an order through it asks for (cached, a take-down felt within a second). */
   videoSales: VideoSales;
+  /** The discovery feed: this node's catalogue, feed sessions, viewers' recent signals and boost campaigns. */
+  feed: Feed;
 }

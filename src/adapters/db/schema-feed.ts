@@ -21,6 +21,7 @@ export interface FeedPagesTable {
   user_id: string | null;
   tab: FeedTab;
   items: Json<StoredFeedItem[]>;
+  ends: boolean;
   created_at: Timestamp;
 }
 

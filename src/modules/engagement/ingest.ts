@@ -90,6 +90,8 @@ export interface IngestReply {
 export class EngagementIngest {
   private readonly recent = new RecentIds();
   private readonly videos: VisibleVideos;
+  /** Told of every batch's accepted events once they are durable (the feed counts a viewer's acts at once). */
+  onAccepted: ((viewer: string, events: readonly EngagementEventInput[], receivedMs: number) => void) | null = null;
 
   constructor(
     db: Db,
@@ -131,6 +133,7 @@ export class EngagementIngest {
     const visible = await this.videos.of(new Set(batch.events.map((e) => e.videoId)));
     const received = new Date(receivedMs).toISOString();
     const taken: string[] = [];
+    const accepted: EngagementEventInput[] = [];
     let lines = '';
     const viewer = JSON.stringify(batch.viewer);
     const userId = batch.userId === null ? 'null' : JSON.stringify(batch.userId);
@@ -148,6 +151,7 @@ export class EngagementIngest {
       // Taken before the write, so a retry sent while this batch is being written is a duplicate too.
       this.recent.add(e.id);
       taken.push(e.id);
+      accepted.push(e);
       const at = eventTime(e.at, receivedMs);
       // Written by hand rather than an object stringified per event (this runs on the node's one thread): id, type and
       // source match a pattern or list that needs no escaping, the other strings are escaped. The id comes first, as
@@ -162,6 +166,7 @@ export class EngagementIngest {
         throw err;
       }
     }
+    if (accepted.length > 0) this.onAccepted?.(batch.viewer, accepted, receivedMs);
     return { accepted: taken.length, duplicates, ignored };
   }
 }

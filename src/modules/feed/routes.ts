@@ -1,13 +1,24 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
-import { NextCursor, PageQuery } from '../../platform/pagination.ts';
-import { PublicLiveSessionView } from '../live/views.ts';
+import { NextCursor } from '../../platform/pagination.ts';
+import { boostRoutes } from './boost-routes.ts';
+import { graphRoutes } from './graph-routes.ts';
 import { discoveryFeed } from './service.ts';
+import { FeedItem } from './views.ts';
 
-const LiveFeedItem = Type.Object({ type: Type.Literal('live'), ...PublicLiveSessionView.properties });
-
-/** One entry per kind of content, told apart by `type`; short videos join as "video". */
-const FeedItem = Type.Union([LiveFeedItem]);
+const FeedQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 10 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  tab: Type.Optional(
+    Type.Enum(['all', 'follow', 'friends', 'recommended'] as const, {
+      description: 'all: one blended feed; follow: 关注; friends: 朋友; recommended: 推荐. A session keeps the tab it began with.',
+    }),
+  ),
+  order: Type.Optional(Type.Enum(['ranked', 'newest'] as const, { default: 'ranked', description: 'newest: live then scheduled sessions, newest first (the feed before ranking)' })),
+  deviceId: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: "Signed out: the app's installation id, as sent with engagement events, so what it watched counts" }),
+  ),
+});
 
 export function feedRoutes(app: App, ctx: AppContext) {
   app.get(
@@ -15,15 +26,20 @@ export function feedRoutes(app: App, ctx: AppContext) {
     {
       schema: {
         tags: ['discovery'],
-        summary: 'The discovery feed: live sessions first, then scheduled ones, newest first',
-        querystring: PageQuery,
+        summary: 'The discovery feed: live rooms, short videos and products, ranked for the viewer, each with why it is there; the cursor continues the feed session (the same cursor answers the same page)',
+        querystring: FeedQuery,
         response: { 200: Type.Object({ items: Type.Array(FeedItem), nextCursor: NextCursor }) },
       },
     },
     async (req) => {
-      // A token is optional, but one that is sent must be valid; the ranked feed will personalise by it.
-      await ctx.accounts.optionalUser(req);
-      return discoveryFeed(ctx, req.query);
+      // A token is optional, but one that is sent must be valid.
+      const principal = await ctx.accounts.optionalUser(req);
+      const { order, ...q } = req.query;
+      if (order === 'newest') return discoveryFeed(ctx, q);
+      return ctx.feed.page(principal, q);
     },
   );
+
+  graphRoutes(app, ctx);
+  boostRoutes(app, ctx);
 }

@@ -13,6 +13,8 @@ create table feed_pages (
   tab text not null check (tab in ('all', 'follow', 'friends', 'recommended')),
   -- [{ key, source, reason, promoted, boostId? }] in page order.
   items jsonb not null,
+  -- The catalogue had nothing more for the session: the page's answer has no next cursor.
+  ends boolean not null default false,
   created_at timestamptz not null,
   primary key (session_id, page)
 );
@@ -93,3 +95,18 @@ create table feed_jobs (
   last_run_at timestamptz,
   watermark jsonb
 );
+
+-- Each node's catalogue reads every second what changed since its last look (catalog-loader.ts): by these.
+create index feed_videos_updated on videos (updated_at);
+create index feed_live_sessions_updated on live_sessions (updated_at);
+create index feed_shops_updated on shops (updated_at);
+create index feed_products_updated on products (updated_at);
+create index feed_skus_updated on skus (updated_at);
+create index feed_orders_updated on orders (updated_at);
+
+-- The stats job recounts the items that moved since its watermark, found by these; it counts an item's shares by
+-- the last one.
+create index feed_engagement_received on engagement_events (received_at);
+create index feed_video_likes_created on video_likes (created_at);
+create index feed_share_links_created on share_links (created_at);
+create index feed_share_links_target on share_links (target_type, target_id);

@@ -1,0 +1,323 @@
+// The feed's background jobs. Each takes its turn through a lease in feed_jobs, so on several nodes one of them runs
+// it per period (the others find it leased or run lately and skip), and keeps its watermark there.
+//  - stats: the figures of the items that moved since the watermark, recounted whole (so an overlap never counts twice);
+//  - similarity: item-to-item neighbours (ItemKNN) from the last 30 days of positive acts, every 10 minutes (at once
+//    when there are none);
+//  - training: per action, a logistic model of P(action | impression) on the features logged with each impression of
+//    the last week, labelled by what the viewer did within 24 h; active when there were enough samples, else the
+//    heuristic keeps ranking;
+//  - pools: new creators' first items enter the cold-start pools; pooled items graduate, stay or leave.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database, Db } from '../../adapters/db/index.ts';
+import type { Jobs } from '../../platform/jobs.ts';
+import type { CatalogLoader } from './catalog-loader.ts';
+import { trainLogistic } from './engine/learn.ts';
+import { nextPoolState } from './engine/pools.ts';
+import { DEFAULT_VALUES, FEATURE_NAMES } from './engine/ranker.ts';
+import { itemKnn, type Interaction } from './engine/similarity.ts';
+import { ACTIONS, itemKey, type Action, type ItemKey, type ItemStats, type RankModel } from './engine/types.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export const STATS_EVERY_MS = 5 * SECOND;
+export const SIMILARITY_EVERY_MS = 10 * MINUTE;
+export const TRAINING_EVERY_MS = HOUR;
+export const POOLS_EVERY_MS = 10 * SECOND;
+/** Rows dated this long before the watermark are looked at again (several nodes' clocks, commits out of order). */
+const OVERLAP_MS = 10 * SECOND;
+/** Positive acts the similarity job learns from. */
+const SIMILARITY_WINDOW_MS = 30 * DAY;
+const MAX_INTERACTIONS = 500_000;
+/** An act within this long after an impression is its outcome. */
+const OUTCOME_MS = DAY;
+const TRAINING_WINDOW_MS = 7 * DAY;
+const MAX_TRAINING_ROWS = 200_000;
+/** A model is trained for an action with at least this many positives; it ranks once it learned from this many impressions. */
+const MIN_POSITIVES = 10;
+export const MIN_TRAINING_SAMPLES = 500;
+/** A creator (a user's videos, a shop's products) whose first item is this recent is new: its first items are pooled. */
+const NEW_CREATOR_MS = 14 * DAY;
+const POOLED_FIRST_ITEMS = 3;
+
+export interface FeedJobDeps {
+  database: Database;
+  jobs: Jobs;
+  log: FastifyBaseLogger;
+  catalog: CatalogLoader;
+}
+
+const nodeId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Runs `run` if this node claims the job: not leased by another node, and not run in the last `everyMs` anywhere.
+ * `run` gets the stored watermark and answers the next one. A failure releases the lease without marking the run.
+ */
+export async function leased(db: Db, name: string, everyMs: number, leaseMs: number, run: (watermark: unknown) => Promise<unknown>): Promise<boolean> {
+  const now = new Date();
+  await db
+    .insertInto('feed_jobs')
+    .values({ name, locked_by: null, locked_until: null, last_run_at: null, watermark: null })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const claimed = await db
+    .updateTable('feed_jobs')
+    .set({ locked_by: nodeId, locked_until: new Date(now.getTime() + leaseMs) })
+    .where('name', '=', name)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<=', new Date(now.getTime() - everyMs))]))
+    .returning('watermark')
+    .executeTakeFirst();
+  if (!claimed) return false;
+  try {
+    const next = await run(claimed.watermark);
+    await db
+      .updateTable('feed_jobs')
+      .set({ locked_by: null, locked_until: null, last_run_at: now, watermark: JSON.stringify(next ?? null) })
+      .where('name', '=', name)
+      .where('locked_by', '=', nodeId)
+      .execute();
+    return true;
+  } catch (err) {
+    await db.updateTable('feed_jobs').set({ locked_by: null, locked_until: null }).where('name', '=', name).where('locked_by', '=', nodeId).execute();
+    throw err;
+  }
+}
+
+export function registerFeedJobs(deps: FeedJobDeps): void {
+  const { database, jobs } = deps;
+  const db = database.db;
+  jobs.every('feed-stats', STATS_EVERY_MS, () => leased(db, 'stats', STATS_EVERY_MS - 500, MINUTE, (wm) => rollUpStats(db, wm)));
+  jobs.every('feed-similarity', 30 * SECOND, () => leased(db, 'similarity', SIMILARITY_EVERY_MS, 30 * MINUTE, () => computeNeighbours(db, deps.log)));
+  jobs.every('feed-training', MINUTE, () => leased(db, 'training', TRAINING_EVERY_MS, HOUR, () => trainModel(db, deps.log)));
+  jobs.every('feed-pools', POOLS_EVERY_MS, () => leased(db, 'pools', POOLS_EVERY_MS - 500, MINUTE, () => movePools(db, deps.catalog)));
+}
+
+// ---- stats ----
+
+type Kind = 'video' | 'live' | 'product';
+
+/** Recounts the figures of every item that moved since the watermark (an ISO time); answers the next watermark. */
+export async function rollUpStats(db: Db, watermark: unknown): Promise<string> {
+  const started = new Date();
+  const since = typeof watermark === 'string' ? new Date(Date.parse(watermark) - OVERLAP_MS) : new Date(0);
+  const { rows: touched } = await sql<{ kind: Kind; id: string }>`
+    select item_kind as kind, item_id as id from feed_impressions where served_at >= ${since}
+    union select 'video', video_id from engagement_events where received_at >= ${since}
+    union select 'video', video_id from video_likes where created_at >= ${since}
+    union select target_type, target_id from share_links where created_at >= ${since}
+    union select 'video', video_id from orders where video_id is not null and updated_at >= ${since}
+    union select 'product', oi.product_id from orders o join order_items oi on oi.order_id = o.id where o.updated_at >= ${since} and o.paid_at is not null
+    union select 'live', d.live_session_id from orders o join drops d on d.id = o.drop_id where o.updated_at >= ${since} and o.paid_at is not null`.execute(db);
+  const ids: Record<Kind, string[]> = { video: [], live: [], product: [] };
+  for (const t of touched) if (t.kind in ids) ids[t.kind].push(t.id);
+  for (const kind of ['video', 'live', 'product'] as const) {
+    for (let i = 0; i < ids[kind].length; i += 1000) {
+      const counts = await countStats(db, kind, ids[kind].slice(i, i + 1000));
+      if (counts.length === 0) continue;
+      await db
+        .insertInto('feed_item_stats')
+        .values(counts.map(({ key, stats }) => ({ item_key: key, ...stats, updated_at: started })))
+        .onConflict((oc) =>
+          oc.column('item_key').doUpdateSet((eb) => ({
+            impressions: eb.ref('excluded.impressions'),
+            clicks: eb.ref('excluded.clicks'),
+            completes: eb.ref('excluded.completes'),
+            likes: eb.ref('excluded.likes'),
+            shares: eb.ref('excluded.shares'),
+            orders: eb.ref('excluded.orders'),
+            gmv: eb.ref('excluded.gmv'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+  return started.toISOString();
+}
+
+/** An item's figures, counted from the facts: feed impressions, engagement events, likes, share links, paid orders. */
+async function countStats(db: Db, kind: Kind, ids: string[]): Promise<{ key: ItemKey; stats: ItemStats }[]> {
+  const list = sql.join(ids);
+  const impressions = sql`(select count(*) from feed_impressions f where f.item_kind = ${kind} and f.item_id = x.id)`;
+  const shares = sql`(select count(*) from share_links s where s.target_type = ${kind} and s.target_id = x.id)`;
+  const query =
+    kind === 'video'
+      ? sql`select x.id, ${impressions} as impressions,
+            (select count(*) from engagement_events e where e.video_id = x.id and e.type = 'card_click') as clicks,
+            (select count(*) from engagement_events e where e.video_id = x.id and e.type = 'complete') as completes,
+            coalesce((select c.likes from video_social_counts c where c.video_id = x.id), 0) as likes,
+            ${shares} as shares,
+            (select count(*) from orders o where o.video_id = x.id and o.paid_at is not null) as orders,
+            (select coalesce(sum(o.total), 0) from orders o where o.video_id = x.id and o.paid_at is not null) as gmv
+          from unnest(array[${list}]::text[]) as x(id)`
+      : kind === 'live'
+        ? sql`select x.id, ${impressions} as impressions, 0 as clicks, 0 as completes,
+            coalesce((select r.total from room_likes r where r.live_session_id = x.id), 0) as likes,
+            ${shares} as shares,
+            (select count(*) from orders o join drops d on d.id = o.drop_id where d.live_session_id = x.id and o.paid_at is not null) as orders,
+            (select coalesce(sum(o.total), 0) from orders o join drops d on d.id = o.drop_id where d.live_session_id = x.id and o.paid_at is not null) as gmv
+          from unnest(array[${list}]::text[]) as x(id)`
+        : sql`select x.id, ${impressions} as impressions, 0 as clicks, 0 as completes, 0 as likes,
+            ${shares} as shares,
+            (select count(distinct oi.order_id) from order_items oi join orders o on o.id = oi.order_id where oi.product_id = x.id and o.paid_at is not null) as orders,
+            (select coalesce(sum(oi.price * oi.quantity), 0) from order_items oi join orders o on o.id = oi.order_id where oi.product_id = x.id and o.paid_at is not null) as gmv
+          from unnest(array[${list}]::text[]) as x(id)`;
+  const { rows } = await query.execute(db);
+  return (rows as Record<string, unknown>[]).map((r) => ({
+    key: itemKey(kind, r.id as string),
+    stats: {
+      impressions: Number(r.impressions),
+      clicks: Number(r.clicks),
+      completes: Number(r.completes),
+      likes: Number(r.likes),
+      shares: Number(r.shares),
+      orders: Number(r.orders),
+      gmv: Number(r.gmv),
+    },
+  }));
+}
+
+// ---- similarity ----
+
+/** ItemKNN over the last 30 days of positive acts, written as a new version of feed_neighbours (the old one removed). */
+export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise<number> {
+  const since = new Date(Date.now() - SIMILARITY_WINDOW_MS);
+  const { rows } = await sql<{ u: string; k: string; w: number; at: Date }>`
+    (select user_id as u, 'video:' || video_id as k, 3.0 as w, created_at as at from video_likes where created_at >= ${since} limit ${MAX_INTERACTIONS})
+    union all (select viewer, 'video:' || video_id, case when type = 'complete' then 2.0 else 1.0 end, at from engagement_events
+      where type in ('complete', 'card_click') and at >= ${since} order by at desc limit ${MAX_INTERACTIONS})
+    union all (select sharer_id, target_type || ':' || target_id, 3.0, created_at from share_links where created_at >= ${since} limit ${MAX_INTERACTIONS})
+    union all (select buyer_id, 'video:' || video_id, 5.0, paid_at from orders where video_id is not null and paid_at >= ${since} limit ${MAX_INTERACTIONS})
+    union all (select o.buyer_id, 'product:' || oi.product_id, 5.0, o.paid_at from orders o join order_items oi on oi.order_id = o.id where o.paid_at >= ${since} limit ${MAX_INTERACTIONS})`.execute(db);
+  const interactions: Interaction[] = rows.map((r) => ({ user: r.u, item: r.k, weight: Number(r.w), at: r.at.getTime() }));
+  const neighbours = itemKnn(interactions, { now: Date.now(), halfLifeDays: 14 });
+  const version = new Date().toISOString();
+  const values = [...neighbours].filter(([, list]) => list.length > 0).map(([key, list]) => ({ item_key: key, neighbours: JSON.stringify(list), version }));
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('feed_neighbours').execute();
+    for (let i = 0; i < values.length; i += 1000) await trx.insertInto('feed_neighbours').values(values.slice(i, i + 1000)).execute();
+  });
+  log.info({ interactions: interactions.length, items: values.length }, 'feed: neighbours computed');
+  return values.length;
+}
+
+// ---- training ----
+
+interface TrainingRow {
+  features: number[];
+  click: boolean;
+  complete: boolean;
+  like: boolean;
+  share: boolean;
+  follow: boolean;
+  order: boolean;
+}
+
+/** Trains a model from the last week's impressions and their outcomes; stores it (active when it learned enough). */
+export async function trainModel(db: Db, log: FastifyBaseLogger): Promise<RankModel | null> {
+  const since = new Date(Date.now() - TRAINING_WINDOW_MS);
+  const within = `${OUTCOME_MS / 1000} seconds`;
+  const { rows } = await sql<TrainingRow>`
+    select i.features,
+      (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
+        and e.type = 'card_click' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as click,
+      (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
+        and e.type = 'complete' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as complete,
+      (i.item_kind = 'video' and exists (select 1 from video_likes l where l.video_id = i.item_id and l.user_id = i.user_id
+        and l.created_at >= i.served_at and l.created_at < i.served_at + ${within}::interval)) as "like",
+      exists (select 1 from share_links s where s.target_type = i.item_kind and s.target_id = i.item_id and s.sharer_id = i.user_id
+        and s.created_at >= i.served_at and s.created_at < i.served_at + ${within}::interval) as share,
+      exists (select 1 from follows f where f.follower_id = i.user_id and f.created_at >= i.served_at and f.created_at < i.served_at + ${within}::interval
+        and ((f.followee_type = 'user' and f.followee_id = (select v.creator_id from videos v where i.item_kind = 'video' and v.id = i.item_id))
+          or (f.followee_type = 'shop' and f.followee_id = coalesce(
+            (select v.shop_id from videos v where i.item_kind = 'video' and v.id = i.item_id),
+            (select l.shop_id from live_sessions l where i.item_kind = 'live' and l.id = i.item_id),
+            (select p.shop_id from products p where i.item_kind = 'product' and p.id = i.item_id))))) as follow,
+      exists (select 1 from orders o where o.buyer_id = i.user_id and o.paid_at is not null
+        and o.created_at >= i.served_at and o.created_at < i.served_at + ${within}::interval
+        and ((i.item_kind = 'video' and o.video_id = i.item_id)
+          or (i.item_kind = 'product' and exists (select 1 from order_items oi where oi.order_id = o.id and oi.product_id = i.item_id))
+          or (i.item_kind = 'live' and exists (select 1 from drops d where d.id = o.drop_id and d.live_session_id = i.item_id)))) as "order"
+    from (select * from feed_impressions where served_at >= ${since} and served_at < now() - ${within}::interval
+          order by served_at desc limit ${MAX_TRAINING_ROWS}) i`.execute(db);
+  // Impressions ranked on another feature set (before a change of FEATURE_NAMES) are left out.
+  const usable = rows.filter((r) => Array.isArray(r.features) && r.features.length === FEATURE_NAMES.length);
+  const X = usable.map((r) => r.features.map(Number));
+  const actions: RankModel['actions'] = {};
+  const metrics: Record<string, number> = { samples: usable.length };
+  for (const action of ACTIONS) {
+    const y = usable.map((r) => (r[action as keyof TrainingRow] ? 1 : 0));
+    const positives = y.reduce<number>((a, b) => a + b, 0);
+    metrics[`${action}.positives`] = positives;
+    if (positives < MIN_POSITIVES || usable.length - positives < MIN_POSITIVES) continue;
+    const fit = trainLogistic(X, y, { maxSamples: 100_000, seed: 1 });
+    actions[action as Action] = { bias: fit.bias, weights: fit.weights };
+    metrics[`${action}.auc`] = fit.auc;
+  }
+  const trained = Object.keys(actions).length;
+  const now = new Date();
+  const model: RankModel = {
+    version: `m${now.getTime()}`,
+    trainedAt: now.toISOString(),
+    features: [...FEATURE_NAMES],
+    actions,
+    values: { ...DEFAULT_VALUES },
+    metrics,
+  };
+  const active = trained > 0 && usable.length >= MIN_TRAINING_SAMPLES;
+  await db.transaction().execute(async (trx) => {
+    if (active) await trx.updateTable('feed_models').set({ active: false }).where('active', '=', true).execute();
+    await trx.insertInto('feed_models').values({ version: model.version, trained_at: now, model: JSON.stringify(model), samples: usable.length, active }).execute();
+  });
+  log.info({ version: model.version, samples: usable.length, actions: Object.keys(actions), active }, 'feed: ranking model trained');
+  return active ? model : null;
+}
+
+// ---- cold-start pools ----
+
+/** New creators' first items into tier 0; pooled items' impressions counted and moved on (graduate, stay, leave). */
+export async function movePools(db: Db, loader: CatalogLoader): Promise<void> {
+  const now = new Date();
+  const newSince = new Date(now.getTime() - NEW_CREATOR_MS);
+  await sql`
+    insert into feed_item_pools (item_key, creator, tier, impressions, since, updated_at)
+    select item_key, creator, 0, 0, ${now}, ${now} from (
+      select 'video:' || v.id as item_key, 'user:' || v.creator_id as creator,
+        row_number() over (partition by v.creator_id order by v.created_at, v.id) as n,
+        min(v.created_at) over (partition by v.creator_id) as first_at
+      from videos v where v.status = 'ready' and v.deleted_at is null and v.taken_down_at is null
+        and v.creator_id in (select creator_id from videos where created_at >= ${newSince})
+      union all
+      select 'product:' || p.id, 'shop:' || p.shop_id,
+        row_number() over (partition by p.shop_id order by p.created_at, p.id),
+        min(p.created_at) over (partition by p.shop_id)
+      from products p where p.status = 'listed' and p.shop_id in (select id from shops where created_at >= ${newSince})
+    ) firsts
+    where n <= ${POOLED_FIRST_ITEMS} and first_at >= ${newSince}
+    on conflict (item_key) do nothing`.execute(db);
+
+  const pooled = await db.selectFrom('feed_item_pools').selectAll().where('tier', 'is not', null).execute();
+  if (pooled.length === 0) return;
+  const { rows: counted } = await sql<{ item_key: string; n: number }>`
+    select p.item_key, (select count(*) from feed_impressions f
+      where f.item_kind = split_part(p.item_key, ':', 1) and f.item_id = substr(p.item_key, strpos(p.item_key, ':') + 1) and f.served_at >= p.since)::int as n
+    from feed_item_pools p where p.tier is not null`.execute(db);
+  const impressionsOf = new Map(counted.map((r) => [r.item_key, Number(r.n)]));
+  for (const row of pooled) {
+    const item = loader.catalog.get(row.item_key);
+    const pool = { tier: row.tier!, impressions: impressionsOf.get(row.item_key) ?? row.impressions, since: row.since.getTime() };
+    // An item the catalogue does not hold (taken down, sold out elsewhere) keeps its place until it is back or too old.
+    const next = item ? nextPoolState({ ...item, pool }, now.getTime()) : now.getTime() - pool.since > 7 * DAY ? null : pool;
+    if (next === pool && pool.impressions === row.impressions) continue;
+    await db
+      .updateTable('feed_item_pools')
+      .set(next === null ? { tier: null, impressions: pool.impressions, updated_at: now } : { tier: next.tier, impressions: next.impressions, since: new Date(next.since), updated_at: now })
+      .where('item_key', '=', row.item_key)
+      .execute();
+  }
+}

@@ -1,0 +1,56 @@
+// The viewer a page is ranked for: their graph and history as the database has them (graph.ts loadViewer, read at
+// most once a second per user on a node, so a like, a follow or a "not interested" shows within that), their acts
+// of the last minutes from the signals every node keeps, and everything this feed session served them already.
+import type { Db } from '../../adapters/db/index.ts';
+import { ExpiringMemo } from '../../platform/expiring-memo.ts';
+import { loadViewer, type LoadedViewer } from './graph.ts';
+import type { ItemKey, Viewer, ViewerSignal } from './engine/types.ts';
+import type { FeedSignals } from './signals.ts';
+
+const GRAPH_MEMO_MS = 1000;
+/** What the viewer watched to the end this recently is not served again, in any session. */
+const WATCHED_MS = 24 * 3600_000;
+
+export class ViewerLoader {
+  private readonly graphs: ExpiringMemo<string, LoadedViewer>;
+  private signedOut: { at: number; viewer: Promise<LoadedViewer> } | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly signals: FeedSignals,
+  ) {
+    this.graphs = new ExpiringMemo(GRAPH_MEMO_MS, (userId) => loadViewer(db, userId, new Date()), 50_000);
+  }
+
+  private graph(userId: string | null): Promise<LoadedViewer> {
+    if (userId) return this.graphs.get(userId);
+    const now = Date.now();
+    if (!this.signedOut || now - this.signedOut.at >= GRAPH_MEMO_MS) this.signedOut = { at: now, viewer: loadViewer(this.db, null, new Date(now)) };
+    return this.signedOut.viewer;
+  }
+
+  /**
+   * `viewerKey`: the user's id, or an anonymous app's 'd:<device>' (as engagement events name viewers), or the
+   * session's own key; `served`: the session's items so far.
+   */
+  async viewer(userId: string | null, viewerKey: string, served: ReadonlySet<ItemKey>, now: number): Promise<Viewer> {
+    const graph = await this.graph(userId);
+    const recent = this.signals.recent(viewerKey, now);
+    const history = mergeHistory(recent, graph.history);
+    let seen: ReadonlySet<ItemKey> = served;
+    const watched = history.filter((s) => s.action === 'complete' && now - s.at < WATCHED_MS);
+    if (watched.length > 0) {
+      const all = new Set(served);
+      for (const s of watched) all.add(s.key);
+      seen = all;
+    }
+    return { ...graph, history, seen };
+  }
+}
+
+/** The session's acts first (newest first), then the stored history without what the session already says. */
+function mergeHistory(recent: readonly ViewerSignal[], stored: readonly ViewerSignal[]): ViewerSignal[] {
+  if (recent.length === 0) return stored as ViewerSignal[];
+  const same = new Set(recent.map((s) => `${s.key}|${s.action}`));
+  return [...recent, ...stored.filter((s) => !same.has(`${s.key}|${s.action}`))];
+}
