@@ -7,8 +7,11 @@ import { buildHawker } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { boostRoutes } from '../src/modules/feed/boost-routes.ts';
 import { BoostBook } from '../src/modules/feed/boosts.ts';
-import { Api, freshStorage, STORAGE, type TestNode } from './support/harness.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Api, freshStorage, ROOT, STORAGE, type TestNode } from './support/harness.ts';
 import { newKey, payOrder, placeOrder, shopWithProduct } from './support/shop.ts';
+import { makeClip, NO_VIDEO_TOOLS, postVideo, processed } from './support/videos.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CREDITS = 1_000;
@@ -22,13 +25,20 @@ type User = { token: string; user: { id: string; handle: string } };
  */
 async function boostNode(env: Record<string, string>): Promise<TestNode> {
   const storage = await freshStorage();
-  const config = loadConfig({ SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', ...storage.env, ...env });
+  // On PostgreSQL the storage names no DATA_DIR: the video test's uploads get their own, not the work tree's ./data.
+  const dataDir = STORAGE === 'postgres' ? mkdtempSync(join(ROOT, '.tmp', 'boost-node-')) : null;
+  const dirs = dataDir ? { DATA_DIR: dataDir } : {};
+  const config = loadConfig({ SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', ...storage.env, ...dirs, ...env });
   const hawker = await buildHawker(config);
   if (!hawker.app.hasRoute({ method: 'POST', url: '/api/v1/boosts' })) await hawker.app.register(async (api) => boostRoutes(api as never, hawker.ctx), { prefix: '/api/v1' });
   const url = await hawker.app.listen({ port: 0, host: '127.0.0.1' });
   hawker.ctx.config.publicUrl = url;
   hawker.startJobs();
-  return { url, hawker, api: new Api(url), close: async () => (await hawker.close(), await storage.dispose()) };
+  return { url, hawker, api: new Api(url), close: async () => {
+    await hawker.close();
+    await storage.dispose();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  } };
 }
 
 describe(`boosts (${STORAGE})`, () => {
@@ -214,6 +224,44 @@ describe(`boosts (${STORAGE})`, () => {
     assert.equal((await node.api.post(`/live-sessions/${room.id}/end`, {}, merchant.token)).status, 200);
     const ended = await buy(merchant, roomBoost(room.id, 100));
     assert.equal(ended.status, 409, JSON.stringify(ended.body));
+  });
+
+  it('videos: their creator, or the staff of the shop that posted them, may boost them once ready', { skip: NO_VIDEO_TOOLS }, async () => {
+    const { merchant, shop } = await merchantWithRoom();
+    const clip = await makeClip('boost.mp4', { width: 320, height: 568, seconds: 3 });
+    const own = await postVideo(node.api, node.url, merchant.token, clip, { title: 'mine' });
+    const shops = await postVideo(node.api, node.url, merchant.token, clip, { title: 'the shop’s', shopId: shop.id });
+    const video = (id: string, impressions = 100) => ({ ...roomBoost(id, impressions), target: { type: 'video', id } });
+    const early = await buy(merchant, video(own.id));
+    assert.equal(early.status, 409, `still processing: ${JSON.stringify(early.body)}`);
+    for (const v of [own, shops]) {
+      const done = await processed(node.api, merchant.token, v.id);
+      assert.equal(done.status, 'ready', JSON.stringify(done));
+    }
+
+    const mine = await buy(merchant, video(own.id));
+    assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    assert.equal(mine.body.boost.shopId, null, 'the creator’s own');
+    const staff = await node.api.user();
+    assert.equal((await node.api.post(`/shops/${shop.id}/staff`, { handle: staff.user.handle }, merchant.token)).status, 201);
+    assert.equal((await buy(staff, video(own.id))).status, 404, 'a colleague’s own video is not the shop’s');
+    const stranger = await node.api.user();
+    assert.equal((await buy(stranger, video(shops.id))).status, 404);
+    // The staff member has no credits: found and allowed, but not covered.
+    assert.equal((await buy(staff, video(shops.id))).body.error.code, 'insufficient_credits');
+    const forShop = await buy(merchant, video(shops.id));
+    assert.equal(forShop.status, 201, JSON.stringify(forShop.body));
+    assert.equal(forShop.body.boost.shopId, shop.id);
+    await book.refresh();
+    const owners = new Map(book.active(node.hawker.ctx.clock.nowMs()).map((c) => [c.id, [c.key, c.owner]]));
+    assert.deepEqual(owners.get(mine.body.boost.id), [`video:${own.id}`, `user:${merchant.user.id}`]);
+    assert.deepEqual(owners.get(forShop.body.boost.id), [`video:${shops.id}`, `shop:${shop.id}`]);
+    assert.equal((await node.api.get(`/boosts/${mine.body.boost.id}`, staff.token)).status, 404, 'not bought for the shop');
+    assert.equal((await node.api.get(`/boosts/${forShop.body.boost.id}`, staff.token)).status, 200);
+
+    // Taken down: no new boost.
+    assert.equal((await node.api.post(`/admin/videos/${own.id}/take-down`, { reason: 'test' }, ADMIN)).status, 200);
+    assert.equal((await buy(merchant, video(own.id))).status, 409);
   });
 
   it('bad input is 400', async () => {
