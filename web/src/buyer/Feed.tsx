@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { auth, get, post, query, useAuth } from '../shared/api.ts';
 import { formatMoney, formatNumber, formatTime } from '../shared/format.ts';
 import { language, t } from '../shared/i18n.ts';
+import { deviceId } from '../shared/device.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { FeedItem, FeedReason, FeedTab } from '../shared/types.ts';
@@ -62,7 +63,7 @@ export function Feed() {
     setMoreError(null);
     setItems([]);
     setCursor(null);
-    get<FeedPage>(`/feed${query({ tab, limit: PAGE_SIZE })}`, abort.signal).then(
+    get<FeedPage>(`/feed${query({ tab, limit: PAGE_SIZE, deviceId: auth.token ? undefined : deviceId() })}`, abort.signal).then(
       (page) => {
         if (gen !== generation.current) return;
         setItems(dedupe([], page.items));
@@ -84,7 +85,7 @@ export function Feed() {
     setLoadingMore(true);
     setMoreError(null);
     try {
-      const page = await get<FeedPage>(`/feed${query({ tab, limit: PAGE_SIZE, cursor })}`);
+      const page = await get<FeedPage>(`/feed${query({ tab, limit: PAGE_SIZE, cursor, deviceId: auth.token ? undefined : deviceId() })}`);
       if (gen !== generation.current) return;
       setItems((list) => dedupe(list, page.items));
       setCursor(page.nextCursor);

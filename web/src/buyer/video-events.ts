@@ -4,6 +4,9 @@
 // sent again later with the same ids and the server counts it once. Events not yet acknowledged are kept in
 // localStorage across a reload or a closed tab.
 import { auth, storage } from '../shared/api.ts';
+import { deviceId, eventId } from '../shared/device.ts';
+
+export { deviceId, eventId };
 
 export type EventType = 'impression' | 'play' | 'progress' | 'complete' | 'replay' | 'watch' | 'card_impression' | 'card_click';
 export type EventSource = 'feed' | 'follow' | 'share' | 'search' | 'profile';
@@ -25,25 +28,8 @@ const INTERVAL_MS = 5000;
 /** A keepalive request's body may be at most 64 KiB, counted over all such requests in flight. */
 const KEEPALIVE_BYTES = 60_000;
 const PENDING_KEY = 'hawker.events.pending';
-const DEVICE_KEY = 'hawker.deviceId';
 /** Kept at most: a device offline for long drops its oldest events rather than fill the storage. */
 const MAX_PENDING = 1000;
-
-/** A random id: 16 bytes as base64url (22 characters). */
-export function eventId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-/** This browser's id for events sent without a sign-in: unique viewers are counted by it. */
-export function deviceId(): string {
-  let id = storage.read(DEVICE_KEY);
-  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-    id = eventId();
-    storage.write(DEVICE_KEY, id);
-  }
-  return id;
-}
 
 class EventQueue {
   private pending: EngagementEvent[] = [];

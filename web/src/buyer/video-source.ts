@@ -1,7 +1,8 @@
 // Where the short-video feed's videos come from: the discovery feed (GET /feed, its videos only), ranked for the
 // viewer, and once the feed has nothing more to offer, every public video newest first (GET /videos), so the
 // swipe never ends while there is something to watch. The cursor says which of the two the next page reads.
-import { get, query } from '../shared/api.ts';
+import { auth, get, query } from '../shared/api.ts';
+import { deviceId } from '../shared/device.ts';
 import type { FeedItem, Video } from '../shared/types.ts';
 
 export type { Video, VideoProduct, VideoSocial } from '../shared/types.ts';
@@ -22,7 +23,7 @@ export async function loadVideoPage(cursor: string | null, signal?: AbortSignal)
   let feedCursor = cursor?.startsWith(FEED) ? cursor.slice(FEED.length) : null;
   const videos: Video[] = [];
   for (let i = 0; i < FEED_PAGES_PER_CALL; i++) {
-    const page = await get<{ items: FeedItem[]; nextCursor: string | null }>(`/feed${query({ cursor: feedCursor, limit: 20, tab: 'all' })}`, signal);
+    const page = await get<{ items: FeedItem[]; nextCursor: string | null }>(`/feed${query({ cursor: feedCursor, limit: 20, tab: 'all', deviceId: auth.token ? undefined : deviceId() })}`, signal);
     for (const item of page.items) if (item.type === 'video') videos.push(item);
     feedCursor = page.nextCursor;
     if (!feedCursor) break;

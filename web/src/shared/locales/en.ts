@@ -49,6 +49,10 @@ export default {
     trial_limit_reached: 'This would take the shop past its trial sales cap.',
     invalid_request: 'Please check what you entered.',
     payload_too_large: 'That is too large.',
+    insufficient_credits: 'Not enough incentive credits for that many impressions.',
+    insufficient_balance: 'Not enough balance to pay for that.',
+    boost_money_disabled: 'Paying for boosts with money is not open on this platform. Use credits.',
+    self_follow: 'You cannot follow yourself.',
   },
   feed: {
     title: 'Discover',

@@ -53,6 +53,10 @@ const zhCN: Dictionary<typeof en> = {
     trial_limit_reached: '超出试运营店铺的销售上限。',
     invalid_request: '请检查填写的内容。',
     payload_too_large: '内容太大。',
+    insufficient_credits: '电商卡余额不足以购买这么多曝光。',
+    insufficient_balance: '余额不足。',
+    boost_money_disabled: '平台未开通现金加热，请使用电商卡。',
+    self_follow: '不能关注自己。',
   },
   feed: {
     title: '发现',

@@ -1,0 +1,288 @@
+// Issue 16's buyer side in Chromium on a 375 px phone, in Chinese and in English, on a fresh node with the demo data
+// (SEED_DEMO): a new user signs up and the home feed shows cards with their reasons; the tabs switch; "not
+// interested" takes a card away and a reload does not bring it back; paging follows the cursor without repeats;
+// three friends' likes (made through the API: mutual follows, then likes) show on the video as "3 位朋友赞过" with
+// the names of the friends who allow it; following a shop from its live room puts the room under 关注; the privacy
+// switches persist; a boost bought from 我的视频 shows in the list with delivered against bought, and stops.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { STORAGE, waitFor, type TestNode } from '../support/harness.ts';
+import { NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
+import { allowStreamOffline, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+
+const ADMIN = 'feed-e2e-admin-token-0123456789';
+const DEMO_PASSWORD = 'hawker-demo';
+const CREDITS = 10_000;
+
+interface Item {
+  type: 'live' | 'video' | 'product';
+  id: string;
+  title: string;
+  status?: string;
+  shopId: string;
+}
+interface Account {
+  token: string;
+  user: { id: string; handle: string; displayName: string };
+}
+
+const WORDS = {
+  'zh-CN': {
+    tabs: { all: '推荐', follow: '关注', friends: '朋友' },
+    signUp: '注册',
+    followEmpty: '关注的人还没有新动态',
+    friendsEmpty: '朋友还没有动态',
+    friendsLiked: (n: number) => `${n} 位朋友赞过`,
+    saved: '已保存',
+    progress: /已投放 \d+ \/ 1,000/,
+    boostTitle: '加热',
+    cancelled: '已停止',
+  },
+  en: {
+    tabs: { all: 'For you', follow: 'Following', friends: 'Friends' },
+    signUp: 'Create account',
+    followEmpty: 'Nothing new from who you follow',
+    friendsEmpty: 'No friends’ activity yet',
+    friendsLiked: (n: number) => `${n} friends liked`,
+    saved: 'Saved',
+    progress: /\d+ of 1,000 delivered/,
+    boostTitle: 'Boost (加热)',
+    cancelled: 'Stopped',
+  },
+} as const;
+
+/** The ids of the cards on the page, in order. */
+const cardIds = (page: Page) => page.locator('[data-testid=feed-card]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')!));
+
+/** Waits until the feed of `tab` has answered: cards or its empty state. */
+async function feedLoaded(page: Page, tab: 'all' | 'follow' | 'friends') {
+  await page.locator(`[data-testid=feed][data-tab=${tab}]`).waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=feed] .spinner'), null, { timeout: 20_000 });
+}
+
+describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_VIDEO_TOOLS }, () => {
+  let node: TestNode;
+  let browser: Browser;
+  let videos: Item[];
+  let room: Item;
+  let merchant: Account;
+
+  before(async () => {
+    ensureWebBuilt();
+    node = await videoNode({ SEED_DEMO: '1', ADMIN_TOKEN: ADMIN });
+    browser = await launchBrowser();
+    // The demo clips are made and processed once the node runs.
+    videos = await waitFor(
+      'the demo videos to be ready',
+      async () => {
+        const list = (await node.api.get('/videos?limit=50')).body.videos as (Item & { status: string })[];
+        const ready = list.filter((v) => v.status === 'ready');
+        return ready.length >= 3 ? ready : null;
+      },
+      120_000,
+    );
+    const sessions = (await node.api.get('/feed?order=newest&limit=50')).body.items as Item[];
+    room = sessions.find((i) => i.type === 'live' && i.status === 'live')!;
+    assert.ok(room, 'the demo has a live room');
+    const login = await node.api.post('/auth/login', { handle: 'demo_merchant', password: DEMO_PASSWORD });
+    assert.equal(login.status, 200);
+    merchant = login.body;
+    // The merchant is an influencer whose tier (C, where everyone starts) earns CREDITS credits this month.
+    const settings = (await node.api.get('/admin/settings/affiliate', ADMIN)).body;
+    const tiers = settings.tiers.map((t: { tier: string }) => (t.tier === 'C' ? { ...t, monthlyCredits: CREDITS } : t));
+    assert.equal((await node.api.call('PUT', '/admin/settings/affiliate', { token: ADMIN, body: { ...settings, tiers } })).status, 200);
+    assert.equal((await node.api.post('/me/influencer', {}, merchant.token)).status, 201);
+    assert.equal((await node.api.post('/admin/jobs/grant-incentive-credits/run', {}, ADMIN)).status, 200);
+  });
+  after(async () => {
+    await browser?.close();
+    await node?.close();
+  });
+
+  const register = async (handle: string, displayName: string): Promise<Account> => {
+    const r = await node.api.post('/auth/register', { handle, password: 'correct horse battery', displayName });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body;
+  };
+  const follow = async (who: Account, whom: Account) => assert.equal((await node.api.post(`/users/${whom.user.id}/follow`, {}, who.token)).status, 200);
+  const tag = () => Math.random().toString(36).slice(2, 7);
+
+  async function phonePage(locale: string, token?: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await phone(browser, locale);
+    if (token) await signIn(context, token);
+    return { context, page: await context.newPage() };
+  }
+
+  for (const locale of ['zh-CN', 'en'] as const) {
+    const words = WORDS[locale];
+
+    it(`${locale}: a new user signs up; the feed shows cards with reasons, tabs switch, not interested sticks, paging never repeats`, { timeout: 120_000 }, async () => {
+      const { context, page } = await phonePage(locale);
+      await page.goto(`${node.url}/signin`);
+      await page.getByRole('tab', { name: words.signUp }).click();
+      const handle = `new_${tag()}`;
+      await page.locator('input[name=handle]').fill(handle);
+      await page.locator('input[name=password]').fill('correct horse battery');
+      await page.locator('form.auth-form button[type=submit]').click();
+      await page.waitForURL(`${node.url}/`);
+      await feedLoaded(page, 'all');
+
+      // Cards of what the demo holds, each saying why it is there.
+      const cards = page.getByTestId('feed-card');
+      await cards.first().waitFor();
+      const reasons = await page.getByTestId('feed-reason').allInnerTexts();
+      assert.ok(reasons.length > 0 && reasons.every((r) => r.trim().length > 0), `reasons: ${JSON.stringify(reasons)}`);
+      const types = await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')));
+      assert.ok(types.includes('video'), `card types: ${types}`);
+      const video = page.locator('[data-testid=feed-card][data-type=video]').first();
+      assert.match(await video.getByTestId('feed-duration').innerText(), /^\d+:\d\d$/);
+      const product = page.locator('[data-testid=feed-card][data-type=product]').first();
+      if (await product.count()) assert.match(await product.getByTestId('feed-price').innerText(), /¥\d/);
+      await shot(page, `feed-${locale}-01-home`);
+
+      // The tabs: a new user follows nobody and has no friends yet.
+      await page.getByRole('tab', { name: words.tabs.follow }).click();
+      await feedLoaded(page, 'follow');
+      await page.getByText(words.followEmpty).waitFor();
+      await page.getByRole('tab', { name: words.tabs.friends }).click();
+      await feedLoaded(page, 'friends');
+      await page.getByText(words.friendsEmpty).waitFor();
+      await page.getByRole('tab', { name: words.tabs.all }).click();
+      await feedLoaded(page, 'all');
+      await cards.first().waitFor();
+
+      // Not interested in the first card: it goes, and a reload (a new feed session) does not bring it back.
+      const first = page.locator('.feed-cell').first();
+      const hiddenId = (await first.getByTestId('feed-card').getAttribute('data-id'))!;
+      await first.getByTestId('feed-menu').click();
+      await page.getByTestId('feed-menu-sheet').waitFor();
+      await shot(page, `feed-${locale}-02-not-interested`);
+      await page.getByTestId('hide-item').click();
+      await page.locator(`[data-testid=feed-card][data-id="${hiddenId}"]`).waitFor({ state: 'detached' });
+      await page.reload();
+      await feedLoaded(page, 'all');
+      await cards.first().waitFor();
+
+      // Scrolling pages on with the cursor to the end of what there is: no card twice, the hidden one never.
+      for (let i = 0; i < 8 && !(await page.locator('.feed-end').count()); i++) {
+        await page.mouse.wheel(0, 4000);
+        await page.waitForTimeout(400);
+      }
+      await page.locator('.feed-end').waitFor({ timeout: 15_000 });
+      const ids = await cardIds(page);
+      assert.equal(new Set(ids).size, ids.length, `repeated cards: ${ids}`);
+      assert.ok(!ids.includes(hiddenId), 'the card marked not interested is back');
+      await context.close();
+    });
+
+    it(`${locale}: friends' likes show on the video with the names they allow; follow a shop from its room; privacy persists`, { timeout: 120_000 }, async () => {
+      const viewer = await register(`viewer_${tag()}`, `${locale} 看客`);
+      const friends = await Promise.all([1, 2, 3].map((i) => register(`friend_${tag()}`, `${locale} 朋友${i}`)));
+      for (const f of friends) {
+        await follow(viewer, f);
+        await follow(f, viewer);
+      }
+      // The third friend hides their likes: counted, not named.
+      assert.equal((await node.api.call('PATCH', '/me/feed-settings', { token: friends[2].token, body: { hideLikes: true } })).status, 200);
+      const liked = videos[locale === 'zh-CN' ? 0 : 1];
+      for (const f of friends) assert.equal((await node.api.post(`/videos/${liked.id}/like`, {}, f.token)).status, 200);
+
+      const { context, page } = await phonePage(locale, viewer.token);
+      allowStreamOffline(context);
+      await page.goto(`${node.url}/`);
+      await feedLoaded(page, 'all');
+      const card = page.locator(`.feed-cell:has([data-testid=feed-card][data-id="${liked.id}"])`);
+      await card.waitFor();
+      const reason = card.getByTestId('feed-reason');
+      assert.equal(await reason.getAttribute('data-kind'), 'friends');
+      assert.equal((await reason.innerText()).trim(), words.friendsLiked(3));
+      const names = await card.getByTestId('feed-reason-names').innerText();
+      assert.ok(names.includes(friends[0].user.displayName) && names.includes(friends[1].user.displayName), names);
+      assert.ok(!names.includes(friends[2].user.displayName), `a friend who hides their likes is named: ${names}`);
+      await shot(page, `feed-${locale}-03-friends-liked`);
+
+      // Under 朋友 too.
+      await page.getByRole('tab', { name: words.tabs.friends }).click();
+      await feedLoaded(page, 'friends');
+      await page.locator(`[data-testid=feed-card][data-id="${liked.id}"]`).waitFor();
+
+      // Following the shop from its live room: the room is then under 关注.
+      await page.goto(`${node.url}/room/${room.id}`);
+      const followButton = page.getByTestId('room-follow');
+      await followButton.waitFor();
+      assert.equal(await followButton.getAttribute('aria-pressed'), 'false');
+      await followButton.click();
+      await page.locator('[data-testid=room-follow][aria-pressed=true]').waitFor();
+      await shot(page, `feed-${locale}-04-room-followed`);
+      assert.equal((await node.api.get(`/shops/${room.shopId}/follow`, viewer.token)).body.following, true);
+      await page.goto(`${node.url}/?tab=follow`);
+      await feedLoaded(page, 'follow');
+      await page.locator(`[data-testid=feed-card][data-id="${room.id}"]`).waitFor();
+
+      // Privacy: personalised recommendation off, likes hidden; both still so after a reload.
+      await page.goto(`${node.url}/me/privacy`);
+      const personalised = page.getByTestId('privacy-personalised');
+      await personalised.waitFor();
+      assert.equal(await personalised.isChecked(), true);
+      await personalised.click();
+      await page.getByTestId('privacy-status').getByText(words.saved).waitFor();
+      await page.getByTestId('privacy-hide-likes').click();
+      await page.locator('[data-testid=privacy-hide-likes]:checked').waitFor();
+      await page.getByTestId('privacy-status').getByText(words.saved).waitFor();
+      await shot(page, `feed-${locale}-05-privacy`);
+      await page.reload();
+      await page.getByTestId('privacy-personalised').waitFor();
+      assert.equal(await page.getByTestId('privacy-personalised').isChecked(), false);
+      assert.equal(await page.getByTestId('privacy-hide-likes').isChecked(), true);
+      const settings = (await node.api.get('/me/feed-settings', viewer.token)).body.settings;
+      assert.equal(settings.personalised, false);
+      assert.equal(settings.hideLikes, true);
+      await context.close();
+    });
+
+    it(`${locale}: a boost bought from 我的视频 shows with delivered against bought, and stops`, { timeout: 90_000 }, async () => {
+      const target = videos[locale === 'zh-CN' ? 1 : 2];
+      const before = (await node.api.get('/me/credits', merchant.token)).body.credits.balance as number;
+      const { context, page } = await phonePage(locale, merchant.token);
+      await page.goto(`${node.url}/me/videos`);
+      const row = page.locator(`[data-testid=video-row][data-video-id="${target.id}"]`);
+      await row.getByTestId('boost-open').click();
+      const sheet = page.getByTestId('boost-sheet');
+      await sheet.getByRole('heading', { name: words.boostTitle }).waitFor();
+      await sheet.getByTestId('boost-balance').getByText(new Intl.NumberFormat(locale).format(before)).waitFor();
+      await shot(page, `feed-${locale}-06-boost-sheet`);
+      await sheet.getByTestId('boost-buy').click();
+      await sheet.waitFor({ state: 'detached' });
+
+      const boost = page.locator(`[data-testid=boost][data-target-id="${target.id}"]`).first();
+      await boost.waitFor();
+      assert.equal(await boost.getAttribute('data-status'), 'active');
+      assert.match(await boost.getByTestId('boost-figures').innerText(), words.progress);
+      assert.match(await boost.locator('.boost-title').innerText(), new RegExp(target.title.slice(0, 4)));
+      await shot(page, `feed-${locale}-07-boosted`);
+      const mine = (await node.api.get('/me/boosts', merchant.token)).body.boosts as { id: string; target: { id: string }; bought: number; status: string }[];
+      const bought = mine.find((b) => b.target.id === target.id && b.status === 'active')!;
+      assert.equal(bought.bought, 1000);
+      assert.equal((await node.api.get('/me/credits', merchant.token)).body.credits.balance, before - 1000);
+
+      // Stopped: what was not delivered comes back.
+      page.once('dialog', (d) => void d.accept());
+      await boost.getByTestId('boost-cancel').click();
+      await page.locator(`[data-testid=boost][data-boost-id="${bought.id}"][data-status=cancelled]`).getByText(words.cancelled).waitFor();
+      const stopped = (await node.api.get(`/boosts/${bought.id}`, merchant.token)).body.boost;
+      assert.equal(stopped.status, 'cancelled');
+      assert.equal(stopped.refunded, stopped.bought - stopped.delivered);
+      await context.close();
+
+      // The console lists the shop's boosts under its videos, each video with its 加热 button.
+      const desk = await desktop(browser, locale);
+      await signIn(desk, merchant.token);
+      const console_ = await desk.newPage();
+      await console_.goto(`${node.url}/console/videos`);
+      await console_.locator(`[data-testid=video-row][data-video-id="${target.id}"] [data-testid=boost-open]`).waitFor();
+      await console_.locator(`[data-testid=boost-list] [data-testid=boost][data-boost-id="${bought.id}"]`).waitFor();
+      await desk.close();
+    });
+  }
+});
