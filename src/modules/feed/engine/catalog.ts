@@ -2,7 +2,7 @@
 // (a creator's newest, live now, the new-creator pools, trending, newest overall), kept so that a read costs about
 // its limit, not the catalogue's size. The catalogue owns the items given to upsert (recordImpression counts on them).
 import { nextPoolState, POOL_TIERS } from './pools.ts';
-import type { CatalogItem, CatalogView, CreatorKey, ItemKey, ItemStats, LiveSignals, PoolState } from './types.ts';
+import type { CatalogItem, CatalogView, CreatorKey, ItemKey, ItemStats, LiveSignals } from './types.ts';
 
 /** Trending counts engagement with this half-life: an hour-old like weighs 2^(-1/6) of a new one. */
 export const TRENDING_HALF_LIFE_MS = 6 * 3_600_000;
@@ -10,6 +10,11 @@ export const TRENDING_HALF_LIFE_MS = 6 * 3_600_000;
 export const TRENDING_REFRESH_MS = 1_000;
 /** How many items the trending order keeps. */
 const TRENDING_KEEP = 5_000;
+/**
+ * How many items one recomputation looks at for moved engagement (the stats may change in place, so each is looked
+ * at in turn): with 100,000 items, a like counts in trending within 4 recomputations.
+ */
+const TRENDING_SCAN = 25_000;
 
 /** An item may be served at all: not taken down, not sold out. Per-viewer rules (seen, hidden) come on top. */
 export const servable = (item: CatalogItem | undefined): item is CatalogItem => item !== undefined && item.visible && item.inStock;
@@ -21,6 +26,52 @@ export const engagementOf = (s: ItemStats) => s.clicks + 2 * s.completes + 3 * s
 export function liveScore(l: LiveSignals): number {
   return Math.log1p(l.viewers) + 0.5 * Math.log1p(l.chatPerMin) + (l.dropActive ? 1.5 : 0) + 0.3 * Math.log1p(l.gpm / 100);
 }
+
+/** log2(2^a + 2^b) without leaving the floating-point range. */
+function logAdd(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  const [hi, lo] = a > b ? [a, b] : [b, a];
+  return hi + Math.log2(1 + Math.pow(2, lo - hi));
+}
+
+/**
+ * Pooled items bucketed by their impressions in the tier, so that "fewest first" reads the lowest buckets only;
+ * within a bucket, the order they reached it (the one waiting longest first).
+ */
+class PoolIndex {
+  private readonly buckets: Set<ItemKey>[] = [];
+  private readonly at = new Map<ItemKey, number>();
+  set(key: ItemKey, impressions: number) {
+    const old = this.at.get(key);
+    if (old === impressions) return;
+    if (old !== undefined) this.buckets[old].delete(key);
+    (this.buckets[impressions] ??= new Set()).add(key);
+    this.at.set(key, impressions);
+  }
+  delete(key: ItemKey) {
+    const old = this.at.get(key);
+    if (old === undefined) return;
+    this.buckets[old].delete(key);
+    this.at.delete(key);
+  }
+  keys(): ItemKey[] {
+    return [...this.at.keys()];
+  }
+  *ascending(): Generator<ItemKey> {
+    for (const bucket of this.buckets) if (bucket) yield* bucket;
+  }
+}
+
+interface TrendState {
+  key: ItemKey;
+  item: CatalogItem;
+  /** The engagement total counted so far. */
+  eng: number;
+  log: number;
+  counted: boolean;
+  removed: boolean;
+}
+const byLog = (a: TrendState, b: TrendState) => b.log - a.log || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** A live room is live now when it carries live signals (a scheduled or ended room has none). */
 const isLiveNow = (item: CatalogItem) => item.kind === 'live' && item.live !== null;
@@ -35,6 +86,7 @@ export class TopK<T extends { key: string }> {
   push(v: T, s: number) {
     if (this.k <= 0) return;
     const h = this.heap;
+    if (h.length >= this.k && (s < h[0].s || (s === h[0].s && v.key >= h[0].v.key))) return;
     const e = { v, s };
     if (h.length < this.k) {
       h.push(e);
@@ -47,7 +99,6 @@ export class TopK<T extends { key: string }> {
       }
       return;
     }
-    if (!this.less(h[0], e)) return;
     h[0] = e;
     let i = 0;
     for (;;) {
@@ -122,11 +173,21 @@ export class MemoryCatalog implements CatalogView {
   private readonly newestOrder: NewestOrder;
   private readonly liveKeys = new Set<ItemKey>();
   private liveOrder: ItemKey[] | null = null;
-  private readonly poolKeys = new Set<ItemKey>();
+  private readonly pools = new PoolIndex();
   private readonly neighbours = new Map<ItemKey, { key: ItemKey; score: number }[]>();
-  /** Per item: decayed engagement as of `at`, and the engagement total it had then (growth since counts as new). */
-  private readonly trend = new Map<ItemKey, { acc: number; eng: number; at: number }>();
-  private trendOrder: ItemKey[] = [];
+  /**
+   * Per item: its trending score as a forward-decayed log, log2(Σ engagement × 2^((t − epoch) / half-life)), which
+   * does not change with time (every item decays alike, so the order holds), and the engagement total it counts.
+   */
+  private readonly trend = new Map<ItemKey, TrendState>();
+  private trendEpoch: number | null = null;
+  /** The exact top of all items by trend log (a removal shortens it; rebuilt when it lost a tenth). */
+  private trendOrder: TrendState[] = [];
+  /** Every item's state, in the order the scan visits them; removed ones are swept once a quarter. */
+  private trendAll: TrendState[] = [];
+  private trendRemoved = 0;
+  private trendCursor = 0;
+  private scored = 0;
   private trendAt: number | null = null;
   private readonly trendingRefreshMs: number;
 
@@ -162,8 +223,15 @@ export class MemoryCatalog implements CatalogView {
     if (isLiveNow(item)) this.liveKeys.add(item.key);
     else this.liveKeys.delete(item.key);
     if (old?.live || item.live) this.liveOrder = null;
-    if (item.pool) this.poolKeys.add(item.key);
-    else this.poolKeys.delete(item.key);
+    if (item.pool) this.pools.set(item.key, item.pool.impressions);
+    else this.pools.delete(item.key);
+    const st = this.trend.get(item.key);
+    if (st) st.item = item;
+    else {
+      const fresh: TrendState = { key: item.key, item, eng: 0, log: -Infinity, counted: false, removed: false };
+      this.trend.set(item.key, fresh);
+      this.trendAll.push(fresh);
+    }
   }
 
   remove(key: ItemKey): void {
@@ -173,9 +241,19 @@ export class MemoryCatalog implements CatalogView {
     this.newestOrder.dropped();
     this.creators.get(old.creator)?.dropped();
     if (this.liveKeys.delete(key)) this.liveOrder = null;
-    this.poolKeys.delete(key);
+    this.pools.delete(key);
     this.neighbours.delete(key);
-    this.trend.delete(key);
+    const st = this.trend.get(key);
+    if (st) {
+      st.removed = true;
+      if (st.log > -Infinity) this.scored--;
+      this.trend.delete(key);
+      if (++this.trendRemoved * 4 > this.trendAll.length) {
+        this.trendAll = this.trendAll.filter((t) => !t.removed);
+        this.trendRemoved = 0;
+        this.trendCursor = 0;
+      }
+    }
   }
 
   setNeighbours(key: ItemKey, neighbours: { key: ItemKey; score: number }[]): void {
@@ -187,18 +265,19 @@ export class MemoryCatalog implements CatalogView {
     const item = this.items.get(key);
     if (!item) return;
     item.stats.impressions++;
-    if (item.pool) item.pool.impressions++;
+    if (item.pool) this.pools.set(key, ++item.pool.impressions);
   }
 
   /** Moves every pooled item on (graduate, leave, stay: pools.ts); returns how many changed. */
   advancePools(now: number): number {
     let changed = 0;
-    for (const key of [...this.poolKeys]) {
+    for (const key of this.pools.keys()) {
       const item = this.items.get(key)!;
       const next = nextPoolState(item, now);
       if (next === item.pool) continue;
       item.pool = next;
-      if (!next) this.poolKeys.delete(key);
+      if (next) this.pools.set(key, next.impressions);
+      else this.pools.delete(key);
       changed++;
     }
     return changed;
@@ -242,51 +321,75 @@ export class MemoryCatalog implements CatalogView {
   }
 
   fresh(limit: number): CatalogItem[] {
-    const top = new TopK<CatalogItem>(limit);
-    for (const key of this.poolKeys) {
+    const out: CatalogItem[] = [];
+    for (const key of this.pools.ascending()) {
+      if (out.length >= limit) break;
       const item = this.items.get(key)!;
-      const pool = item.pool as PoolState;
+      const pool = item.pool!;
       const tier = POOL_TIERS[pool.tier];
       // A used budget waits for nextPoolState (graduate or leave): it is not served past it meanwhile.
-      if (!servable(item) || !tier || pool.impressions >= tier.budget) continue;
-      // Fewest impressions first; among equals the one waiting longest.
-      top.push(item, -pool.impressions - pool.since / 1e15);
+      if (servable(item) && tier && pool.impressions < tier.budget) out.push(item);
     }
-    return top.sorted().map((e) => e.v);
+    return out;
   }
 
   trending(limit: number, now: number): CatalogItem[] {
     if (this.trendAt === null || now - this.trendAt >= this.trendingRefreshMs || now < this.trendAt) this.recomputeTrending(now);
     const out: CatalogItem[] = [];
-    for (const key of this.trendOrder) {
+    for (const st of this.trendOrder) {
       if (out.length >= limit) break;
-      const item = this.items.get(key);
-      if (servable(item)) out.push(item);
+      if (!st.removed && servable(st.item)) out.push(st.item);
     }
     return out;
   }
 
   /**
-   * Decayed engagement: an item first seen counts its engagement so far as if it came when the item was published;
-   * after that, what it gains between two recomputations counts as new, and everything decays with the half-life.
+   * Decayed engagement: engagement an item has when first counted counts as if it came when the item was
+   * published; what it gains later counts from the recomputation that sees it. Only items whose engagement moved
+   * need new arithmetic; the order is rebuilt from the stored logs.
    */
   private recomputeTrending(now: number) {
-    const top = new TopK<{ key: ItemKey }>(TRENDING_KEEP);
-    for (const item of this.items.values()) {
-      if (!servable(item)) continue;
-      const eng = engagementOf(item.stats);
-      let st = this.trend.get(item.key);
-      if (!st) {
-        st = { acc: eng * Math.pow(2, -Math.max(0, now - item.createdAt) / TRENDING_HALF_LIFE_MS), eng, at: now };
-        this.trend.set(item.key, st);
-      } else {
-        st.acc = st.acc * Math.pow(2, -Math.max(0, now - st.at) / TRENDING_HALF_LIFE_MS) + Math.max(0, eng - st.eng);
-        st.eng = eng;
-        st.at = now;
+    const epoch = (this.trendEpoch ??= now);
+    const moved: TrendState[] = [];
+    const all = this.trendAll;
+    for (let n = Math.min(all.length, TRENDING_SCAN); n > 0; n--) {
+      if (this.trendCursor >= all.length) this.trendCursor = 0;
+      const st = all[this.trendCursor++];
+      if (st.removed) continue;
+      const eng = engagementOf(st.item.stats);
+      if (st.counted && eng === st.eng) continue;
+      const gained = eng - st.eng;
+      if (gained > 0) {
+        const at = st.counted ? now : Math.min(now, st.item.createdAt);
+        if (st.log === -Infinity) this.scored++;
+        st.log = logAdd(st.log, Math.log2(gained) + (at - epoch) / TRENDING_HALF_LIFE_MS);
+        moved.push(st);
       }
-      if (st.acc > 1e-9) top.push(item, st.acc);
+      st.eng = eng;
+      st.counted = true;
     }
-    this.trendOrder = top.sorted().map((e) => e.v.key);
+    const want = Math.min(TRENDING_KEEP, this.scored);
+    if (this.trendOrder.length < want - TRENDING_KEEP / 10) {
+      const top = new TopK<TrendState>(TRENDING_KEEP);
+      for (const st of this.trend.values()) if (st.log > -Infinity) top.push(st, st.log);
+      this.trendOrder = top.sorted().map((e) => e.v);
+    } else if (moved.length > 0) {
+      const top = new TopK<TrendState>(TRENDING_KEEP);
+      for (const st of moved) top.push(st, st.log);
+      const up = top.sorted().map((e) => e.v);
+      const again = new Set(moved);
+      const stay = this.trendOrder.filter((st) => !st.removed && !again.has(st));
+      const merged: TrendState[] = [];
+      let i = 0;
+      let j = 0;
+      while (merged.length < TRENDING_KEEP && (i < stay.length || j < up.length)) {
+        if (j >= up.length || (i < stay.length && byLog(stay[i], up[j]) <= 0)) merged.push(stay[i++]);
+        else merged.push(up[j++]);
+      }
+      this.trendOrder = merged;
+    } else {
+      this.trendOrder = this.trendOrder.filter((st) => !st.removed);
+    }
     this.trendAt = now;
   }
 
