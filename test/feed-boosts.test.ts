@@ -184,7 +184,7 @@ describe(`boosts (${STORAGE})`, () => {
   });
 
   it('a campaign past its end is expired by the job and refunded exactly once, however often the job runs', async () => {
-    const { merchant, room } = await merchantWithRoom();
+    const { merchant, shop, room } = await merchantWithRoom();
     const b = (await buy(merchant, roomBoost(room.id, 400, { hours: 1 }))).body.boost;
     await deliver(viewers('z', 10).map((viewer) => ({ boostId: b.id, viewer })));
     await runJob('end-boosts');
@@ -198,6 +198,16 @@ describe(`boosts (${STORAGE})`, () => {
     const c = await credits(merchant);
     assert.deepEqual([c.balance, c.spent, c.refunded], [CREDITS - 10, 400, 390]);
     assert.equal((await node.api.post(`/boosts/${b.id}/cancel`, {}, merchant.token)).status, 409);
+
+    // A room that ends takes its campaign with it, refunded at the next run.
+    const room2 = (await node.api.post(`/shops/${shop.id}/live-sessions`, { title: 'Second night' }, merchant.token)).body.liveSession;
+    const b2 = (await buy(merchant, roomBoost(room2.id, 200))).body.boost;
+    await deliver(viewers('w', 5).map((viewer) => ({ boostId: b2.id, viewer })));
+    assert.equal((await node.api.post(`/live-sessions/${room2.id}/end`, {}, merchant.token)).status, 200);
+    await runJob('end-boosts');
+    const gone = await boost(merchant, b2.id);
+    assert.deepEqual([gone.status, gone.delivered, gone.refunded], ['expired', 5, 195]);
+    assert.equal((await credits(merchant)).balance, CREDITS - 15);
   });
 
   it('only the shop’s staff or the buyer see a boost; others are told it does not exist', async () => {

@@ -303,10 +303,22 @@ async function settleMoney(trx: Db, b: BoostRow, at: Date): Promise<void> {
   });
 }
 
-/** The expiry job's step: every campaign past its end is ended and refunded. Safe on several nodes at once. */
+/**
+ * The expiry job's step: every campaign past its end, or whose target can no longer be shown (the live room ended,
+ * the video deleted or taken down), is ended and refunded. Safe on several nodes at once.
+ */
 export async function endExpiredBoosts(ctx: Pick<AppContext, 'db' | 'clock'>): Promise<number> {
   const now = ctx.clock.now();
-  const due = await ctx.db.selectFrom('boosts').select('id').where('status', '=', 'active').where('end_at', '<=', now).orderBy('end_at').limit(500).execute();
+  const due = await ctx.db
+    .selectFrom('boosts as b')
+    .leftJoin('live_sessions as l', (j) => j.onRef('l.id', '=', 'b.target_id').on('b.target_type', '=', 'live'))
+    .leftJoin('videos as v', (j) => j.onRef('v.id', '=', 'b.target_id').on('b.target_type', '=', 'video'))
+    .select('b.id')
+    .where('b.status', '=', 'active')
+    .where((eb) => eb.or([eb('b.end_at', '<=', now), eb('l.status', '=', 'ended'), eb('v.deleted_at', 'is not', null), eb('v.taken_down_at', 'is not', null)]))
+    .orderBy('b.end_at')
+    .limit(500)
+    .execute();
   let ended = 0;
   for (const { id } of due) {
     if (await ctx.db.transaction().execute((trx) => endBoost(trx, id, 'expired', now))) ended++;
