@@ -284,20 +284,20 @@ export class MemoryCatalog implements CatalogView {
   }
 
   byCreator(creator: CreatorKey, limit: number): CatalogItem[] {
-    return this.take(this.creators.get(creator)?.entries() ?? [], limit);
+    return this.take(this.creators.get(creator)?.entries() ?? [], limit, creator);
   }
 
   newest(limit: number): CatalogItem[] {
     return this.take(this.newestOrder.entries(), limit);
   }
 
-  private take(entries: readonly Dated[], limit: number): CatalogItem[] {
+  private take(entries: readonly Dated[], limit: number, creator?: CreatorKey): CatalogItem[] {
     const out: CatalogItem[] = [];
     const taken = new Set<ItemKey>();
     for (const e of entries) {
       if (out.length >= limit) break;
       const item = this.items.get(e.key);
-      if (!servable(item) || item.createdAt !== e.at || taken.has(e.key)) continue;
+      if (!servable(item) || item.createdAt !== e.at || taken.has(e.key) || (creator !== undefined && item.creator !== creator)) continue;
       taken.add(e.key);
       out.push(item);
     }
