@@ -90,6 +90,7 @@ describe(`boosts (${STORAGE})`, () => {
     const b = r.body.boost;
     assert.deepEqual([b.bought, b.delivered, b.refunded, b.status, b.payWith, b.amount, b.shopId], [300, 0, 0, 'active', 'credits', 0, shop.id]);
     assert.deepEqual(b.audience, { kind: 'interest', topics: ['tea', '绿茶'] }, 'topics folded as videos’ are');
+    assert.deepEqual(b.target, { type: 'live', id: room.id, title: 'Tea night' });
     assert.deepEqual(await credits(merchant), { ...(await credits(merchant)), balance: CREDITS - 300, granted: CREDITS, spent: 300, refunded: 0 });
 
     await book.refresh();
@@ -116,7 +117,7 @@ describe(`boosts (${STORAGE})`, () => {
     assert.ok(!book.active(node.hawker.ctx.clock.nowMs()).some((c) => c.id === b.id), 'gone from the feed');
 
     const mine = (await node.api.get('/me/boosts', merchant.token)).body.boosts;
-    assert.deepEqual(mine.map((x: { id: string }) => x.id), [b.id]);
+    assert.deepEqual(mine.map((x: { id: string; target: { title: string } }) => [x.id, x.target.title]), [[b.id, 'Tea night']]);
     const theShop = (await node.api.get(`/shops/${shop.id}/boosts`, merchant.token)).body.boosts;
     assert.deepEqual(theShop.map((x: { id: string }) => x.id), [b.id]);
   });

@@ -34,10 +34,11 @@ export const AudienceSchema = Type.Union(
 );
 
 const Target = Type.Object({ type: Type.Enum(['video', 'live'] as const), id: Id });
+const TargetView = Type.Object({ ...Target.properties, title: Type.Optional(Type.String({ description: 'the video’s or the live room’s title' })) });
 
 const BoostView = Type.Object({
   id: Type.String(),
-  target: Target,
+  target: TargetView,
   shopId: Type.Union([Type.String(), Type.Null()], { description: 'the shop it was bought for (by its staff), or null: the buyer’s own' }),
   audience: AudienceSchema,
   bought: Type.Integer(),

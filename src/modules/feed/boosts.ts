@@ -70,10 +70,21 @@ export function boostMoneyRefund(amount: number, bought: number, undelivered: nu
 
 type BoostRow = Selectable<BoostsTable>;
 
-export function boostView(r: BoostRow) {
+/** Boost rows with their target's title (the video's or the live room's), for the buyer's lists. */
+const boostRows = (db: Db) =>
+  db
+    .selectFrom('boosts as b')
+    .leftJoin('videos as v', (j) => j.onRef('v.id', '=', 'b.target_id').on('b.target_type', '=', 'video'))
+    .leftJoin('live_sessions as l', (j) => j.onRef('l.id', '=', 'b.target_id').on('b.target_type', '=', 'live'))
+    .selectAll('b')
+    .select(sql<string | null>`coalesce(v.title, l.title)`.as('title'));
+
+type TitledBoostRow = BoostRow & { title: string | null };
+
+export function boostView(r: TitledBoostRow) {
   return {
     id: r.id,
-    target: { type: r.target_type, id: r.target_id },
+    target: { type: r.target_type, id: r.target_id, ...(r.title === null ? {} : { title: r.title }) },
     shopId: r.shop_id,
     audience: r.audience,
     bought: r.bought,
@@ -120,6 +131,7 @@ function normalisedAudience(a: Audience): Audience {
 
 interface Target {
   key: string;
+  title: string;
   owner: string;
   /** The shop the buyer buys for (its staff), or null: the buyer's own. */
   shopId: string | null;
@@ -134,7 +146,7 @@ async function boostTarget(db: Db, principal: Principal, target: BoostInput['tar
     const v = await db
       .selectFrom('videos as v')
       .leftJoin('shops as s', 's.id', 'v.shop_id')
-      .select(['v.creator_id', 'v.shop_id', 'v.status', 'v.taken_down_at', 's.status as shop_status'])
+      .select(['v.creator_id', 'v.shop_id', 'v.title', 'v.status', 'v.taken_down_at', 's.status as shop_status'])
       .where('v.id', '=', target.id)
       .where('v.deleted_at', 'is', null)
       .executeTakeFirst();
@@ -142,18 +154,18 @@ async function boostTarget(db: Db, principal: Principal, target: BoostInput['tar
     const staff = v.shop_id !== null && (await shopRole(db, principal, v.shop_id)) !== null;
     if (!staff && v.creator_id !== principal.userId) throw notFound('video');
     if (v.status !== 'ready' || v.taken_down_at || v.shop_status === 'suspended') throw invalidState('only a ready, public video can be boosted');
-    return { key: itemKey('video', target.id), owner: v.shop_id ? `shop:${v.shop_id}` : `user:${v.creator_id}`, shopId: staff ? v.shop_id : null };
+    return { key: itemKey('video', target.id), title: v.title, owner: v.shop_id ? `shop:${v.shop_id}` : `user:${v.creator_id}`, shopId: staff ? v.shop_id : null };
   }
   const s = await db
     .selectFrom('live_sessions as l')
     .innerJoin('shops as s', 's.id', 'l.shop_id')
-    .select(['l.shop_id', 'l.status', 's.status as shop_status'])
+    .select(['l.shop_id', 'l.title', 'l.status', 's.status as shop_status'])
     .where('l.id', '=', target.id)
     .executeTakeFirst();
   if (!s || (await shopRole(db, principal, s.shop_id)) === null) throw notFound('live session');
   if (s.status === 'ended') throw invalidState('an ended live session cannot be boosted');
   if (s.shop_status === 'suspended') throw invalidState('a suspended shop cannot boost');
-  return { key: itemKey('live', target.id), owner: `shop:${s.shop_id}`, shopId: s.shop_id };
+  return { key: itemKey('live', target.id), title: s.title, owner: `shop:${s.shop_id}`, shopId: s.shop_id };
 }
 
 /** The account money boosts are charged to and refunded into, and the lock that guards its balance. */
@@ -178,10 +190,9 @@ const xactLock = (trx: Db, key: string) => sql`select pg_advisory_xact_lock(hash
 const requestHash = (input: BoostInput, audience: Audience) =>
   sha256Base64url(JSON.stringify([input.target.type, input.target.id, input.impressions, audience, input.hours, input.payWith]));
 
-const boostByKey = (db: Db, buyerId: string, key: string) =>
-  db.selectFrom('boosts').selectAll().where('buyer_id', '=', buyerId).where('idempotency_key', '=', key).executeTakeFirst();
+const boostByKey = (db: Db, buyerId: string, key: string) => boostRows(db).where('b.buyer_id', '=', buyerId).where('b.idempotency_key', '=', key).executeTakeFirst();
 
-function replay(existing: BoostRow, hash: string) {
+function replay(existing: TitledBoostRow, hash: string) {
   if (existing.request_hash !== hash) throw conflict('idempotency_key_reused', 'this Idempotency-Key was used with another request body');
   return { boost: boostView(existing), created: false };
 }
@@ -259,7 +270,7 @@ export async function createBoost(ctx: AppContext, principal: Principal, key: st
         at: now,
       });
     }
-    return inserted;
+    return { ...inserted, title: target.title };
   });
   if (outcome.id !== id) return replay(outcome, hash);
   return { boost: boostView(outcome), created: true };
@@ -329,8 +340,8 @@ export async function endExpiredBoosts(ctx: Pick<AppContext, 'db' | 'clock'>): P
 // ── Reading and cancelling ───────────────────────────────────────────────────────────────────────────────────────
 
 /** A campaign its buyer, or the staff of the shop it was bought for, may see; anyone else is told it does not exist. */
-async function boostForCaller(db: Db, principal: Principal, id: string): Promise<BoostRow> {
-  const row = await db.selectFrom('boosts').selectAll().where('id', '=', id).executeTakeFirst();
+async function boostForCaller(db: Db, principal: Principal, id: string): Promise<TitledBoostRow> {
+  const row = await boostRows(db).where('b.id', '=', id).executeTakeFirst();
   if (!row) throw notFound('boost');
   if (row.buyer_id === principal.userId || principal.role === 'operator') return row;
   if (row.shop_id && (await shopRole(db, principal, row.shop_id)) !== null) return row;
@@ -343,20 +354,20 @@ export async function getBoost(ctx: AppContext, principal: Principal, id: string
 
 /** Stops a campaign now; what was not delivered is refunded. 409 once it has ended. */
 export async function cancelBoost(ctx: AppContext, principal: Principal, id: string): Promise<BoostView> {
-  await boostForCaller(ctx.db, principal, id);
+  const { title } = await boostForCaller(ctx.db, principal, id);
   const ended = await ctx.db.transaction().execute((trx) => endBoost(trx, id, 'cancelled', ctx.clock.now()));
   if (!ended) throw invalidState('the boost has already ended');
-  return boostView(ended);
+  return boostView({ ...ended, title });
 }
 
 export async function myBoosts(db: Db, userId: string, page: PageQuery) {
-  const { items, nextCursor } = await newestFirst(db.selectFrom('boosts').selectAll().where('buyer_id', '=', userId), page);
+  const { items, nextCursor } = await newestFirst(boostRows(db).where('b.buyer_id', '=', userId), page, { idColumn: 'b.id' });
   return { boosts: items.map(boostView), nextCursor };
 }
 
 /** The boosts bought for a shop (the caller must be its staff: checked by the route). */
 export async function shopBoosts(db: Db, shopId: string, page: PageQuery) {
-  const { items, nextCursor } = await newestFirst(db.selectFrom('boosts').selectAll().where('shop_id', '=', shopId), page);
+  const { items, nextCursor } = await newestFirst(boostRows(db).where('b.shop_id', '=', shopId), page, { idColumn: 'b.id' });
   return { boosts: items.map(boostView), nextCursor };
 }
 
