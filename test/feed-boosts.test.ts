@@ -270,6 +270,13 @@ describe(`boosts (${STORAGE})`, () => {
     assert.equal((await node.api.get(`/boosts/${mine.body.boost.id}`, staff.token)).status, 404, 'not bought for the shop');
     assert.equal((await node.api.get(`/boosts/${forShop.body.boost.id}`, staff.token)).status, 200);
 
+    // Money for the creator's own video comes from their commission balance: none here.
+    assert.equal((await node.api.call('PUT', '/admin/settings/boosts', { token: ADMIN, body: { moneyEnabled: true, pricePer1000: 3000 } })).status, 200);
+    const poor = await buy(merchant, { ...video(own.id), payWith: 'money' });
+    assert.equal(poor.status, 409);
+    assert.equal(poor.body.error.code, 'insufficient_balance');
+    assert.equal((await node.api.call('PUT', '/admin/settings/boosts', { token: ADMIN, body: { moneyEnabled: false, pricePer1000: 3000 } })).status, 200);
+
     // Taken down: no new boost.
     assert.equal((await node.api.post(`/admin/videos/${own.id}/take-down`, { reason: 'test' }, ADMIN)).status, 200);
     assert.equal((await buy(merchant, video(own.id))).status, 409);
@@ -342,10 +349,22 @@ describe(`boosts (${STORAGE})`, () => {
     const balance = (account: string) => trial.accounts.find((a: { account: string }) => a.account === account)?.balance ?? 0;
     assert.equal(balance(`boost_prepaid:${b.id}`), 0, 'nothing left prepaid');
 
+    // Delivered in full: all of it is the platform's, nothing back.
+    const full = (await buy(merchant, roomBoost(room.id, 100, { payWith: 'money' }))).body.boost;
+    assert.equal(full.amount, 300);
+    await deliver(viewers('f', 100).map((viewer) => ({ boostId: full.id, viewer })));
+    assert.equal((await boost(merchant, full.id)).status, 'completed');
+    assert.equal(await receivable(), 9_800 - 333 - 300);
+    const books = (await node.api.get('/admin/ledger/trial-balance', ADMIN)).body;
+    assert.equal(books.total, 0);
+    assert.equal(books.accounts.find((a: { account: string }) => a.account === `boost_prepaid:${full.id}`)?.balance ?? 0, 0);
+    const settled = (await node.hawker.ctx.db.selectFrom('ledger_transactions').select('kind').where('ref', '=', full.id).orderBy('id').execute()).map((t) => t.kind);
+    assert.deepEqual(settled, ['boost', 'boost_settlement']);
+
     // More than the balance: 409, nothing charged.
     const big = await buy(merchant, roomBoost(room.id, 1_000_000, { payWith: 'money' }));
     assert.equal(big.body.error.code, 'insufficient_balance');
-    assert.equal(await receivable(), 9_800 - 333);
+    assert.equal(await receivable(), 9_800 - 333 - 300);
     assert.equal((await node.api.call('PUT', '/admin/settings/boosts', { token: ADMIN, body: { moneyEnabled: false, pricePer1000: 3000 } })).status, 200);
   });
 });
