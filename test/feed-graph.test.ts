@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '../src/platform/ids.ts';
 import { loadViewer, SHARE_TIE, SHARE_TIE_DECAY_MS } from '../src/modules/feed/graph.ts';
-import { startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
 import { payOrder, placeOrder, shopWithProduct } from './support/shop.ts';
 
 type User = Awaited<ReturnType<TestNode['api']['user']>>;
@@ -242,7 +242,7 @@ describe(`the feed's social graph, privacy and not-interested (${STORAGE})`, () 
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const r = await node.api.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const r: Reply = await node.api.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.ok(r.body[field].length <= 2);
         seen.push(...r.body[field]);
@@ -309,9 +309,9 @@ describe(`the feed's social graph, privacy and not-interested (${STORAGE})`, () 
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    const median = times[times.length >> 1];
-    console.log(`loadViewer, 200 friends, ${loaded.friendSignals.length} signals (${STORAGE}): median ${median.toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms`);
-    // Generous: CI's shared cores; the figure above is the measurement.
-    assert.ok(median < 100, `median ${median} ms`);
+    const [fastest, median] = [times[0], times[times.length >> 1]];
+    console.log(`loadViewer, 200 friends, ${loaded.friendSignals.length} signals (${STORAGE}): fastest ${fastest.toFixed(2)} ms, median ${median.toFixed(2)} ms`);
+    // The fastest of 30: what the queries cost when the shared cores let them run (a plan gone wrong costs tens of ms).
+    assert.ok(fastest < 40, `fastest ${fastest} ms`);
   });
 });

@@ -30,20 +30,16 @@ const Settings = Type.Object({
   hideLikes: Type.Boolean({ description: "true: friends' feeds do not name you on what you liked, watched, shared or bought" }),
   region: Type.Union([Type.String(), Type.Null()]),
 });
-const SettingsPatch = Type.Object(
-  {
-    personalised: Type.Optional(Type.Boolean()),
-    hideLikes: Type.Optional(Type.Boolean()),
-    region: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$', description: 'e.g. CN-ZJ' }), Type.Null()])),
-  },
-);
-const HiddenBody = Type.Object(
-  {
-    type: Type.Union([Type.Literal('live'), Type.Literal('video'), Type.Literal('product')]),
-    id: Id,
-    creator: Type.Optional(Type.Boolean({ description: "Also everything of the item's creator and shop" })),
-  },
-);
+const SettingsPatch = Type.Object({
+  personalised: Type.Optional(Type.Boolean()),
+  hideLikes: Type.Optional(Type.Boolean()),
+  region: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S(.*\\S)?$', description: 'e.g. CN-ZJ' }), Type.Null()])),
+});
+const HiddenBody = Type.Object({
+  type: Type.Union([Type.Literal('live'), Type.Literal('video'), Type.Literal('product')]),
+  id: Id,
+  creator: Type.Optional(Type.Boolean({ description: "Also everything of the item's creator and shop" })),
+});
 
 /** A follow list's position: the last row's follow time and id (newest first). */
 type Position = [string, string];

@@ -1,6 +1,7 @@
 // The viewer's side of the feed (#16): who they follow, who their friends are and what those friends did lately,
 // what they said "not interested" to, their own recent acts, and their privacy settings. The feed loads this on
-// every page, so it is two queries (the user's own state, then friends and their acts), each a union of index scans.
+// every page, so it is four small queries (settings, the user's own acts and hides, their friends, the friends'
+// acts), each a union of index scans answering a few rows of arrays.
 //
 // Friends: a mutual follow is a tie of weight 1; a share link one of them opened from the other (either direction)
 // is a tie of 0.8 that halves in about 21 days (0.8·exp(−age/30 days)); ties add up to at most 1. The strongest
@@ -42,7 +43,8 @@ const iso = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
 /**
  * The user's friends, strongest first, at most MAX_FRIENDS: a common table expression `friends (friend, weight,
- * mutual, links)` for the queries that need them.
+ * mutual, links)`. Mutual follows are an intersection (a hash, whatever the planner believes of the table sizes:
+ * the embedded database is never analysed); share ties are index scans from either side.
  */
 function friendsCte(userId: string, now: Date): RawBuilder<unknown> {
   const age = (at: string) => sql`greatest(extract(epoch from ${iso(now)} - ${sql.ref(at)}), 0) * 1000`;
@@ -50,10 +52,11 @@ function friendsCte(userId: string, now: Date): RawBuilder<unknown> {
   const since = iso(new Date(now.getTime() - SHARE_TIE_HORIZON_MS));
   return sql`
     friend_edges (friend, weight, link_id) as (
-      select f.follower_id, 1::float8, null::text
-      from follows f
-      join follows g on g.follower_id = ${userId} and g.followee_type = 'user' and g.followee_id = f.follower_id
-      where f.followee_type = 'user' and f.followee_id = ${userId}
+      select friend, 1::float8, null::text from (
+        select follower_id as friend from follows where followee_type = 'user' and followee_id = ${userId}
+        intersect
+        select followee_id from follows where follower_id = ${userId} and followee_type = 'user'
+      ) mutual
       union all
       select l.sharer_id, ${tie('v.at')}, l.id
       from share_visits v join share_links l on l.id = v.link_id
@@ -71,96 +74,110 @@ function friendsCte(userId: string, now: Date): RawBuilder<unknown> {
     )`;
 }
 
-type OwnRow = { tag: 'settings' | 'follow' | 'hidden' | 'hidden_creator' | Exclude<ViewerSignal['action'], 'click' | 'follow' | 'skip'>; a: string | null; b: string | null; at: Date | null; flag: boolean | null };
-type FriendRow = { tag: 'friend' | FriendSignal['action']; friend: string; key: string | null; at: Date | null; weight: number | null; name: string | null };
+/** One row per kind of thing, its keys and times in arrays: a few rows cross to the embedded database's thread, not hundreds. */
+type Aggregated<T extends string> = { tag: T; keys: string[]; ats: number[] };
+type OwnTag = 'follow' | 'hidden' | 'hidden_creator' | 'like' | 'complete' | 'share' | 'order';
 
-/** Everything the feed needs of a viewer but what it has seen (the feed session adds that). Signed out: empty. */
+const epochMs = (at: string) => sql`(extract(epoch from ${sql.ref(at)}) * 1000)::float8`;
+
+/** The user's follows, hides and own acts of the last HISTORY_MS (each kind its newest MAX_HISTORY), by kind. */
+function ownQuery(userId: string, now: Date) {
+  const since = iso(new Date(now.getTime() - HISTORY_MS));
+  const recent = (rows: RawBuilder<unknown>) => sql`select key, at from (${rows}) r order by at desc limit ${MAX_HISTORY}`;
+  return sql<Aggregated<OwnTag>>`
+    select tag, array_agg(key) as keys, array_agg(${epochMs('at')}) as ats from (
+      select 'follow' as tag, followee_type || ':' || followee_id as key, created_at as at from follows where follower_id = ${userId}
+      union all
+      select 'hidden', item_kind || ':' || item_id, created_at from feed_hidden where user_id = ${userId}
+      union all
+      select 'hidden_creator', creator_type || ':' || creator_id, created_at from feed_hidden_creators where user_id = ${userId}
+      union all
+      select 'like', key, at from (${recent(sql`select 'video:' || video_id as key, created_at as at from video_likes where user_id = ${userId} and created_at > ${since}`)}) l
+      union all
+      select 'complete', key, at from (${recent(sql`select 'video:' || video_id as key, max(at) as at from engagement_events
+        where user_id = ${userId} and at > ${since} and type = 'complete' group by video_id`)}) c
+      union all
+      select 'share', key, at from (${recent(sql`select target_type || ':' || target_id as key, max(created_at) as at from share_links
+        where sharer_id = ${userId} and created_at > ${since} group by 1`)}) s
+      union all
+      select 'order', key, at from (${recent(sql`select kind || ':' || id as key, max(paid_at) as at
+        from (${ordersThroughItems(sql`o.buyer_id = ${userId}`, since)}) o group by 1`)}) o
+    ) own
+    group by tag`;
+}
+
+/** The user's friends and their weights, with the name their acts show (null: they hide their likes). */
+function friendsQuery(userId: string, now: Date) {
+  return sql<{ friends: string[]; weights: number[]; names: (string | null)[] }>`
+    with ${friendsCte(userId, now)}
+    select coalesce(array_agg(f.friend), '{}') as friends, coalesce(array_agg(f.weight), '{}') as weights,
+           coalesce(array_agg(case when coalesce(s.hide_likes, false) then null else coalesce(nullif(u.display_name, ''), u.handle) end), '{}') as names
+    from friends f join users u on u.id = f.friend left join feed_user_settings s on s.user_id = f.friend`;
+}
+
+/** The friends' acts of the last FRIEND_SIGNAL_MS: each friend's latest of each kind on each item, by act and item. */
+function friendActsQuery(friendIds: readonly string[], now: Date) {
+  const among = sql`any(string_to_array(${friendIds.join(',')}, ','))`;
+  const since = iso(new Date(now.getTime() - FRIEND_SIGNAL_MS));
+  return sql<{ action: FriendSignal['action']; key: string; friends: string[]; ats: number[] }>`
+    select action, key, array_agg(friend) as friends, array_agg(${epochMs('at')}) as ats from (
+      select action, friend, key, max(at) as at from (
+        select 'like' as action, user_id as friend, 'video:' || video_id as key, created_at as at
+          from video_likes where user_id = ${among} and created_at > ${since}
+        union all
+        select 'watch', user_id, 'video:' || video_id, at
+          from engagement_events where user_id = ${among} and at > ${since} and type = 'complete'
+        union all
+        select 'share', sharer_id, target_type || ':' || target_id, created_at
+          from share_links where sharer_id = ${among} and created_at > ${since}
+        union all
+        select 'order', buyer_id, kind || ':' || id, paid_at from (${ordersThroughItems(sql`o.buyer_id = ${among}`, since)}) o
+      ) acts
+      group by action, friend, key
+      order by 4 desc
+      limit ${MAX_FRIEND_SIGNALS}
+    ) latest
+    group by action, key`;
+}
+
+/**
+ * Everything the feed needs of a viewer but what it has seen (the feed session adds that), in four queries: the
+ * settings, the user's own state, their friends, and the friends' acts. Signed out: empty.
+ */
 export async function loadViewer(db: Db, userId: string | null, now: Date): Promise<LoadedViewer> {
   if (userId === null) {
     return { userId: null, ...DEFAULT_SETTINGS, follows: new Set(), friends: new Map(), friendSignals: [], history: [], hidden: new Set(), hiddenCreators: new Set() };
   }
-  const historySince = iso(new Date(now.getTime() - HISTORY_MS));
-  const signalSince = iso(new Date(now.getTime() - FRIEND_SIGNAL_MS));
-  const [own, social] = await Promise.all([
-    // The user's own state. Settings ride in one row: a = region, flag = personalised, b = hide_likes ('t'/'f').
-    sql<OwnRow>`
-      (select 'settings' as tag, region as a, case when hide_likes then 't' else 'f' end as b, null::timestamptz as at, personalised as flag
-         from feed_user_settings where user_id = ${userId})
-      union all
-      (select 'follow', followee_type, followee_id, null, null from follows where follower_id = ${userId})
-      union all
-      (select 'hidden', item_kind, item_id, created_at, null from feed_hidden where user_id = ${userId})
-      union all
-      (select 'hidden_creator', creator_type, creator_id, null, null from feed_hidden_creators where user_id = ${userId})
-      union all
-      (select 'like', 'video', video_id, created_at, null from video_likes where user_id = ${userId} and created_at > ${historySince})
-      union all
-      (select 'complete', 'video', video_id, max(at), null from engagement_events
-         where user_id = ${userId} and at > ${historySince} and type = 'complete' group by video_id)
-      union all
-      (select 'share', target_type, target_id, max(created_at), null from share_links
-         where sharer_id = ${userId} and created_at > ${historySince} group by target_type, target_id)
-      union all
-      (select 'order', kind, id, max(paid_at), null from (${ordersThroughItems(sql`o.buyer_id = ${userId}`, historySince)}) o group by kind, id)`.execute(db),
-    sql<FriendRow>`
-      with ${friendsCte(userId, now)},
-      acts (tag, friend, key, at) as (
-        select 'like', l.user_id, 'video:' || l.video_id, l.created_at
-          from video_likes l join friends f on f.friend = l.user_id where l.created_at > ${signalSince}
-        union all
-        select 'watch', e.user_id, 'video:' || e.video_id, e.at
-          from engagement_events e join friends f on f.friend = e.user_id where e.at > ${signalSince} and e.type = 'complete'
-        union all
-        select 'share', s.sharer_id, s.target_type || ':' || s.target_id, s.created_at
-          from share_links s join friends f on f.friend = s.sharer_id where s.created_at > ${signalSince}
-        union all
-        select 'order', o.buyer_id, o.kind || ':' || o.id, o.paid_at
-          from (${ordersThroughItems(sql`o.buyer_id in (select friend from friends)`, signalSince)}) o
-      ),
-      latest as (
-        select tag, friend, key, max(at) as at from acts group by tag, friend, key order by 4 desc limit ${MAX_FRIEND_SIGNALS}
-      )
-      select 'friend' as tag, friend, null as key, null::timestamptz as at, weight, null as name from friends
-      union all
-      select a.tag, a.friend, a.key, a.at, null,
-             case when coalesce(s.hide_likes, false) then null else coalesce(nullif(u.display_name, ''), u.handle) end
-        from latest a join users u on u.id = a.friend left join feed_user_settings s on s.user_id = a.friend`.execute(db),
-  ]);
+  const [settings, own, found] = await Promise.all([feedSettings(db, userId), ownQuery(userId, now).execute(db), friendsQuery(userId, now).execute(db)]);
 
-  const settings = { ...DEFAULT_SETTINGS };
   const follows = new Set<CreatorKey>();
   const hidden = new Set<ItemKey>();
   const hiddenCreators = new Set<CreatorKey>();
   const history: ViewerSignal[] = [];
+  const historyFrom = now.getTime() - HISTORY_MS;
   for (const r of own.rows) {
-    switch (r.tag) {
-      case 'settings':
-        Object.assign(settings, { region: r.a, hideLikes: r.b === 't', personalised: r.flag !== false });
-        break;
-      case 'follow':
-        follows.add(`${r.a}:${r.b}`);
-        break;
-      case 'hidden_creator':
-        hiddenCreators.add(`${r.a}:${r.b}`);
-        break;
-      case 'hidden':
-        hidden.add(`${r.a}:${r.b}`);
-        if (r.at! > new Date(now.getTime() - HISTORY_MS)) history.push({ key: `${r.a}:${r.b}`, action: 'hide', at: r.at!.getTime() });
-        break;
-      default:
-        history.push({ key: `${r.a}:${r.b}`, action: r.tag, at: r.at!.getTime() });
-    }
+    if (r.tag === 'follow') r.keys.forEach((k) => follows.add(k));
+    else if (r.tag === 'hidden_creator') r.keys.forEach((k) => hiddenCreators.add(k));
+    else if (r.tag === 'hidden') {
+      r.keys.forEach((key, i) => {
+        hidden.add(key);
+        if (r.ats[i] > historyFrom) history.push({ key, action: 'hide', at: r.ats[i] });
+      });
+    } else r.keys.forEach((key, i) => history.push({ key, action: r.tag as ViewerSignal['action'], at: r.ats[i] }));
   }
   history.sort((x, y) => y.at - x.at);
   history.length = Math.min(history.length, MAX_HISTORY);
 
-  const friends = new Map<string, number>();
+  const { friends: ids, weights, names } = found.rows[0];
+  const friends = new Map(ids.map((id, i) => [id, weights[i]]));
+  const nameOf = new Map(ids.map((id, i) => [id, names[i]]));
   const friendSignals: FriendSignal[] = [];
-  for (const r of social.rows) {
-    if (r.tag === 'friend') friends.set(r.friend, r.weight!);
-    else friendSignals.push({ friendId: r.friend, name: r.name, key: r.key!, action: r.tag, at: r.at!.getTime() });
+  if (ids.length) {
+    for (const r of (await friendActsQuery(ids, now).execute(db)).rows) {
+      r.friends.forEach((friendId, i) => friendSignals.push({ friendId, name: nameOf.get(friendId) ?? null, key: r.key, action: r.action, at: r.ats[i] }));
+    }
+    friendSignals.sort((x, y) => y.at - x.at);
   }
-  friendSignals.sort((x, y) => y.at - x.at);
   return { userId, ...settings, follows, friends, friendSignals, history, hidden, hiddenCreators };
 }
 

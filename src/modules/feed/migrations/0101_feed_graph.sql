@@ -37,6 +37,8 @@ create table feed_hidden_creators (
 -- Share ties: the links a user opened (the other direction, visits of the user's own links, goes through
 -- share_links_sharer and share_visits_link).
 create index if not exists share_visits_visitor on share_visits (visitor_id, at) where visitor_id is not null;
+-- What a user shared lately (a friend's "shared" signal, the user's own history).
+create index if not exists share_links_sharer_at on share_links (sharer_id, created_at);
 -- What a user watched to the end lately (a friend's "watched" signal, the user's own history).
 create index if not exists engagement_events_user_at on engagement_events (user_id, at) where user_id is not null;
 -- What a user bought lately (a friend's "bought" signal, the user's own history).
