@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from './api.ts';
 import { formatNumber, formatTime } from './format.ts';
-import { t } from './i18n.ts';
+import { language, t } from './i18n.ts';
 import type { Boost, BoostAudience, Credits } from './types.ts';
 import { Empty, errorText, Loaded, Sheet, useResource, useSubmit } from './ui.tsx';
 import './Boosts.css';
@@ -25,6 +25,9 @@ export const MIN_IMPRESSIONS = 100;
 export const MAX_IMPRESSIONS = 1_000_000;
 
 /** A key for one purchase: the same sheet sending twice (a double tap, a retry after no answer) buys once. */
+/** Credits to the unit (formatNumber shortens 10,000 to 1万). */
+const exact = (n: number) => new Intl.NumberFormat(language()).format(n);
+
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
 export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget; onClose(): void; onBought(boost: Boost): void }) {
@@ -63,7 +66,7 @@ export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget;
       <form onSubmit={buy.onSubmit}>
         <p class="boost-target">{target.title}</p>
         <p class="hint" data-testid="boost-balance">
-          {t('boosts.balance')}: <strong>{balance === null ? '…' : formatNumber(balance)}</strong> <small>{t('boosts.creditRule')}</small>
+          {t('boosts.balance')}: <strong>{balance === null ? '…' : exact(balance)}</strong> <small>{t('boosts.creditRule')}</small>
         </p>
         <fieldset>
           <legend>{t('boosts.impressions')}</legend>
@@ -133,7 +136,7 @@ export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget;
         </fieldset>
         {short && (
           <p class="banner banner-warn" role="status">
-            {t('boosts.notEnough', { balance: formatNumber(balance ?? 0) })}
+            {t('boosts.notEnough', { balance: exact(balance ?? 0) })}
           </p>
         )}
         {buy.error !== null && (
@@ -142,7 +145,7 @@ export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget;
           </p>
         )}
         <button class="btn btn-primary btn-block" type="submit" disabled={buy.busy || short || !valid} data-testid="boost-buy">
-          {buy.busy ? t('common.wait') : t('boosts.buy', { n: formatNumber(valid ? impressions : 0) })}
+          {buy.busy ? t('common.wait') : t('boosts.buy', { n: exact(valid ? impressions : 0) })}
         </button>
       </form>
     </Sheet>
@@ -195,8 +198,8 @@ export function BoostList({ path, titles, round = 0 }: { path: string; titles?: 
                       <span style={{ width: `${share * 100}%` }} />
                     </div>
                     <p class="boost-figures" data-testid="boost-figures">
-                      {t('boosts.progress', { delivered: formatNumber(b.delivered), bought: formatNumber(b.bought) })}
-                      {b.refunded > 0 && <> · {t('boosts.refunded', { n: formatNumber(b.refunded) })}</>}
+                      {t('boosts.progress', { delivered: exact(b.delivered), bought: exact(b.bought) })}
+                      {b.refunded > 0 && <> · {t('boosts.refunded', { n: exact(b.refunded) })}</>}
                     </p>
                     <p class="muted boost-meta">
                       {audienceText(b.audience)} · {t(`boosts.pay.${b.payWith}`)} · {b.status === 'active' ? t('boosts.until', { time: formatTime(b.endAt) }) : formatTime(b.createdAt)}
