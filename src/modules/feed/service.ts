@@ -172,7 +172,8 @@ export class Feed {
       userId: principal?.userId ?? null,
       tab: session.tab,
       items: ranked.map((r) => ({ key: r.key, source: r.source, reason: r.reason as StoredFeedItem['reason'], promoted: r.promoted, ...(r.boostId && { boostId: r.boostId }) })),
-      ends: ranked.length < limit || pageNo >= MAX_PAGE,
+      // A short page is not the end (the rules may leave slots empty: a creator thrice in a row); an empty one is.
+      ends: ranked.length === 0 || pageNo >= MAX_PAGE,
       createdAt: at,
     };
     const outcome = await this.writer.write({
