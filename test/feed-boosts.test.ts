@@ -3,15 +3,10 @@
 // per viewer and never beyond what was bought; expiry refunds once; who may see and do what; money through the ledger.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildHawker } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { boostRoutes } from '../src/modules/feed/boost-routes.ts';
-import { BoostBook } from '../src/modules/feed/boosts.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { Api, freshStorage, ROOT, STORAGE, type TestNode } from './support/harness.ts';
+import type { BoostBook } from '../src/modules/feed/boosts.ts';
+import { STORAGE, type TestNode } from './support/harness.ts';
 import { newKey, payOrder, placeOrder, shopWithProduct } from './support/shop.ts';
-import { makeClip, NO_VIDEO_TOOLS, postVideo, processed } from './support/videos.ts';
+import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 const CREDITS = 1_000;
@@ -19,35 +14,15 @@ const HOUR = 3_600_000;
 
 type User = { token: string; user: { id: string; handle: string } };
 
-/**
- * startNode's node, with the boost routes registered here when feedRoutes does not register them yet (the feed
- * server registers them; until it does, this test still drives them over HTTP).
- */
-async function boostNode(env: Record<string, string>): Promise<TestNode> {
-  const storage = await freshStorage();
-  // On PostgreSQL the storage names no DATA_DIR: the video test's uploads get their own, not the work tree's ./data.
-  const dataDir = STORAGE === 'postgres' ? mkdtempSync(join(ROOT, '.tmp', 'boost-node-')) : null;
-  const dirs = dataDir ? { DATA_DIR: dataDir } : {};
-  const config = loadConfig({ SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', ...storage.env, ...dirs, ...env });
-  const hawker = await buildHawker(config);
-  if (!hawker.app.hasRoute({ method: 'POST', url: '/api/v1/boosts' })) await hawker.app.register(async (api) => boostRoutes(api as never, hawker.ctx), { prefix: '/api/v1' });
-  const url = await hawker.app.listen({ port: 0, host: '127.0.0.1' });
-  hawker.ctx.config.publicUrl = url;
-  hawker.startJobs();
-  return { url, hawker, api: new Api(url), close: async () => {
-    await hawker.close();
-    await storage.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  } };
-}
-
 describe(`boosts (${STORAGE})`, () => {
   let node: TestNode;
   let book: BoostBook;
 
   before(async () => {
-    node = await boostNode({ ADMIN_TOKEN: ADMIN, ENABLE_TEST_CLOCK: '1', SANDBOX_DUPLICATE_RATE: '0', PLATFORM_FEE_BPS: '200' });
-    book = new BoostBook({ db: node.hawker.ctx.db, clock: node.hawker.ctx.clock });
+    // videoNode: startNode, with its own DATA_DIR on PostgreSQL for the video test's uploads.
+    node = await videoNode({ ADMIN_TOKEN: ADMIN, ENABLE_TEST_CLOCK: '1', SANDBOX_DUPLICATE_RATE: '0', PLATFORM_FEE_BPS: '200' });
+    // The node's own book, the one its feed pages charge through.
+    book = node.hawker.ctx.feed.boosts;
     // Tier C (where every influencer starts) earns CREDITS a month here, so a new influencer has them after the grant job.
     const settings = (await node.api.get('/admin/settings/affiliate', ADMIN)).body;
     const tiers = settings.tiers.map((t: { tier: string }) => (t.tier === 'C' ? { ...t, monthlyCredits: CREDITS } : t));
