@@ -440,6 +440,24 @@ describe('a page', () => {
     assert.ok(got.filter((r) => !r.promoted).every((r) => r.boostId === undefined));
   });
 
+  it('keeps the paid cap across the seam of two pages of a session, whatever the page size', () => {
+    const c = catalogOf([...manyItems(200), ...Array.from({ length: 30 }, (_, i) => item(`ad${i}`, { creator: `user:adv${i}` }))]);
+    const boosts: BoostCampaign[] = Array.from({ length: 30 }, (_, i) => ({ id: `b${i}`, key: `video:ad${i}`, owner: `user:adv${i}`, audience: { kind: 'all' }, bought: 1000, delivered: 0, startAt: NOW - HOUR, endAt: NOW + HOUR }));
+    for (let size = 1; size <= 13; size++) {
+      const seen = new Set<string>();
+      const session: RankedItem[] = [];
+      for (let p = 0; p < 4; p++) {
+        const got = page({ catalog: c, viewer: viewer({ seen: new Set(seen) }), boosts, size, random: seeded(p) });
+        assert.equal(got.length, size);
+        for (const r of got) seen.add(r.key);
+        session.push(...got);
+      }
+      const paid = session.flatMap((r, i) => (r.promoted ? [i] : []));
+      if (size >= 5) assert.ok(paid.length >= 4, `size ${size}: paid at ${paid}`);
+      for (let i = 1; i < paid.length; i++) assert.ok(paid[i] - paid[i - 1] >= PAID_WINDOW, `size ${size}: paid at ${paid}`);
+    }
+  });
+
   it("reserves one slot in ten for the new-creator pools, so a new creator's first item is served whatever its score", () => {
     const c = catalogOf([...manyItems(100), item('debut', { creator: 'user:newbie', pool: firstPool(NOW), stats: zero() })]);
     let served = 0;

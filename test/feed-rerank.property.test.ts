@@ -1,6 +1,6 @@
 // Property tests of the feed engine: on any catalogue, viewer, tab, boosts and model, a session's pages never repeat
 // an item, never serve what may not be seen, keep the paid-slot cap and the creator-run cap, and keep to the tab and
-// the viewer's settings; and the in-memory catalogue's orderings agree with a plain sort after any edits.
+// the viewer's settings (the paid cap across full pages too); and the in-memory catalogue's orderings agree with a plain sort after any edits.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -8,7 +8,7 @@ import { liveScore, MemoryCatalog } from '../src/modules/feed/engine/catalog.ts'
 import { composePage } from '../src/modules/feed/engine/compose.ts';
 import { FEATURE_NAMES } from '../src/modules/feed/engine/ranker.ts';
 import { MAX_RUN, PAID_WINDOW } from '../src/modules/feed/engine/rerank.ts';
-import { ACTIONS, type BoostCampaign, type CatalogItem, type FeedTab, type ItemKind, type RankModel, type Source, type Viewer } from '../src/modules/feed/engine/types.ts';
+import { ACTIONS, type BoostCampaign, type CatalogItem, type FeedTab, type ItemKind, type RankedItem, type RankModel, type Source, type Viewer } from '../src/modules/feed/engine/types.ts';
 
 const NOW = Date.UTC(2026, 11, 1, 12);
 const HOUR = 3_600_000;
@@ -190,6 +190,8 @@ describe('feed pages (property)', () => {
         const seen = new Set(w.viewer.seen);
         const allowed = allowedSources(w);
         const random = seeded(w.seed);
+        const session: RankedItem[] = [];
+        let allFull = true;
         for (let p = 0; p < w.pages; p++) {
           const viewer = { ...w.viewer, seen: new Set(seen) };
           const page = composePage({ viewer, catalog, boosts: w.boosts, model: w.model, now: NOW + p * 1000, size: w.size, tab: w.tab, random });
@@ -220,7 +222,11 @@ describe('feed pages (property)', () => {
             }
           }
           for (const r of page) catalog.recordImpression(r.key);
+          // Full pages follow each other in the session: the paid cap holds across their seam too.
+          if (allFull) session.push(...page);
+          allFull &&= page.length === w.size;
         }
+        for (let i = 0; i + PAID_WINDOW <= session.length; i++) assert.ok(session.slice(i, i + PAID_WINDOW).filter((x) => x.promoted).length <= 1, 'paid cap across pages');
       }),
       { numRuns: 400 },
     );

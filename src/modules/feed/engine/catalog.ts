@@ -57,8 +57,12 @@ class PoolIndex {
   keys(): ItemKey[] {
     return [...this.at.keys()];
   }
-  *ascending(): Generator<ItemKey> {
-    for (const bucket of this.buckets) if (bucket) yield* bucket;
+  /** [key, impressions filed under], fewest first. */
+  *ascending(): Generator<[ItemKey, number]> {
+    for (let i = 0; i < this.buckets.length; i++) {
+      const bucket = this.buckets[i];
+      if (bucket) for (const key of bucket) yield [key, i];
+    }
   }
 }
 
@@ -322,14 +326,18 @@ export class MemoryCatalog implements CatalogView {
 
   fresh(limit: number): CatalogItem[] {
     const out: CatalogItem[] = [];
-    for (const key of this.pools.ascending()) {
+    const moved: CatalogItem[] = [];
+    for (const [key, at] of this.pools.ascending()) {
       if (out.length >= limit) break;
       const item = this.items.get(key)!;
       const pool = item.pool!;
+      // Someone counted on the pool state in place instead of through recordImpression or upsert: file it again.
+      if (pool.impressions !== at) moved.push(item);
       const tier = POOL_TIERS[pool.tier];
       // A used budget waits for nextPoolState (graduate or leave): it is not served past it meanwhile.
       if (servable(item) && tier && pool.impressions < tier.budget) out.push(item);
     }
+    for (const item of moved) this.pools.set(item.key, item.pool!.impressions);
     return out;
   }
 

@@ -1,7 +1,8 @@
 // The re-ranking pass: from scored candidates to a page, slot by slot, under rules that hold whatever the scores say.
 // - Nothing the viewer may not see reaches here (compose.ts filters), and a page has each item once.
 // - At most MAX_RUN in a row from one creator; when no candidate left can keep that, the page ends short.
-// - Paid slots: at most one in any PAID_WINDOW consecutive positions, never the first slots, labelled promoted.
+// - Paid slots: at most one in any PAID_WINDOW consecutive positions, never the first two slots nor the last three
+//   (so the cap holds across a session's full pages too), labelled promoted.
 // - The new-creator pools get FRESH_SHARE of the slots (one in ten, at the 5th of every ten positions), so a new
 //   creator's first item gets its impression budget whatever its score.
 // - Tab 'all': a friend's act, if there is one, is in the first two slots (private traffic first).
@@ -127,7 +128,9 @@ export function rerank(scored: readonly ScoredCandidate[], opts: RerankOptions):
 
   while (page.length < opts.size) {
     const p = page.length;
-    if (p >= FIRST_PAID_SLOT && p - lastPaid >= PAID_WINDOW) {
+    // The last paid slot stays PAID_WINDOW − FIRST_PAID_SLOT from the page's end, so that the cap also holds
+    // across two pages of one session.
+    if (p >= FIRST_PAID_SLOT && p - lastPaid >= PAID_WINDOW && p + PAID_WINDOW - FIRST_PAID_SLOT <= opts.size) {
       const ad = first(paid);
       if (ad) {
         place(ad, false);

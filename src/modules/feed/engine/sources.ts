@@ -172,7 +172,12 @@ export function boostCandidates(viewer: Viewer, catalog: CatalogView, boosts: re
   return out;
 }
 
-/** Every source but boosts (which need the campaigns: boostCandidates). */
+/** Paid boosts as a source: it needs the live campaigns, so it is made per page. */
+export function boostSource(boosts: readonly BoostCampaign[]): CandidateSource {
+  return { name: 'boost', generate: (viewer, catalog, { now, limit }) => boostCandidates(viewer, catalog, boosts, now, limit) };
+}
+
+/** Every source but boosts (which need the campaigns: boostSource). */
 export const CANDIDATE_SOURCES: readonly CandidateSource[] = [followSource, friendSource, liveSource, similarSource, trendingSource, freshSource, popularSource];
 
 /** When one item comes from several sources, the candidate kept is the first source of this list. */
