@@ -3,6 +3,7 @@
 // the viewer (named unless the friend hides their likes), "not interested" hides an item or its creator, the privacy
 // settings, and the followers / following lists paged newest first.
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '../src/platform/ids.ts';
 import { loadViewer, SHARE_TIE, SHARE_TIE_DECAY_MS } from '../src/modules/feed/graph.ts';
@@ -313,5 +314,62 @@ describe(`the feed's social graph, privacy and not-interested (${STORAGE})`, () 
     console.log(`loadViewer, 200 friends, ${loaded.friendSignals.length} signals (${STORAGE}): fastest ${fastest.toFixed(2)} ms, median ${median.toFixed(2)} ms`);
     // The fastest of 30: what the queries cost when the shared cores let them run (a plan gone wrong costs tens of ms).
     assert.ok(fastest < 40, `fastest ${fastest} ms`);
+  });
+});
+
+describe(`the demo's social graph (${STORAGE})`, () => {
+  it("gives demo_buyer friends whose likes, watches and shares of the last hours reach their feed, and a new user a feed", async () => {
+    const node = await startNode({ SEED_DEMO: '1' });
+    try {
+      const login = await node.api.post('/auth/login', { handle: 'demo_buyer', password: 'hawker-demo' });
+      assert.equal(login.status, 200);
+      const { token, user } = login.body as { token: string; user: { id: string } };
+      const friends = (await node.api.get('/me/friends', token)).body.friends as { handle: string; weight: number; mutualFollow: boolean; sharedLinks: number }[];
+      assert.deepEqual(friends.map((f) => [f.handle, f.mutualFollow, f.sharedLinks]).sort(), [
+        ['demo_chen', true, 0],
+        ['demo_lin', true, 0],
+        ['demo_wang', true, 0],
+        ['demo_zhao', false, 1],
+      ]);
+      for (const handle of ['demo_lin', 'demo_zhao']) assert.equal((await node.api.post('/auth/login', { handle, password: 'hawker-demo' })).status, 200, `${handle} signs in`);
+
+      const db = node.hawker.ctx.db;
+      const viewer = await loadViewer(db, user.id, new Date());
+      const acts = new Set(viewer.friendSignals.map((s) => `${s.action} ${s.key.split(':')[0]}`));
+      for (const a of ['like video', 'watch video', 'share live', 'share product']) assert.ok(acts.has(a), a);
+      const likes = new Map<string, (string | null)[]>();
+      for (const s of viewer.friendSignals.filter((s) => s.action === 'like')) likes.set(s.key, [...(likes.get(s.key) ?? []), s.name]);
+      const mostLiked = [...likes.values()].sort((a, b) => b.length - a.length)[0];
+      assert.equal(mostLiked.length, 3);
+      assert.equal(mostLiked.filter((n) => n === null).length, 1, 'demo_wang hides their likes: counted, not named');
+      assert.ok(viewer.follows.size >= 3);
+
+      // Every total the seed moved matches its rows.
+      const [counts, rows, likeCounts, likeRows] = await Promise.all([
+        db.selectFrom('follow_counts').select(['followee_type', 'followee_id', 'followers']).execute(),
+        db.selectFrom('follows').select(['followee_type', 'followee_id', sql<number>`count(*)::int4`.as('n')]).groupBy(['followee_type', 'followee_id']).execute(),
+        db.selectFrom('video_social_counts').select(['video_id', 'likes']).execute(),
+        db.selectFrom('video_likes').select(['video_id', sql<number>`count(*)::int4`.as('n')]).groupBy('video_id').execute(),
+      ]);
+      assert.deepEqual(new Set(counts.map((c) => `${c.followee_type}:${c.followee_id}=${c.followers}`)), new Set(rows.map((r) => `${r.followee_type}:${r.followee_id}=${r.n}`)));
+      assert.deepEqual(new Set(likeCounts.map((c) => `${c.video_id}=${c.likes}`)), new Set(likeRows.map((r) => `${r.video_id}=${r.n}`)));
+
+      // The friends tab shows what friends did (the room and the tea are live and listed before any video is processed).
+      const page = await waitFor('a friends page', async () => {
+        const r = await node.api.get('/feed?tab=friends&limit=10', token);
+        return r.status === 200 && r.body.items.length > 0 && r.body;
+      });
+      assert.ok(page.items.every((i: { reason: { kind: string } }) => i.reason.kind === 'friends'));
+      assert.ok(page.items.some((i: { reason: { names: string[] } }) => i.reason.names.length > 0), 'named friends');
+
+      const stranger = await node.api.user();
+      const theirs = await waitFor('a new user’s first page', async () => {
+        const r = await node.api.get('/feed?limit=10', stranger.token);
+        return r.status === 200 && r.body.items.length > 0 && r.body;
+      });
+      assert.ok(theirs.items.length >= 3, 'a new user’s feed is not empty');
+    } finally {
+      await node.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { newId } from '../../platform/ids.ts';
 import { hashPassword } from '../accounts/password.ts';
 import { newStreamKey } from '../live/service.ts';
 import { insertDemoVideos } from '../videos/demo.ts';
+import { insertDemoSocialGraph } from './social.ts';
 
 const SEEDED_KEY = 'demo_seeded';
 /** Serializes nodes that start together on one database, so only one of them seeds. */
@@ -107,9 +108,10 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     if (await ctx.db.selectFrom('users').select('id').where('role', '=', 'user').limit(1).executeTakeFirst()) return;
     const passwordHash = await hashPassword(DEMO_PASSWORD, ctx.config.scryptLogN);
     const now = ctx.clock.now();
+    let friends: string[] = [];
     await ctx.db.transaction().execute(async (trx) => {
       const merchantId = await insertUser(trx, 'demo_merchant', '山野掌柜 Demo Merchant', passwordHash, now);
-      await insertUser(trx, 'demo_buyer', '小买家 Demo Buyer', passwordHash, now);
+      const buyerId = await insertUser(trx, 'demo_buyer', '小买家 Demo Buyer', passwordHash, now);
       // An influencer (达人) with a showcase of the offered products.
       const influencerId = await insertUser(trx, 'demo_influencer', '种草达人 Demo Influencer', passwordHash, now);
       await trx
@@ -118,10 +120,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         .execute();
       for (const shop of SHOPS) await insertShop(trx, shop, merchantId, influencerId, now);
       await insertDemoVideos(trx, merchantId, now);
+      friends = await insertDemoSocialGraph(trx, { buyerId, merchantId, influencerId, newUser: (handle, name) => insertUser(trx, handle, name, passwordHash, now) }, now);
     });
     await ctx.settings.set(SEEDED_KEY, true);
     ctx.log.info(
-      { users: ['demo_merchant', 'demo_buyer', 'demo_influencer'], shops: SHOPS.length },
+      { users: ['demo_merchant', 'demo_buyer', 'demo_influencer', ...friends], shops: SHOPS.length },
       `demo data seeded: sign in as demo_merchant, demo_buyer or demo_influencer with password "${DEMO_PASSWORD}" (SEED_DEMO=0 turns this off)`,
     );
   });
