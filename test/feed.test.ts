@@ -5,6 +5,8 @@
 // tabs and cursors refused; every served item an impression with its source.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { computeNeighbours, movePools, rollUpStats, trainModel } from '../src/modules/feed/jobs.ts';
 import { startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
@@ -319,6 +321,52 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     assert.ok(bySource('follow').length >= followed.length);
     assert.ok(bySource('follow').every((r) => r.source === 'follow'));
     assert.ok(rows.filter((r) => r.source !== 'follow').length > 0, 'public traffic too');
+  });
+
+  it('the jobs turn what was served and done into figures, neighbours, a ranking model and cold-start pools', async () => {
+    const { db, feed } = node.hawker.ctx;
+    const log = node.hawker.app.log;
+    // Two viewers are served the catalogue, then like both videos: co-engagement, and outcomes of impressions.
+    const fans = [await node.api.user(), await node.api.user()];
+    for (const fan of fans) {
+      await walk({ limit: 50, token: fan.token });
+      for (const v of [kept, toTakeDown]) assert.equal((await node.api.post(`/videos/${v.id}/like`, {}, fan.token)).status, 200);
+    }
+
+    await rollUpStats(db, null);
+    const stats = await db.selectFrom('feed_item_stats').selectAll().where('item_key', '=', `video:${kept.id}`).executeTakeFirstOrThrow();
+    const served = await db.selectFrom('feed_impressions').select(sql<number>`count(*)::int`.as('n')).where('item_kind', '=', 'video').where('item_id', '=', kept.id).executeTakeFirstOrThrow();
+    assert.equal(stats.impressions, served.n);
+    assert.equal(stats.likes, 2);
+    await waitFor('the figures in the catalogue', async () => feed.catalog.catalog.get(`video:${kept.id}`)?.stats.likes === 2, 3000);
+
+    await computeNeighbours(db, log);
+    const neighbours = await db.selectFrom('feed_neighbours').selectAll().where('item_key', '=', `video:${kept.id}`).executeTakeFirstOrThrow();
+    assert.deepEqual((neighbours.neighbours as unknown as { key: string }[]).map((n) => n.key), [`video:${toTakeDown.id}`]);
+
+    // Served two days ago and liked within the day: outcomes the training job may read (a day must have passed).
+    const fanIds = fans.map((f) => f.user.id);
+    await db.updateTable('feed_impressions').set({ served_at: sql`served_at - interval '2 days'` }).where('user_id', 'in', fanIds).execute();
+    await db.updateTable('video_likes').set({ created_at: sql`created_at - interval '2 days'` }).where('user_id', 'in', fanIds).execute();
+    const few = await trainModel(db, log);
+    assert.equal(few.active, false, 'too few impressions to rank by');
+    const trained = await trainModel(db, log, { minSamples: 10, minPositives: 2 });
+    assert.equal(trained.active, true);
+    assert.ok(trained.model.actions.like, 'P(like) learned');
+    assert.equal(trained.model.metrics!['like.positives'], 4);
+    await feed.model.refresh();
+    const viewer = await node.api.user();
+    await node.api.get('/feed?limit=5', viewer.token);
+    const ranked = await db.selectFrom('feed_impressions').select('model_version').where('user_id', '=', viewer.user.id).execute();
+    assert.ok(ranked.length > 0 && ranked.every((r) => r.model_version === trained.model.version), 'ranked by the new model');
+
+    // Everyone here is a new creator: their first items get the first pool's budget, and pages keep a slot for them.
+    await movePools(db, feed.catalog);
+    const pooled = await db.selectFrom('feed_item_pools').selectAll().where('item_key', '=', `video:${kept.id}`).executeTakeFirstOrThrow();
+    assert.equal(pooled.tier, 0);
+    await waitFor('the pools in the catalogue', async () => feed.catalog.catalog.get(`video:${kept.id}`)?.pool?.tier === 0, 3000);
+    const page = (await node.api.get('/feed?limit=10', (await node.api.user()).token)).body.items as Item[];
+    assert.ok(page.some((i) => i.reason.kind === 'new_creator'), JSON.stringify(page.map((i) => i.reason)));
   });
 
   it('never serves a video taken down, from the very next page (the catalogue not yet told)', async () => {

@@ -219,7 +219,13 @@ interface TrainingRow {
 }
 
 /** Trains a model from the last week's impressions and their outcomes; stores it (active when it learned enough). */
-export async function trainModel(db: Db, log: FastifyBaseLogger): Promise<RankModel | null> {
+export async function trainModel(
+  db: Db,
+  log: FastifyBaseLogger,
+  opts: { minSamples?: number; minPositives?: number } = {},
+): Promise<{ model: RankModel; active: boolean }> {
+  const minSamples = opts.minSamples ?? MIN_TRAINING_SAMPLES;
+  const minPositives = opts.minPositives ?? MIN_POSITIVES;
   const since = new Date(Date.now() - TRAINING_WINDOW_MS);
   const within = `${OUTCOME_MS / 1000} seconds`;
   const { rows } = await sql<TrainingRow>`
@@ -254,7 +260,7 @@ export async function trainModel(db: Db, log: FastifyBaseLogger): Promise<RankMo
     const y = usable.map((r) => (r[action as keyof TrainingRow] ? 1 : 0));
     const positives = y.reduce<number>((a, b) => a + b, 0);
     metrics[`${action}.positives`] = positives;
-    if (positives < MIN_POSITIVES || usable.length - positives < MIN_POSITIVES) continue;
+    if (positives < minPositives || usable.length - positives < minPositives) continue;
     const fit = trainLogistic(X, y, { maxSamples: 100_000, seed: 1 });
     actions[action as Action] = { bias: fit.bias, weights: fit.weights };
     metrics[`${action}.auc`] = fit.auc;
@@ -269,13 +275,13 @@ export async function trainModel(db: Db, log: FastifyBaseLogger): Promise<RankMo
     values: { ...DEFAULT_VALUES },
     metrics,
   };
-  const active = trained > 0 && usable.length >= MIN_TRAINING_SAMPLES;
+  const active = trained > 0 && usable.length >= minSamples;
   await db.transaction().execute(async (trx) => {
     if (active) await trx.updateTable('feed_models').set({ active: false }).where('active', '=', true).execute();
     await trx.insertInto('feed_models').values({ version: model.version, trained_at: now, model: JSON.stringify(model), samples: usable.length, active }).execute();
   });
   log.info({ version: model.version, samples: usable.length, actions: Object.keys(actions), active }, 'feed: ranking model trained');
-  return active ? model : null;
+  return { model, active };
 }
 
 // ---- cold-start pools ----
