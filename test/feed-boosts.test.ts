@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BoostBook } from '../src/modules/feed/boosts.ts';
-import { STORAGE, type TestNode } from './support/harness.ts';
+import { STORAGE, waitFor, type TestNode } from './support/harness.ts';
 import { newKey, payOrder, placeOrder, shopWithProduct } from './support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
@@ -95,6 +95,26 @@ describe(`boosts (${STORAGE})`, () => {
     assert.deepEqual(mine.map((x: { id: string; target: { title: string } }) => [x.id, x.target.title]), [[b.id, 'Tea night']]);
     const theShop = (await node.api.get(`/shops/${shop.id}/boosts`, merchant.token)).body.boosts;
     assert.deepEqual(theShop.map((x: { id: string }) => x.id), [b.id]);
+  });
+
+  it('the feed serves a boosted room as 推广 and charges it once per viewer, whatever pages they load', async () => {
+    const { merchant, room } = await merchantWithRoom();
+    assert.equal((await node.api.post(`/live-sessions/${room.id}/start`, {}, merchant.token)).status, 200);
+    // Paid slots go between organic items (never in a page's first two slots nor its last three): a few other shops.
+    for (let i = 0; i < 6; i++) await shopWithProduct(node.api);
+    const b = (await buy(merchant, roomBoost(room.id, 200))).body.boost;
+    await book.refresh();
+    const viewer = await node.api.user();
+    // The catalogue takes up to a second to see the room: each page is a new feed session until it is served.
+    const promoted = await waitFor('the boosted room in the feed', async () => {
+      const page = await node.api.get('/feed?limit=10', viewer.token);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      return page.body.items.find((i: { id: string; promoted: boolean }) => i.promoted && i.id === room.id);
+    });
+    assert.equal(promoted.reason.kind, 'promoted');
+    await waitFor('the impression charged', async () => (await boost(merchant, b.id)).delivered === 1);
+    for (let i = 0; i < 3; i++) assert.equal((await node.api.get('/feed?limit=10', viewer.token)).status, 200);
+    assert.equal((await boost(merchant, b.id)).delivered, 1, 'one viewer, one charge');
   });
 
   it('a purchase the credits do not cover is 409 insufficient_credits and changes nothing', async () => {
