@@ -210,6 +210,7 @@ describe(`boosts (${STORAGE})`, () => {
     const { merchant, shop, room } = await merchantWithRoom();
     const stranger = await node.api.user();
     assert.equal((await buy(stranger, roomBoost(room.id, 100))).status, 404, 'not their room');
+    assert.equal((await buy({ token: ADMIN, user: { id: '', handle: '' } }, roomBoost(room.id, 100))).status, 404, 'an operator does not buy for a shop');
     assert.equal((await buy(merchant, roomBoost('ls_nope', 100))).status, 404);
     assert.equal((await buy(merchant, { ...roomBoost('vid_nope', 100), target: { type: 'video', id: 'vid_nope' } })).status, 404);
     const b = (await buy(merchant, roomBoost(room.id, 100))).body.boost;

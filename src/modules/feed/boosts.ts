@@ -138,6 +138,14 @@ interface Target {
 }
 
 /**
+ * Whether the user is on the shop's staff. Not shopRole: an operator sees every shop but does not spend a shop's
+ * balance on its behalf.
+ */
+async function isShopMember(db: Db, userId: string, shopId: string): Promise<boolean> {
+  return (await db.selectFrom('shop_members').select('role').where('shop_id', '=', shopId).where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+}
+
+/**
  * What the caller may boost: a video they created, or a video or a live room of a shop they staff; anything else
  * (or nothing) is a 404. A video must be ready and public, a live room scheduled or live, its shop not suspended.
  */
@@ -151,7 +159,7 @@ async function boostTarget(db: Db, principal: Principal, target: BoostInput['tar
       .where('v.deleted_at', 'is', null)
       .executeTakeFirst();
     if (!v) throw notFound('video');
-    const staff = v.shop_id !== null && (await shopRole(db, principal, v.shop_id)) !== null;
+    const staff = v.shop_id !== null && (await isShopMember(db, principal.userId, v.shop_id));
     if (!staff && v.creator_id !== principal.userId) throw notFound('video');
     if (v.status !== 'ready' || v.taken_down_at || v.shop_status === 'suspended') throw invalidState('only a ready, public video can be boosted');
     return { key: itemKey('video', target.id), title: v.title, owner: v.shop_id ? `shop:${v.shop_id}` : `user:${v.creator_id}`, shopId: staff ? v.shop_id : null };
@@ -162,7 +170,7 @@ async function boostTarget(db: Db, principal: Principal, target: BoostInput['tar
     .select(['l.shop_id', 'l.title', 'l.status', 's.status as shop_status'])
     .where('l.id', '=', target.id)
     .executeTakeFirst();
-  if (!s || (await shopRole(db, principal, s.shop_id)) === null) throw notFound('live session');
+  if (!s || !(await isShopMember(db, principal.userId, s.shop_id))) throw notFound('live session');
   if (s.status === 'ended') throw invalidState('an ended live session cannot be boosted');
   if (s.shop_status === 'suspended') throw invalidState('a suspended shop cannot boost');
   return { key: itemKey('live', target.id), title: s.title, owner: `shop:${s.shop_id}`, shopId: s.shop_id };
@@ -232,7 +240,7 @@ export async function createBoost(ctx: AppContext, principal: Principal, key: st
     } else {
       await xactLock(trx, payerOf(row).lock);
       const available = await moneyAvailable(trx, row);
-      if (available < amount) throw conflict('insufficient_balance', `${input.impressions} impressions cost ${amount} fen; the ${target.shopId ? 'shop’s' : 'your'} balance is ${available} fen`);
+      if (available < amount) throw conflict('insufficient_balance', `${input.impressions} impressions cost ${amount} fen; ${target.shopId ? 'the shop’s balance' : 'your commission balance'} is ${available} fen`);
     }
     const inserted = await trx
       .insertInto('boosts')
