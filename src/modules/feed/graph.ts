@@ -17,16 +17,16 @@ import { isPublic, videosWithCreator } from '../videos/service.ts';
 import type { CreatorKey, FriendSignal, ItemKey, Viewer, ViewerSignal } from './engine/types.ts';
 
 const DAY_MS = 86_400_000;
-export const MAX_FRIENDS = 200;
+const MAX_FRIENDS = 200;
 /** Friends' acts older than this are no signal. */
-export const FRIEND_SIGNAL_MS = 72 * 3600_000;
+const FRIEND_SIGNAL_MS = 72 * 3600_000;
 /** A share tie's weight: SHARE_TIE·exp(−age / SHARE_TIE_DECAY_MS). */
 export const SHARE_TIE = 0.8;
 export const SHARE_TIE_DECAY_MS = 30 * DAY_MS;
 /** Share ties older than this weigh under 0.002 each: not read. */
 const SHARE_TIE_HORIZON_MS = 180 * DAY_MS;
-export const HISTORY_MS = 30 * DAY_MS;
-export const MAX_HISTORY = 200;
+const HISTORY_MS = 30 * DAY_MS;
+const MAX_HISTORY = 200;
 /** Friends' acts read per viewer, newest first: 200 friends acting a dozen times a day each is already 7,000. */
 const MAX_FRIEND_SIGNALS = 2000;
 
@@ -35,7 +35,7 @@ export interface FeedSettings {
   hideLikes: boolean;
   region: string | null;
 }
-export const DEFAULT_SETTINGS: FeedSettings = { personalised: true, hideLikes: false, region: null };
+const DEFAULT_SETTINGS: FeedSettings = { personalised: true, hideLikes: false, region: null };
 
 export type LoadedViewer = Omit<Viewer, 'seen' | 'history'> & { history: ViewerSignal[] };
 
@@ -249,7 +249,7 @@ export interface HideTarget {
  * video: its poster and the shop; a live room: its host and its shop; a product: its shop). Null when the item
  * does not exist or the caller may not see it.
  */
-export async function creatorsOf(db: Db, principal: Principal, type: HiddenItemKind, id: string): Promise<{ type: HiddenCreatorType; id: string }[] | null> {
+async function creatorsOf(db: Db, principal: Principal, type: HiddenItemKind, id: string): Promise<{ type: HiddenCreatorType; id: string }[] | null> {
   if (type === 'video') {
     const v = await videosWithCreator(db).where('v.id', '=', id).executeTakeFirst();
     if (!v || !isPublic(v)) return null;
