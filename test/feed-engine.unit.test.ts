@@ -440,6 +440,16 @@ describe('a page', () => {
     assert.ok(got.filter((r) => !r.promoted).every((r) => r.boostId === undefined));
   });
 
+  it("lets a campaign for the owner's followers reach them in a paid slot, though they also find the item through their follows", () => {
+    const c = catalogOf([...manyItems(60), item('ad', { creator: 'user:owner', createdAt: NOW - 100 * HOUR })]);
+    const boosts: BoostCampaign[] = [{ id: 'fans', key: 'video:ad', owner: 'user:owner', audience: { kind: 'followers_friends' }, bought: 100, delivered: 0, startAt: NOW - HOUR, endAt: NOW + HOUR }];
+    const v = viewer({ follows: new Set(['user:owner', 'user:c1', 'user:c2', 'user:c3']) });
+    const got = page({ catalog: c, viewer: v, boosts });
+    assert.deepEqual(got.filter((r) => r.key === 'video:ad').map((r) => [r.promoted, r.boostId, r.reason.kind]), [[true, 'fans', 'promoted']]);
+    const organic = page({ catalog: c, viewer: v, size: 60 });
+    assert.deepEqual(organic.filter((r) => r.key === 'video:ad').map((r) => [r.promoted, r.reason.kind]), [[false, 'follow']]);
+  });
+
   it('keeps the paid cap across the seam of two pages of a session, whatever the page size', () => {
     const c = catalogOf([...manyItems(200), ...Array.from({ length: 30 }, (_, i) => item(`ad${i}`, { creator: `user:adv${i}` }))]);
     const boosts: BoostCampaign[] = Array.from({ length: 30 }, (_, i) => ({ id: `b${i}`, key: `video:ad${i}`, owner: `user:adv${i}`, audience: { kind: 'all' }, bought: 1000, delivered: 0, startAt: NOW - HOUR, endAt: NOW + HOUR }));

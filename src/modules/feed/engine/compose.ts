@@ -2,7 +2,7 @@
 // dropped, each scored by the model (or the heuristic without one), then the re-ranking rules (rerank.ts).
 import { featuresOf, heuristicScore, scoreCandidate, viewerProfile, EMPTY_PROFILE } from './ranker.ts';
 import { rerank, type ScoredCandidate } from './rerank.ts';
-import { excluded, gatherCandidates } from './sources.ts';
+import { excluded, gatherPageCandidates } from './sources.ts';
 import type { Candidate, CatalogView, PageRequest, RankedItem, Viewer } from './types.ts';
 
 /** Candidates each source brings, per page slot, and at least: room for the rules to skip some. */
@@ -14,12 +14,14 @@ export function composePage(req: PageRequest): RankedItem[] {
   const size = Math.max(0, Math.floor(req.size));
   if (size === 0) return [];
   const profile = viewerProfile(viewer, catalog);
-  const candidates = gatherCandidates(viewer, catalog, req.boosts, {
+  const { merged, paid } = gatherPageCandidates(viewer, catalog, req.boosts, {
     tab: req.tab,
     now,
     limit: Math.max(MIN_CANDIDATES, size * CANDIDATES_PER_SLOT),
     profile,
   });
+  // Organic candidates as merged, and every paid one (rerank places an item once, whichever takes it first).
+  const candidates = [...merged.filter((c) => c.source !== 'boost'), ...paid];
   const scored: ScoredCandidate[] = [];
   for (const c of candidates) {
     const item = catalog.get(c.key);

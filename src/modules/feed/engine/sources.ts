@@ -215,6 +215,15 @@ export interface GatherOptions {
  * fewer than `limit` items.
  */
 export function gatherCandidates(viewer: Viewer, catalog: CatalogView, boosts: readonly BoostCampaign[], opts: GatherOptions): Candidate[] {
+  return gatherPageCandidates(viewer, catalog, boosts, opts).merged;
+}
+
+/**
+ * The candidates of a page: `merged` as gatherCandidates; `paid` every boost candidate, also those merged into a
+ * friend or follow candidate. A campaign may target the owner's followers, who also find the item through their
+ * follows: the page shows it once, in a paid slot if the organic ranking did not place it earlier.
+ */
+export function gatherPageCandidates(viewer: Viewer, catalog: CatalogView, boosts: readonly BoostCampaign[], opts: GatherOptions): { merged: Candidate[]; paid: Candidate[] } {
   const allowed = new Set(sourcesFor(viewer, opts.tab));
   const ctx: SourceContext = { now: opts.now, limit: opts.limit };
   const merged = new Map<ItemKey, Candidate>();
@@ -229,7 +238,8 @@ export function gatherCandidates(viewer: Viewer, catalog: CatalogView, boosts: r
     if (source.name === 'similar') add(similarCandidates(viewer, catalog, opts.profile ?? viewerProfile(viewer, catalog), ctx));
     else add(source.generate(viewer, catalog, ctx));
   }
-  if (allowed.has('boost')) add(boostCandidates(viewer, catalog, boosts, opts.now, opts.limit));
+  const paid = allowed.has('boost') ? boostCandidates(viewer, catalog, boosts, opts.now, opts.limit) : [];
+  add(paid);
   if (allowed.has('popular') && merged.size < opts.limit) add(popularSource.generate(viewer, catalog, ctx));
-  return [...merged.values()];
+  return { merged: [...merged.values()], paid };
 }
