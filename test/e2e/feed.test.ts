@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { NO_VIDEO_TOOLS, videoNode } from '../support/videos.ts';
-import { allowStreamOffline, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowStreamOffline, allowTrouble, desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
 const ADMIN = 'feed-e2e-admin-token-0123456789';
 const DEMO_PASSWORD = 'hawker-demo';
@@ -242,6 +242,28 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const settings = (await node.api.get('/me/feed-settings', viewer.token)).body.settings;
       assert.equal(settings.personalised, false);
       assert.equal(settings.hideLikes, true);
+
+      // The friends list, and the profile's counts opening the followers and following lists.
+      await page.goto(`${node.url}/me/friends`);
+      await page.getByTestId('friend').first().waitFor();
+      assert.deepEqual(new Set(await page.getByTestId('friend').evaluateAll((els) => els.map((e) => e.getAttribute('data-user-id')))), new Set(friends.map((f) => f.user.id)));
+      // A user who is no influencer: the profile asks for the influencer card and is told there is none.
+      allowTrouble(context, /status of 404 \(Not Found\) \(http:\/\/[^ ]*\/api\/v1\/influencers\/usr_[^ ]*\)$/, 'a profile asks whether the user is an influencer; a plain user is not (404)');
+      await page.goto(`${node.url}/me`);
+      await page.getByTestId('my-profile').click();
+      await page.getByTestId('profile-name').getByText(viewer.user.displayName).waitFor();
+      assert.equal(await page.getByTestId('followers-count').locator('strong').innerText(), '3');
+      assert.equal(await page.getByTestId('following-count').locator('strong').innerText(), '4');
+      await page.getByTestId('followers-count').click();
+      await page.getByTestId('follower').nth(2).waitFor();
+      assert.equal(await page.getByTestId('follower').count(), 3);
+      await shot(page, `feed-${locale}-06-followers`);
+      // A friend's page, followed already: the button says so.
+      await page.locator(`[data-testid=follower][data-user-id="${friends[0].user.id}"] a.row-title`).click();
+      await page.locator(`[data-testid=profile][data-user-id="${friends[0].user.id}"] [data-testid=follow][aria-pressed=true]`).waitFor();
+      await page.goto(`${node.url}/u/${viewer.user.id}/following`);
+      await page.locator(`[data-testid=followed][data-type=shop][data-id="${room.shopId}"]`).waitFor();
+      assert.equal(await page.getByTestId('followed').count(), 4);
       await context.close();
     });
 
@@ -255,7 +277,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const sheet = page.getByTestId('boost-sheet');
       await sheet.getByRole('heading', { name: words.boostTitle }).waitFor();
       await sheet.getByTestId('boost-balance').getByText(new Intl.NumberFormat(locale).format(before)).waitFor();
-      await shot(page, `feed-${locale}-06-boost-sheet`);
+      await shot(page, `feed-${locale}-07-boost-sheet`);
       await sheet.getByTestId('boost-buy').click();
       await sheet.waitFor({ state: 'detached' });
 
@@ -264,7 +286,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       assert.equal(await boost.getAttribute('data-status'), 'active');
       assert.match(await boost.getByTestId('boost-figures').innerText(), words.progress);
       assert.match(await boost.locator('.boost-title').innerText(), new RegExp(target.title.slice(0, 4)));
-      await shot(page, `feed-${locale}-07-boosted`);
+      await shot(page, `feed-${locale}-08-boosted`);
       const mine = (await node.api.get('/me/boosts', merchant.token)).body.boosts as { id: string; target: { id: string }; bought: number; status: string }[];
       const bought = mine.find((b) => b.target.id === target.id && b.status === 'active')!;
       assert.equal(bought.bought, 1000);

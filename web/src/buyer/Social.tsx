@@ -24,6 +24,15 @@ async function getOrNull<T>(path: string, signal: AbortSignal): Promise<T | null
   }
 }
 
+/**
+ * Names of users this page has listed (followers, friends), for their profile: no public endpoint names a user
+ * who is neither an influencer nor a creator, so a profile opened from a list shows the name the list gave.
+ */
+const knownUsers = new Map<string, { handle: string; displayName: string }>();
+function remember(users: readonly { id: string; handle: string; displayName: string }[]) {
+  for (const u of users) knownUsers.set(u.id, { handle: u.handle, displayName: u.displayName });
+}
+
 const initial = (name: string) => (name.trim().slice(0, 1) || '?').toUpperCase();
 
 function Avatar({ name, big = false }: { name: string; big?: boolean }) {
@@ -85,8 +94,9 @@ function ProfileView({ userId, data }: { userId: string; data: ProfileData }) {
   const me = session.user?.id === userId;
   const inf = data.influencer?.influencer;
   const creator = data.videos[0]?.creator;
-  const handle = inf?.handle ?? creator?.handle ?? (me ? session.user?.handle : undefined);
-  const name = inf?.displayName || creator?.displayName || (me ? session.user?.displayName : undefined) || (handle ? `@${handle}` : t('profile.someone'));
+  const known = me && session.user ? session.user : knownUsers.get(userId);
+  const handle = inf?.handle ?? creator?.handle ?? known?.handle;
+  const name = inf?.displayName || creator?.displayName || known?.displayName || (handle ? `@${handle}` : t('profile.someone'));
   const followers = follow.followers ?? data.follow.followers;
   return (
     <>
@@ -173,6 +183,7 @@ function ProfileView({ userId, data }: { userId: string; data: ProfileData }) {
 /** /u/:id/followers */
 export function Followers({ userId }: { userId: string }) {
   const list = usePaged<Follower>(`/users/${encodeURIComponent(userId)}/followers`, 'users');
+  remember(list.items);
   return (
     <GraphPage title={t('follow.followersLabel')} back={`/u/${userId}`} testId="followers-page">
       <section class="card">
@@ -246,7 +257,14 @@ export function Friends() {
 }
 
 function FriendsBody() {
-  const friends = useResource((signal) => get<{ friends: Friend[] }>('/me/friends', signal).then((r) => r.friends), []);
+  const friends = useResource(
+    (signal) =>
+      get<{ friends: Friend[] }>('/me/friends', signal).then((r) => {
+        remember(r.friends);
+        return r.friends;
+      }),
+    [],
+  );
   return (
     <section class="card">
       <p class="hint">{t('friends.hint')}</p>

@@ -3,7 +3,7 @@
 // what was bought, and a way to stop one (what was not delivered comes back).
 import { useState } from 'preact/hooks';
 import { get, post } from './api.ts';
-import { formatNumber, formatTime } from './format.ts';
+import { formatTime } from './format.ts';
 import { language, t } from './i18n.ts';
 import type { Boost, BoostAudience, Credits } from './types.ts';
 import { Empty, errorText, Loaded, Sheet, useResource, useSubmit } from './ui.tsx';
@@ -73,7 +73,7 @@ export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget;
           <div class="filters">
             {IMPRESSION_CHOICES.map((n) => (
               <button key={n} type="button" class={impressions === n ? 'chip chip-on' : 'chip'} onClick={() => setImpressions(n)}>
-                {formatNumber(n)}
+                {exact(n)}
               </button>
             ))}
           </div>
@@ -89,7 +89,7 @@ export function BoostSheet({ target, onClose, onBought }: { target: BoostTarget;
             value={impressions}
             onInput={(e) => setImpressions(Number(e.currentTarget.value))}
           />
-          <small class="muted">{t('boosts.impressionsHint', { min: formatNumber(MIN_IMPRESSIONS), max: formatNumber(MAX_IMPRESSIONS) })}</small>
+          <small class="muted">{t('boosts.impressionsHint', { min: exact(MIN_IMPRESSIONS), max: exact(MAX_IMPRESSIONS) })}</small>
         </fieldset>
         <fieldset>
           <legend>{t('boosts.audience')}</legend>
