@@ -52,8 +52,10 @@ export async function boostSettings(ctx: Pick<AppContext, 'settings'>, db?: Db):
 }
 
 export async function setBoostSettings(ctx: Pick<AppContext, 'settings'>, s: BoostSettings): Promise<BoostSettings> {
-  await ctx.settings.set(SETTINGS_KEY, s);
-  return s;
+  // The two fields only: a body's unknown fields are not stored.
+  const stored: BoostSettings = { moneyEnabled: s.moneyEnabled, pricePer1000: s.pricePer1000 };
+  await ctx.settings.set(SETTINGS_KEY, stored);
+  return stored;
 }
 
 /** What money buys `impressions` at `pricePer1000`: rounded up, so a fraction of a fen is never given away. */
