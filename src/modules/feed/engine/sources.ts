@@ -95,7 +95,7 @@ export const liveSource: CandidateSource = {
 /** Neighbours asked of each item the viewer acted on, and trending items sharing the viewer's topics. */
 const NEIGHBOURS_PER_ITEM = 20;
 const SEED_ITEMS = 30;
-const TOPIC_POOL = 400;
+const TOPIC_POOL = 200;
 
 export function similarCandidates(viewer: Viewer, catalog: CatalogView, profile: ViewerProfile, { now, limit }: SourceContext): Candidate[] {
   const scores = new Map<ItemKey, number>();
