@@ -321,6 +321,13 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     assert.ok(bySource('follow').length >= followed.length);
     assert.ok(bySource('follow').every((r) => r.source === 'follow'));
     assert.ok(rows.filter((r) => r.source !== 'follow').length > 0, 'public traffic too');
+    const window = `from=${new Date(Date.now() - 60_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`;
+    assert.equal((await node.api.get(`/admin/feed/traffic?${window}`, fan.token)).status, 403);
+    const split = await node.api.get(`/admin/feed/traffic?${window}`, ADMIN_TOKEN);
+    assert.equal(split.status, 200, JSON.stringify(split.body));
+    assert.ok(split.body.private >= bySource('follow').length && split.body.public > 0);
+    assert.equal(split.body.private + split.body.public, Object.values(split.body.bySource as Record<string, number>).reduce((a, b) => a + b, 0));
+    assert.equal((await node.api.get(`/admin/feed/traffic?from=${new Date().toISOString()}&to=${new Date(0).toISOString()}`, ADMIN_TOKEN)).status, 400);
   });
 
   it('the jobs turn what was served and done into figures, neighbours, a ranking model and cold-start pools', async () => {

@@ -1,8 +1,10 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor } from '../../platform/pagination.ts';
+import { invalidRequest } from '../../platform/errors.ts';
 import { boostRoutes } from './boost-routes.ts';
 import { graphRoutes } from './graph-routes.ts';
+import { impressionSplit } from './impressions.ts';
 import { discoveryFeed } from './service.ts';
 import { FeedItem } from './views.ts';
 
@@ -37,6 +39,31 @@ export function feedRoutes(app: App, ctx: AppContext) {
       const { order, ...q } = req.query;
       if (order === 'newest') return discoveryFeed(ctx, q);
       return ctx.feed.page(principal, q);
+    },
+  );
+
+  app.get(
+    '/admin/feed/traffic',
+    {
+      schema: {
+        tags: ['discovery', 'admin'],
+        summary: "Feed impressions by source in a time window (operator): private traffic (follow, friend) against public (recommended, new creator, boost)",
+        querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }),
+        response: {
+          200: Type.Object({
+            bySource: Type.Record(Type.String(), Type.Integer()),
+            private: Type.Integer({ description: 'follow + friend' }),
+            public: Type.Integer({ description: 'recommended + new_creator + boost' }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      await ctx.accounts.requireOperator(req);
+      const from = new Date(req.query.from);
+      const to = new Date(req.query.to);
+      if (!(from < to)) throw invalidRequest('from must be before to');
+      return impressionSplit(ctx.db, from, to);
     },
   );
 
