@@ -8,7 +8,7 @@ import { eligibleBoosts, pacedTarget } from '../src/modules/feed/engine/pacing.t
 import { firstPool, nextPoolState, POOL_TIERS } from '../src/modules/feed/engine/pools.ts';
 import { DEFAULT_VALUES, FEATURE_NAMES, featuresOf, heuristicScore, scoreCandidate, viewerProfile } from '../src/modules/feed/engine/ranker.ts';
 import { EXPLORE_RATE, PAID_WINDOW } from '../src/modules/feed/engine/rerank.ts';
-import { followSource, friendSource, gatherCandidates, liveSource, similarSource, sourcesFor } from '../src/modules/feed/engine/sources.ts';
+import { followSource, freshSource, friendSource, gatherCandidates, liveSource, popularSource, similarSource, sourcesFor, trendingSource } from '../src/modules/feed/engine/sources.ts';
 import type { BoostCampaign, CatalogItem, FriendSignal, PageRequest, RankedItem, RankModel, Viewer } from '../src/modules/feed/engine/types.ts';
 
 const NOW = Date.UTC(2026, 11, 1, 12);
@@ -332,6 +332,20 @@ describe('candidate sources', () => {
     ];
     const got = similarSource.generate(viewer({ history, seen: new Set(history.map((h) => h.key)) }), c, ctx);
     assert.deepEqual(got.map((x) => x.key), ['video:n2', 'video:n1']);
+  });
+
+  it('trending, fresh and popular: by decayed engagement, by budget left, by engagement among recent items', () => {
+    const c = catalogOf([
+      item('hot', { stats: { ...zero(), impressions: 50, likes: 20 } }),
+      item('warm', { stats: { ...zero(), impressions: 50, likes: 5 }, createdAt: NOW - 2 * HOUR }),
+      item('cold', { createdAt: NOW - 3 * HOUR }),
+      item('debut', { pool: { tier: 0, impressions: POOL_TIERS[0].budget / 2, since: NOW } }),
+    ]);
+    const v = viewer();
+    assert.deepEqual(trendingSource.generate(v, c, ctx).map((x) => [x.key, x.score]), [['video:hot', 1], ['video:warm', 0.5]]);
+    assert.deepEqual(freshSource.generate(v, c, ctx).map((x) => [x.key, x.score]), [['video:debut', 0.5]]);
+    assert.deepEqual(popularSource.generate(v, c, ctx).map((x) => x.key), ['video:hot', 'video:warm', 'video:debut', 'video:cold']);
+    assert.deepEqual(popularSource.generate(viewer({ seen: new Set(['video:hot']) }), c, { now: NOW, limit: 1 }).map((x) => x.key), ['video:warm']);
   });
 
   it('merges an item found twice into the higher source, keeping the friend acts', () => {
