@@ -264,8 +264,13 @@ function CreditsBody() {
         <>
           <section class="card stats">
             <Stat label={t('credits.balance')} value={formatNumber(c.balance)} testId="credits-balance" />
+            {c.spent !== undefined && <Stat label={t('credits.spent')} value={formatNumber(c.spent)} testId="credits-spent" />}
+            {c.refunded !== undefined && c.refunded > 0 && <Stat label={t('credits.refunded')} value={formatNumber(c.refunded)} />}
           </section>
           <p class="hint">{t('credits.hint')}</p>
+          <Link class="btn btn-small" href="/me/videos">
+            {t('credits.boost')}
+          </Link>
           <section class="card">
             <h2>{t('credits.grants')}</h2>
             {c.grants.length === 0 ? (

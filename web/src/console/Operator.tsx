@@ -1,5 +1,6 @@
 // Operator pages: after-sales escalations to decide, limits for shops in trial, a shop's status, the chat
-// sensitive-word list, the return shipping the insurance pays, the ledger's trial balance.
+// sensitive-word list, the return shipping the insurance pays, whether boosts may be paid with money, the ledger's
+// trial balance.
 import { useState } from 'preact/hooks';
 import { api, get, post } from '../shared/api.ts';
 import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
@@ -19,6 +20,7 @@ export function Operator() {
       <ShopStatus />
       <SensitiveWords />
       <ReturnShippingFees />
+      <BoostMoney />
       <TrialBalance />
     </>
   );
@@ -36,6 +38,45 @@ function useSaving() {
     }
   };
   return { message, run, fail: setMessage };
+}
+
+/** Boosts (加热) bought with money besides credits, and the price of 1,000 impressions. */
+function BoostMoney() {
+  const settings = useResource((signal) => get<{ moneyEnabled: boolean; pricePer1000: number }>('/admin/settings/boosts', signal), []);
+  const [price, setPrice] = useState<string | null>(null);
+  const [enabled, setEnabled] = useState<boolean | null>(null);
+  const saving = useSaving();
+  return (
+    <section class="panel" data-testid="boost-settings">
+      <h2>{t('operator.boosts')}</h2>
+      <Loaded resource={settings}>
+        {(b) => (
+          <form
+            class="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const pricePer1000 = parseMoney(price ?? moneyInput(b.pricePer1000));
+              if (pricePer1000 === null || pricePer1000 < 1) return saving.fail(t('errors.invalid_request'));
+              void saving.run(async () => settings.setData(await api<typeof b>('PUT', '/admin/settings/boosts', { body: { moneyEnabled: enabled ?? b.moneyEnabled, pricePer1000 } })));
+            }}
+          >
+            <label class="inline">
+              <input type="checkbox" style={{ width: 'auto', minHeight: 0 }} checked={enabled ?? b.moneyEnabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+              {t('operator.boostMoney')}
+            </label>
+            <label>
+              {t('operator.boostPrice')} ({formatMoney(b.pricePer1000)})
+              <input inputMode="decimal" value={price ?? moneyInput(b.pricePer1000)} onInput={(e) => setPrice(e.currentTarget.value)} />
+            </label>
+            <button class="btn btn-primary" type="submit">
+              {t('common.save')}
+            </button>
+            {saving.message && <p class="muted">{saving.message}</p>}
+          </form>
+        )}
+      </Loaded>
+    </section>
+  );
 }
 
 function TrialLimits() {

@@ -456,7 +456,11 @@ export interface Earnings {
 }
 
 export interface Credits {
+  /** Granted − spent on boosts + refunded by them. */
   balance: number;
+  granted?: number;
+  spent?: number;
+  refunded?: number;
   grants: { month: string; tier: Tier; amount: number }[];
 }
 

@@ -486,7 +486,10 @@ export default {
   credits: {
     title: 'Incentive credits (电商卡)',
     balance: 'Balance',
-    hint: 'Granted each month by your tier; they will buy boosted impressions in the feed.',
+    hint: 'Granted each month by your tier; each buys one boosted impression (加热) for your videos and live rooms, and what a boost does not deliver comes back.',
+    spent: 'Spent on boosts',
+    refunded: 'Refunded',
+    boost: 'Boost a video',
     grants: 'Monthly grants',
     empty: 'No credits granted yet',
   },
@@ -786,6 +789,9 @@ export default {
     },
   },
   operator: {
+    boosts: 'Boosts (加热)',
+    boostMoney: 'Boosts may also be paid with money',
+    boostPrice: 'Price of 1,000 impressions',
     title: 'Platform operations',
     trialLimits: 'Limits for shops in trial',
     gmvCap: 'Sales cap',

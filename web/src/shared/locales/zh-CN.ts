@@ -490,7 +490,10 @@ const zhCN: Dictionary<typeof en> = {
   credits: {
     title: '电商卡',
     balance: '余额',
-    hint: '每月按等级发放，可用于购买推荐流加热曝光。',
+    hint: '每月按等级发放，1 点可为你的视频或直播间购买 1 次加热曝光，未投放的部分会退还。',
+    spent: '加热已用',
+    refunded: '已退还',
+    boost: '去加热视频',
     grants: '每月发放',
     empty: '还没有发放记录',
   },
@@ -790,6 +793,9 @@ const zhCN: Dictionary<typeof en> = {
     },
   },
   operator: {
+    boosts: '加热',
+    boostMoney: '允许用现金购买加热',
+    boostPrice: '每千次曝光价格',
     title: '平台管理',
     trialLimits: '试运营店铺限制',
     gmvCap: '销售上限',
