@@ -200,9 +200,17 @@ describe(`the feed's social graph, privacy and not-interested (${STORAGE})`, () 
     assert.deepEqual(v.hidden, new Set([`product:${fx.product.id}`]));
     assert.deepEqual(v.hiddenCreators, new Set());
 
-    // A video creator:true hides its poster and its shop.
+    // A video creator:true hides its poster and its shop: nothing of theirs in bob's feed from the next page on.
+    const feedKeys = async (token: string) => {
+      const r = await node.api.get('/feed?limit=50', token);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return (r.body.items as { type: string; id: string }[]).map((i) => `${i.type}:${i.id}`);
+    };
+    const shopItems = new Set([`video:${v1}`, `video:${v2}`, `live:${liveId}`, `product:${fx.product.id}`]);
+    await waitFor('the shop in the feed', async () => (await feedKeys(bob.token)).some((k) => shopItems.has(k)));
     assert.equal((await hidden({ type: 'video', id: v2, creator: true }, bob.token)).status, 204);
     assert.deepEqual((await viewer(bob)).hiddenCreators, new Set([`user:${fx.merchant.user.id}`, `shop:${fx.shop.id}`]));
+    await waitFor('the shop gone from the feed', async () => !(await feedKeys(bob.token)).some((k) => shopItems.has(k)), 3000);
 
     // Nothing there, or nothing the caller may see: 404, and nothing stored.
     const draft = await node.api.post(`/shops/${fx.shop.id}/products`, { title: 'Unlisted', status: 'draft', skus: [{ name: 'D', price: 100, stock: 1 }] }, fx.merchant.token);
