@@ -129,7 +129,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const videos = await openVideos(ctx, media);
   const engagement = await openEngagement(ctx, videos.videos);
   // Watched to the end, swiped away, a card tapped: in the viewer's next feed page, on every node.
-  engagement.ingest.onAccepted = (viewer, events, receivedMs) => ctx.feed.signals.accepted(viewer, events, receivedMs);
+  engagement.ingest.onAccepted = (viewer, events, receivedMs) => ctx.feed.engagementAccepted(viewer, events, receivedMs);
   await ctx.feed.open();
 
   if (config.seedDemo) await seedDemo(ctx);

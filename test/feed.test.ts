@@ -340,6 +340,7 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
       for (const v of [kept, toTakeDown]) assert.equal((await node.api.post(`/videos/${v.id}/like`, {}, fan.token)).status, 200);
     }
 
+    await feed.counter.flush(db);
     await rollUpStats(db, null);
     const stats = await db.selectFrom('feed_item_stats').selectAll().where('item_key', '=', `video:${kept.id}`).executeTakeFirstOrThrow();
     const served = await db.selectFrom('feed_impressions').select(sql<number>`count(*)::int`.as('n')).where('item_kind', '=', 'video').where('item_id', '=', kept.id).executeTakeFirstOrThrow();

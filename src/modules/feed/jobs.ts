@@ -1,6 +1,7 @@
 // The feed's background jobs. Each takes its turn through a lease in feed_jobs, so on several nodes one of them runs
 // it per period (the others find it leased or run lately and skip), and keeps its watermark there.
-//  - stats: the figures of the items that moved since the watermark, recounted whole (so an overlap never counts twice);
+//  - stats: impressions, clicks and completes counted by each node as they happen and added every few seconds; likes,
+//    shares, orders and GMV recounted (by key, by index) for the items that gained any since the watermark;
 //  - similarity: item-to-item neighbours (ItemKNN) from the last 30 days of positive acts, every 10 minutes (at once
 //    when there are none);
 //  - training: per action, a logistic model of P(action | impression) on the features logged with each impression of
@@ -17,7 +18,7 @@ import { trainLogistic } from './engine/learn.ts';
 import { nextPoolState } from './engine/pools.ts';
 import { DEFAULT_VALUES, FEATURE_NAMES } from './engine/ranker.ts';
 import { itemKnn, type Interaction } from './engine/similarity.ts';
-import { ACTIONS, itemKey, type Action, type ItemKey, type ItemStats, type RankModel } from './engine/types.ts';
+import { ACTIONS, itemKey, type Action, type ItemKey, type RankModel } from './engine/types.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -37,6 +38,7 @@ const MAX_INTERACTIONS = 500_000;
 const OUTCOME_MS = DAY;
 const TRAINING_WINDOW_MS = 7 * DAY;
 const MAX_TRAINING_ROWS = 200_000;
+const TRAINING_CHUNK = 5000;
 /** A model is trained for an action with at least this many positives; it ranks once it learned from this many impressions. */
 const MIN_POSITIVES = 10;
 export const MIN_TRAINING_SAMPLES = 500;
@@ -49,6 +51,7 @@ export interface FeedJobDeps {
   jobs: Jobs;
   log: FastifyBaseLogger;
   catalog: CatalogLoader;
+  counter: StatsCounter;
 }
 
 const nodeId = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -91,6 +94,8 @@ export async function leased(db: Db, name: string, everyMs: number, leaseMs: num
 export function registerFeedJobs(deps: FeedJobDeps): void {
   const { database, jobs } = deps;
   const db = database.db;
+  // Every node adds its own counts; one of them recounts the rest.
+  jobs.every('feed-counts', STATS_EVERY_MS, () => deps.counter.flush(db));
   jobs.every('feed-stats', STATS_EVERY_MS, () => leased(db, 'stats', STATS_EVERY_MS - 500, MINUTE, (wm) => rollUpStats(db, wm)));
   jobs.every('feed-similarity', 30 * SECOND, () => leased(db, 'similarity', SIMILARITY_EVERY_MS, 30 * MINUTE, () => computeNeighbours(db, deps.log)));
   jobs.every('feed-training', MINUTE, () => leased(db, 'training', TRAINING_EVERY_MS, HOUR, () => trainModel(db, deps.log)));
@@ -100,15 +105,63 @@ export function registerFeedJobs(deps: FeedJobDeps): void {
 // ---- stats ----
 
 type Kind = 'video' | 'live' | 'product';
+/** The figures counted as they happen (per node), not recounted: a viral item has millions of them. */
+type Counted = 'impressions' | 'clicks' | 'completes';
 
-/** Recounts the figures of every item that moved since the watermark (an ISO time); answers the next watermark. */
+/**
+ * A node's count of the impressions it served and the clicks and completes it accepted, since its last flush. Each
+ * node adds its own counts into feed_item_stats every few seconds; a node that dies loses a few seconds of them (the
+ * figures rank, they do not bill).
+ */
+export class StatsCounter {
+  private pending = new Map<ItemKey, Record<Counted, number>>();
+
+  add(key: ItemKey, what: Counted, n = 1): void {
+    let c = this.pending.get(key);
+    if (!c) this.pending.set(key, (c = { impressions: 0, clicks: 0, completes: 0 }));
+    c[what] += n;
+  }
+
+  /** Adds what was counted into the table (updated_at moved, so every node's catalogue reads it). */
+  async flush(db: Db): Promise<number> {
+    if (this.pending.size === 0) return 0;
+    const counted = this.pending;
+    this.pending = new Map();
+    const now = new Date();
+    const rows = [...counted].map(([key, c]) => ({ item_key: key, ...c, likes: 0, shares: 0, orders: 0, gmv: 0, updated_at: now }));
+    try {
+      for (let i = 0; i < rows.length; i += 1000) {
+        await db
+          .insertInto('feed_item_stats')
+          .values(rows.slice(i, i + 1000))
+          .onConflict((oc) =>
+            oc.column('item_key').doUpdateSet({
+              impressions: sql`feed_item_stats.impressions + excluded.impressions`,
+              clicks: sql`feed_item_stats.clicks + excluded.clicks`,
+              completes: sql`feed_item_stats.completes + excluded.completes`,
+              updated_at: sql`excluded.updated_at`,
+            }),
+          )
+          .execute();
+      }
+    } catch (err) {
+      // Counted again at the next flush.
+      for (const [key, c] of counted) for (const what of ['impressions', 'clicks', 'completes'] as const) if (c[what]) this.add(key, what, c[what]);
+      throw err;
+    }
+    return rows.length;
+  }
+}
+
+/**
+ * Recounts likes, shares, orders and GMV of the items that gained any since the watermark (an ISO time): each is a
+ * count by key or over an index, small whatever the item's impressions. Answers the next watermark.
+ */
 export async function rollUpStats(db: Db, watermark: unknown): Promise<string> {
   const started = new Date();
   const since = typeof watermark === 'string' ? new Date(Date.parse(watermark) - OVERLAP_MS) : new Date(0);
   const { rows: touched } = await sql<{ kind: Kind; id: string }>`
-    select item_kind as kind, item_id as id from feed_impressions where served_at >= ${since}
-    union select 'video', video_id from engagement_events where received_at >= ${since}
-    union select 'video', video_id from video_likes where created_at >= ${since}
+    select 'video' as kind, video_id as id from video_likes where created_at >= ${since}
     union select target_type, target_id from share_links where created_at >= ${since}
     union select 'video', video_id from orders where video_id is not null and updated_at >= ${since}
     union select 'product', oi.product_id from orders o join order_items oi on oi.order_id = o.id where o.updated_at >= ${since} and o.paid_at is not null
@@ -121,12 +174,9 @@ export async function rollUpStats(db: Db, watermark: unknown): Promise<string> {
       if (counts.length === 0) continue;
       await db
         .insertInto('feed_item_stats')
-        .values(counts.map(({ key, stats }) => ({ item_key: key, ...stats, updated_at: started })))
+        .values(counts.map((c) => ({ ...c, impressions: 0, clicks: 0, completes: 0, updated_at: started })))
         .onConflict((oc) =>
           oc.column('item_key').doUpdateSet((eb) => ({
-            impressions: eb.ref('excluded.impressions'),
-            clicks: eb.ref('excluded.clicks'),
-            completes: eb.ref('excluded.completes'),
             likes: eb.ref('excluded.likes'),
             shares: eb.ref('excluded.shares'),
             orders: eb.ref('excluded.orders'),
@@ -140,45 +190,32 @@ export async function rollUpStats(db: Db, watermark: unknown): Promise<string> {
   return started.toISOString();
 }
 
-/** An item's figures, counted from the facts: feed impressions, engagement events, likes, share links, paid orders. */
-async function countStats(db: Db, kind: Kind, ids: string[]): Promise<{ key: ItemKey; stats: ItemStats }[]> {
+/** Likes (the video's counter), shares and paid orders with their GMV, of items of one kind. */
+async function countStats(db: Db, kind: Kind, ids: string[]): Promise<{ item_key: ItemKey; likes: number; shares: number; orders: number; gmv: number }[]> {
   const list = sql.join(ids);
-  const impressions = sql`(select count(*) from feed_impressions f where f.item_kind = ${kind} and f.item_id = x.id)`;
   const shares = sql`(select count(*) from share_links s where s.target_type = ${kind} and s.target_id = x.id)`;
   const query =
     kind === 'video'
-      ? sql`select x.id, ${impressions} as impressions,
-            (select count(*) from engagement_events e where e.video_id = x.id and e.type = 'card_click') as clicks,
-            (select count(*) from engagement_events e where e.video_id = x.id and e.type = 'complete') as completes,
-            coalesce((select c.likes from video_social_counts c where c.video_id = x.id), 0) as likes,
-            ${shares} as shares,
+      ? sql`select x.id, coalesce((select c.likes from video_social_counts c where c.video_id = x.id), 0) as likes, ${shares} as shares,
             (select count(*) from orders o where o.video_id = x.id and o.paid_at is not null) as orders,
             (select coalesce(sum(o.total), 0) from orders o where o.video_id = x.id and o.paid_at is not null) as gmv
           from unnest(array[${list}]::text[]) as x(id)`
       : kind === 'live'
-        ? sql`select x.id, ${impressions} as impressions, 0 as clicks, 0 as completes,
-            coalesce((select r.total from room_likes r where r.live_session_id = x.id), 0) as likes,
-            ${shares} as shares,
+        ? sql`select x.id, coalesce((select r.total from room_likes r where r.live_session_id = x.id), 0) as likes, ${shares} as shares,
             (select count(*) from orders o join drops d on d.id = o.drop_id where d.live_session_id = x.id and o.paid_at is not null) as orders,
             (select coalesce(sum(o.total), 0) from orders o join drops d on d.id = o.drop_id where d.live_session_id = x.id and o.paid_at is not null) as gmv
           from unnest(array[${list}]::text[]) as x(id)`
-        : sql`select x.id, ${impressions} as impressions, 0 as clicks, 0 as completes, 0 as likes,
-            ${shares} as shares,
+        : sql`select x.id, 0 as likes, ${shares} as shares,
             (select count(distinct oi.order_id) from order_items oi join orders o on o.id = oi.order_id where oi.product_id = x.id and o.paid_at is not null) as orders,
             (select coalesce(sum(oi.price * oi.quantity), 0) from order_items oi join orders o on o.id = oi.order_id where oi.product_id = x.id and o.paid_at is not null) as gmv
           from unnest(array[${list}]::text[]) as x(id)`;
   const { rows } = await query.execute(db);
   return (rows as Record<string, unknown>[]).map((r) => ({
-    key: itemKey(kind, r.id as string),
-    stats: {
-      impressions: Number(r.impressions),
-      clicks: Number(r.clicks),
-      completes: Number(r.completes),
-      likes: Number(r.likes),
-      shares: Number(r.shares),
-      orders: Number(r.orders),
-      gmv: Number(r.gmv),
-    },
+    item_key: itemKey(kind, r.id as string),
+    likes: Number(r.likes),
+    shares: Number(r.shares),
+    orders: Number(r.orders),
+    gmv: Number(r.gmv),
   }));
 }
 
@@ -228,29 +265,38 @@ export async function trainModel(
   const minPositives = opts.minPositives ?? MIN_POSITIVES;
   const since = new Date(Date.now() - TRAINING_WINDOW_MS);
   const within = `${OUTCOME_MS / 1000} seconds`;
-  const { rows } = await sql<TrainingRow>`
-    select i.features,
-      (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
-        and e.type = 'card_click' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as click,
-      (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
-        and e.type = 'complete' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as complete,
-      (i.item_kind = 'video' and exists (select 1 from video_likes l where l.video_id = i.item_id and l.user_id = i.user_id
-        and l.created_at >= i.served_at and l.created_at < i.served_at + ${within}::interval)) as "like",
-      exists (select 1 from share_links s where s.target_type = i.item_kind and s.target_id = i.item_id and s.sharer_id = i.user_id
-        and s.created_at >= i.served_at and s.created_at < i.served_at + ${within}::interval) as share,
-      exists (select 1 from follows f where f.follower_id = i.user_id and f.created_at >= i.served_at and f.created_at < i.served_at + ${within}::interval
-        and ((f.followee_type = 'user' and f.followee_id = (select v.creator_id from videos v where i.item_kind = 'video' and v.id = i.item_id))
-          or (f.followee_type = 'shop' and f.followee_id = coalesce(
-            (select v.shop_id from videos v where i.item_kind = 'video' and v.id = i.item_id),
-            (select l.shop_id from live_sessions l where i.item_kind = 'live' and l.id = i.item_id),
-            (select p.shop_id from products p where i.item_kind = 'product' and p.id = i.item_id))))) as follow,
-      exists (select 1 from orders o where o.buyer_id = i.user_id and o.paid_at is not null
-        and o.created_at >= i.served_at and o.created_at < i.served_at + ${within}::interval
-        and ((i.item_kind = 'video' and o.video_id = i.item_id)
-          or (i.item_kind = 'product' and exists (select 1 from order_items oi where oi.order_id = o.id and oi.product_id = i.item_id))
-          or (i.item_kind = 'live' and exists (select 1 from drops d where d.id = o.drop_id and d.live_session_id = i.item_id)))) as "order"
-    from (select * from feed_impressions where served_at >= ${since} and served_at < now() - ${within}::interval
-          order by served_at desc limit ${MAX_TRAINING_ROWS}) i`.execute(db);
+  // Newest first, a chunk at a time: on the embedded database one long statement would hold up the node's requests.
+  const rows: TrainingRow[] = [];
+  let before = Number.MAX_SAFE_INTEGER;
+  while (rows.length < MAX_TRAINING_ROWS) {
+    const chunk = await sql<TrainingRow & { id: number }>`
+      select i.id, i.features,
+        (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
+          and e.type = 'card_click' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as click,
+        (i.item_kind = 'video' and exists (select 1 from engagement_events e where e.video_id = i.item_id and e.viewer = i.viewer
+          and e.type = 'complete' and e.at >= i.served_at and e.at < i.served_at + ${within}::interval)) as complete,
+        (i.item_kind = 'video' and exists (select 1 from video_likes l where l.video_id = i.item_id and l.user_id = i.user_id
+          and l.created_at >= i.served_at and l.created_at < i.served_at + ${within}::interval)) as "like",
+        exists (select 1 from share_links s where s.target_type = i.item_kind and s.target_id = i.item_id and s.sharer_id = i.user_id
+          and s.created_at >= i.served_at and s.created_at < i.served_at + ${within}::interval) as share,
+        exists (select 1 from follows f where f.follower_id = i.user_id and f.created_at >= i.served_at and f.created_at < i.served_at + ${within}::interval
+          and ((f.followee_type = 'user' and f.followee_id = (select v.creator_id from videos v where i.item_kind = 'video' and v.id = i.item_id))
+            or (f.followee_type = 'shop' and f.followee_id = coalesce(
+              (select v.shop_id from videos v where i.item_kind = 'video' and v.id = i.item_id),
+              (select l.shop_id from live_sessions l where i.item_kind = 'live' and l.id = i.item_id),
+              (select p.shop_id from products p where i.item_kind = 'product' and p.id = i.item_id))))) as follow,
+        exists (select 1 from orders o where o.buyer_id = i.user_id and o.paid_at is not null
+          and o.created_at >= i.served_at and o.created_at < i.served_at + ${within}::interval
+          and ((i.item_kind = 'video' and o.video_id = i.item_id)
+            or (i.item_kind = 'product' and exists (select 1 from order_items oi where oi.order_id = o.id and oi.product_id = i.item_id))
+            or (i.item_kind = 'live' and exists (select 1 from drops d where d.id = o.drop_id and d.live_session_id = i.item_id)))) as "order"
+      from (select * from feed_impressions where id < ${before} and served_at >= ${since} and served_at < now() - ${within}::interval
+            order by id desc limit ${TRAINING_CHUNK}) i`.execute(db);
+    if (chunk.rows.length === 0) break;
+    rows.push(...chunk.rows);
+    before = Number(chunk.rows[chunk.rows.length - 1].id);
+    await new Promise((r) => setTimeout(r, 0));
+  }
   // Impressions ranked on another feature set (before a change of FEATURE_NAMES) are left out.
   const usable = rows.filter((r) => Array.isArray(r.features) && r.features.length === FEATURE_NAMES.length);
   const X = usable.map((r) => r.features.map(Number));

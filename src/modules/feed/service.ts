@@ -13,18 +13,19 @@ import type { Jobs } from '../../platform/jobs.ts';
 import { decodeCursor, toPage, type PageQuery } from '../../platform/pagination.ts';
 import { seededRandom } from '../../platform/random.ts';
 import type { Principal } from '../accounts/service.ts';
+import type { EngagementEventInput } from '../engagement/rules.ts';
 import { isDiscoveryPosition, listDiscoverableSessions } from '../live/service.ts';
 import { publicLiveSession } from '../live/views.ts';
 import { BoostBook } from './boosts.ts';
 import { CatalogLoader } from './catalog-loader.ts';
 import { composePage } from './engine/compose.ts';
-import type { FeedTab, RankedItem, RankModel, Reason } from './engine/types.ts';
+import { itemKey, type FeedTab, type RankedItem, type RankModel, type Reason } from './engine/types.ts';
 import { impressionRows } from './impressions.ts';
-import { registerFeedJobs } from './jobs.ts';
+import { registerFeedJobs, StatsCounter } from './jobs.ts';
 import { decodeFeedCursor, encodeFeedCursor, FeedPageWriter, FeedSessions, MAX_PAGE, type FeedSession, type StoredPage } from './pages.ts';
 import { FeedSignals } from './signals.ts';
 import { ViewerLoader } from './viewer.ts';
-import { loadPageRows, renderPage, type FeedItem, type Placed } from './views.ts';
+import { loadPageRows, renderPage, type FeedItem, type PageRows, type Placed } from './views.ts';
 
 /** The discovery feed before ranking existed: every live session, then every scheduled one, newest first. */
 export async function discoveryFeed(ctx: Pick<AppContext, 'db' | 'config' | 'rooms'>, page: PageQuery) {
@@ -81,6 +82,8 @@ export class Feed {
   readonly boosts: BoostBook;
   readonly model: ActiveModel;
   readonly sessions: FeedSessions;
+  /** Impressions served and clicks and completes accepted on this node, added to the items' figures every few seconds. */
+  readonly counter = new StatsCounter();
   private readonly viewers: ViewerLoader;
   private readonly writer: FeedPageWriter;
   private readonly db: Db;
@@ -96,7 +99,7 @@ export class Feed {
     this.writer = new FeedPageWriter(db, (trx, rows) => this.boosts.deliver(trx, rows));
     deps.jobs.every('feed-catalog', 1000, () => this.catalog.refresh());
     deps.jobs.every('feed-model', MODEL_EVERY_MS, () => this.model.refresh());
-    registerFeedJobs({ database: deps.database, jobs: deps.jobs, log: deps.log, catalog: this.catalog });
+    registerFeedJobs({ database: deps.database, jobs: deps.jobs, log: deps.log, catalog: this.catalog, counter: this.counter });
   }
 
   /** Loads what a node serves from: the catalogue, the active model and the boost campaigns. */
@@ -109,6 +112,16 @@ export class Feed {
   async close(): Promise<void> {
     this.signals.close();
     await this.writer.drain();
+    await this.counter.flush(this.db).catch((err) => this.deps.log.warn({ err }, 'feed: counts not written at shutdown'));
+  }
+
+  /** The engagement ingest accepted a viewer's events (durable): their acts count on their next page, and on the items' figures. */
+  engagementAccepted(viewer: string, events: readonly EngagementEventInput[], receivedMs: number): void {
+    this.signals.accepted(viewer, events, receivedMs);
+    for (const e of events) {
+      if (e.type === 'complete') this.counter.add(itemKey('video', e.videoId), 'completes');
+      else if (e.type === 'card_click') this.counter.add(itemKey('video', e.videoId), 'clicks');
+    }
   }
 
   /** One page of the ranked feed: a new session without a cursor, else the page the cursor names. */
@@ -145,7 +158,7 @@ export class Feed {
     const viewer = await this.viewers.viewer(principal?.userId ?? null, session.viewer, session.served, now);
     const model = this.model.current;
     let ranked: RankedItem[] = [];
-    let rows = await loadPageRows(db, []);
+    let rows!: PageRows;
     for (let attempt = 0; attempt < MAX_RECOMPOSE; attempt++) {
       ranked = composePage({
         viewer,
@@ -187,7 +200,10 @@ export class Feed {
       if (stored) return this.answerStored(principal, session, stored);
     }
     this.sessions.add(session, page);
-    for (const r of ranked) this.catalog.catalog.recordImpression(r.key);
+    for (const r of ranked) {
+      this.catalog.catalog.recordImpression(r.key);
+      this.counter.add(r.key, 'impressions');
+    }
     const items = await renderPage({ db, config, viewersOf: this.deps.viewersOf }, principal, ranked as Placed[], rows);
     return { items, nextCursor: page.ends ? null : encodeFeedCursor(session.id, pageNo + 1) };
   }

@@ -94,12 +94,10 @@ export class FeedSignals {
   }
 
   private keep(viewer: string, signals: ViewerSignal[]): void {
-    const list = this.recentByViewer.get(viewer) ?? [];
+    const list = [...signals, ...(this.recentByViewer.get(viewer) ?? [])].sort((a, b) => b.at - a.at);
+    if (list.length > PER_VIEWER) list.length = PER_VIEWER;
     // Re-inserted, so the map's order is least recently active first.
     this.recentByViewer.delete(viewer);
-    list.unshift(...[...signals].sort((a, b) => b.at - a.at));
-    list.sort((a, b) => b.at - a.at);
-    if (list.length > PER_VIEWER) list.length = PER_VIEWER;
     this.recentByViewer.set(viewer, list);
     if (this.recentByViewer.size > MAX_VIEWERS) this.recentByViewer.delete(this.recentByViewer.keys().next().value!);
   }
