@@ -1,9 +1,11 @@
 // Issue 16's buyer side in Chromium on a 375 px phone, in Chinese and in English, on a fresh node with the demo data
 // (SEED_DEMO): a new user signs up and the home feed shows cards with their reasons; the tabs switch; "not
-// interested" takes a card away and a reload does not bring it back; paging follows the cursor without repeats;
-// three friends' likes (made through the API: mutual follows, then likes) show on the video as "3 位朋友赞过" with
-// the names of the friends who allow it; following a shop from its live room puts the room under 关注; the privacy
-// switches persist; a boost bought from 我的视频 shows in the list with delivered against bought, and stops.
+// interested" takes a card away and a reload does not bring it back; paging follows the cursor without repeats; a
+// video card opens the swipe player at that video, and back is the feed as it was left; three friends' likes (made
+// through the API: mutual follows, then likes) show on the video as "3 位朋友赞过" with the names of the friends who
+// allow it; following a shop from its live room puts the room under 关注; the privacy switches persist; the friends
+// list and the profile's followers and following; a boost bought from 我的视频 shows in the list with delivered
+// against bought, and stops; the console lists it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -176,6 +178,16 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const ids = await cardIds(page);
       assert.equal(new Set(ids).size, ids.length, `repeated cards: ${ids}`);
       assert.ok(!ids.includes(hiddenId), `the ${hiddenType} marked not interested is back`);
+
+      // A video card opens the swipe player at that video; back, the feed is as it was left.
+      const videoCard = page.locator('[data-testid=feed-card][data-type=video]').last();
+      const videoId = (await videoCard.getAttribute('data-id'))!;
+      await videoCard.click();
+      await page.waitForURL(new RegExp(`/v/${videoId}\\?from=(feed|follow)$`));
+      await page.locator(`[data-testid=video-slide][data-active=true][data-video-id="${videoId}"]`).waitFor();
+      await page.goBack();
+      await feedLoaded(page, 'all');
+      assert.deepEqual(await cardIds(page), ids, 'the feed is as it was left');
       await context.close();
     });
 

@@ -2,7 +2,7 @@
 // what the ranking picks), 关注 (who the viewer follows), 朋友 (what friends liked, watched, shared or bought) —
 // of live rooms, short videos and product cards, each saying why it is there (3 位朋友赞过, 关注, 新人 …) and
 // labelled 推广 when paid for. Pages follow the cursor as the reader scrolls; "not interested" takes a card (or
-// everything of its creator) away for good.
+// everything of its creator) away for good. Back from a card, the feed is as the reader left it (for a few minutes).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { auth, get, post, query, useAuth } from '../shared/api.ts';
 import { formatMoney, formatNumber, formatTime } from '../shared/format.ts';
@@ -38,12 +38,29 @@ function initialTab(): FeedTab {
   return tab && TABS.includes(tab) ? tab : 'all';
 }
 
+/** The feed as the reader left it to open a card: coming back shows it again where they were, for a while. */
+interface Kept {
+  tab: FeedTab;
+  token: string | null;
+  items: FeedItem[];
+  cursor: string | null;
+  scrollY: number;
+  at: number;
+}
+let kept: Kept | null = null;
+const KEEP_MS = 3 * 60_000;
+
+function keptFor(tab: FeedTab): Kept | null {
+  return kept && kept.tab === tab && kept.token === auth.token && Date.now() - kept.at < KEEP_MS ? kept : null;
+}
+
 export function Feed() {
   const session = useAuth();
   const [tab, setTab] = useState<FeedTab>(initialTab);
-  const [items, setItems] = useState<FeedItem[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [state, setState] = useState<'loading' | 'ready' | 'failed'>('loading');
+  const [restored] = useState(() => keptFor(tab));
+  const [items, setItems] = useState<FeedItem[]>(restored?.items ?? []);
+  const [cursor, setCursor] = useState<string | null>(restored?.cursor ?? null);
+  const [state, setState] = useState<'loading' | 'ready' | 'failed'>(restored ? 'ready' : 'loading');
   const [error, setError] = useState<unknown>(null);
   const [loadingMore, setLoadingMore] = useState(false);
   const [moreError, setMoreError] = useState<unknown>(null);
@@ -54,8 +71,24 @@ export function Feed() {
   /** The load in flight: a tab switch or a reload makes an older one's answer moot. */
   const generation = useRef(0);
 
+  // Kept when the page goes (a card opened), put back where it was when it comes back.
+  const latest = useRef({ tab, items, cursor });
+  latest.current = { tab, items, cursor };
+  const skipFirstLoad = useRef(restored !== null);
+  useEffect(() => {
+    if (restored) window.scrollTo(0, restored.scrollY);
+    return () => {
+      const { tab, items, cursor } = latest.current;
+      kept = items.length > 0 ? { tab, token: auth.token, items, cursor, scrollY: window.scrollY, at: Date.now() } : null;
+    };
+  }, []);
+
   // The first page of the tab (again on a tab switch, a sign-in or out, and a retry).
   useEffect(() => {
+    if (skipFirstLoad.current) {
+      skipFirstLoad.current = false;
+      return;
+    }
     const abort = new AbortController();
     const gen = ++generation.current;
     setState('loading');
