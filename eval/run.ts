@@ -1,5 +1,6 @@
 // npm run eval — the evaluations of the project in one run, each printing its table (markdown, for BENCHMARKS.md):
-//   feed   the feed's offline evaluation on MovieLens against popularity, ItemKNN and EASE (issue 16, eval/feed.ts)
+//   feed      the feed's offline evaluation on MovieLens against popularity, ItemKNN and EASE (issue 16, eval/feed.ts)
+//   feed-sim  the feed simulator: friends' signals, new creators, boosts, repeats, GMV against newest-first (issue 16, eval/feed-sim.ts)
 // Pick parts with `npm run eval -- feed` (default: all). Progress goes to stderr, tables to stdout.
 
 const say = (msg: string) => process.stderr.write(`[eval ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -13,6 +14,14 @@ const PARTS: Record<string, { title: string; run: () => Promise<string> }> = {
       const run = runOfflineEval({ ...DEFAULT_OFFLINE, log: (m) => say(`feed: ${m}`) });
       for (const p of run.results) say(`feed: ${p.protocol} ranker weights: ${rankerWeights(p)}`);
       return offlineTable(run);
+    },
+  },
+  'feed-sim': {
+    title: 'Feed: simulation (social graph, creators, boosts)',
+    run: async () => {
+      const { DEFAULT_SIM, runFeedSimulation, simulationTable } = await import('./feed-sim.ts');
+      const opts = { ...DEFAULT_SIM, log: (m: string) => say(`feed-sim: ${m}`) };
+      return simulationTable(await runFeedSimulation(opts), opts);
     },
   },
 };

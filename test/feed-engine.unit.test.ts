@@ -246,6 +246,9 @@ describe('boost pacing and audiences', () => {
     assert.deepEqual(ids(viewer(), ff), []);
     assert.deepEqual(ids(viewer({ follows: new Set(['user:owner']) }), ff), ['b1']);
     assert.deepEqual(ids(viewer({ friends: new Map([['owner', 1]]) }), ff), ['b1']);
+    // A follower's friend: the viewer's friends follow the owner.
+    assert.deepEqual(ids(viewer({ friendsFollow: new Set(['user:owner']) }), ff), ['b1']);
+    assert.deepEqual(ids(viewer({ friendsFollow: new Set(['user:someone-else']) }), ff), []);
     const tea = boost({ audience: { kind: 'interest', topics: ['tea', 'pottery'] } });
     assert.deepEqual(ids(viewer(), tea), []);
     assert.deepEqual(ids(viewer({ history: [{ key: 'video:liked', action: 'like', at: NOW }] }), tea), ['b1']);

@@ -172,13 +172,20 @@ export async function loadViewer(db: Db, userId: string | null, now: Date): Prom
   const friends = new Map(ids.map((id, i) => [id, weights[i]]));
   const nameOf = new Map(ids.map((id, i) => [id, names[i]]));
   const friendSignals: FriendSignal[] = [];
+  const friendsFollow = new Set<CreatorKey>();
   if (ids.length) {
-    for (const r of (await friendActsQuery(ids, now).execute(db)).rows) {
+    // What the friends did lately, and whom they follow (a boost to "followers' friends" reaches this viewer).
+    const [acts, theirFollows] = await Promise.all([
+      friendActsQuery(ids, now).execute(db),
+      sql<{ key: CreatorKey }>`select distinct followee_type || ':' || followee_id as key from follows where follower_id = any(${ids}::text[]) limit 5000`.execute(db),
+    ]);
+    for (const r of acts.rows) {
       r.friends.forEach((friendId, i) => friendSignals.push({ friendId, name: nameOf.get(friendId) ?? null, key: r.key, action: r.action, at: r.ats[i] }));
     }
     friendSignals.sort((x, y) => y.at - x.at);
+    for (const r of theirFollows.rows) friendsFollow.add(r.key);
   }
-  return { userId, ...settings, follows, friends, friendSignals, history, hidden, hiddenCreators };
+  return { userId, ...settings, follows, friends, friendSignals, history, hidden, hiddenCreators, friendsFollow };
 }
 
 /**

@@ -37,9 +37,9 @@ export function inAudience(viewer: Viewer, c: BoostCampaign, topicsOf: () => Set
   if (viewer.userId === null) return false;
   switch (a.kind) {
     case 'followers_friends':
-      // The engine knows the viewer's follows and friends, not the owner's followers' friends: the audience is
-      // the owner's followers and the owner's friends.
-      return viewer.follows.has(c.owner) || (c.owner.startsWith('user:') && viewer.friends.has(c.owner.slice(5)));
+      // The owner's followers and their friends (粉丝及其好友): the viewer follows the owner, or a friend of the
+      // viewer does, or the owner is the viewer's friend.
+      return viewer.follows.has(c.owner) || viewer.friendsFollow?.has(c.owner) === true || (c.owner.startsWith('user:') && viewer.friends.has(c.owner.slice(5)));
     case 'interest': {
       const mine = topicsOf();
       return a.topics.some((t) => mine.has(t));

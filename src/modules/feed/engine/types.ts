@@ -128,6 +128,8 @@ export interface Viewer {
   /** Served to this viewer before: in this feed session, or watched lately. Never served again. */
   seen: ReadonlySet<ItemKey>;
   region: string | null;
+  /** Creators and shops the viewer's friends follow: a boost to "followers' friends" (粉丝的朋友) reaches them. */
+  friendsFollow?: ReadonlySet<CreatorKey>;
 }
 
 export interface Candidate {
