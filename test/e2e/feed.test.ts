@@ -119,7 +119,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
   for (const locale of ['zh-CN', 'en'] as const) {
     const words = WORDS[locale];
 
-    it(`${locale}: a new user signs up; the feed shows cards with reasons, tabs switch, not interested sticks, paging never repeats`, { timeout: 120_000 }, async () => {
+    it(`${locale}: a new user signs up; the feed shows cards with reasons, tabs switch, not interested sticks, paging never repeats, cards open the player and the product (its shop followed)`, { timeout: 120_000 }, async () => {
       const { context, page } = await phonePage(locale);
       await page.goto(`${node.url}/signin`);
       await page.getByRole('tab', { name: words.signUp }).click();
@@ -140,7 +140,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const video = page.locator('[data-testid=feed-card][data-type=video]').first();
       assert.match(await video.getByTestId('feed-duration').innerText(), /^\d+:\d\d$/);
       const product = page.locator('[data-testid=feed-card][data-type=product]').first();
-      if (await product.count()) assert.match(await product.getByTestId('feed-price').innerText(), /¥\d/);
+      assert.match(await product.getByTestId('feed-price').innerText(), /¥\d/);
       await shot(page, `feed-${locale}-01-home`);
 
       // The tabs: a new user follows nobody and has no friends yet.
@@ -188,6 +188,19 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       await page.goBack();
       await feedLoaded(page, 'all');
       assert.deepEqual(await cardIds(page), ids, 'the feed is as it was left');
+
+      // A product card opens the product, where its shop can be followed.
+      const productCard = page.locator('[data-testid=feed-card][data-type=product]').first();
+      const productId = (await productCard.getAttribute('data-id'))!;
+      await productCard.click();
+      await page.waitForURL(`${node.url}/p/${productId}`);
+      const shopFollow = page.getByTestId('shop-follow');
+      await page.locator('[data-testid=shop-follow][aria-pressed=false]').waitFor();
+      await shopFollow.click();
+      await page.locator('[data-testid=shop-follow][aria-pressed=true]').waitFor();
+      const productView = (await node.api.get(`/products/${productId}`)).body.product;
+      const token = await page.evaluate(() => localStorage.getItem('hawker.token'));
+      assert.equal((await node.api.get(`/shops/${productView.shopId}/follow`, token!)).body.following, true);
       await context.close();
     });
 
