@@ -224,13 +224,28 @@ async function countStats(db: Db, kind: Kind, ids: string[]): Promise<{ item_key
 /** ItemKNN over the last 30 days of positive acts, written as a new version of feed_neighbours (the old one removed). */
 export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise<number> {
   const since = new Date(Date.now() - SIMILARITY_WINDOW_MS);
-  const { rows } = await sql<{ u: string; k: string; w: number; at: Date }>`
-    (select user_id as u, 'video:' || video_id as k, 3.0 as w, created_at as at from video_likes where created_at >= ${since} limit ${MAX_INTERACTIONS})
-    union all (select viewer, 'video:' || video_id, case when type = 'complete' then 2.0 else 1.0 end, at from engagement_events
-      where type in ('complete', 'card_click') and at >= ${since} order by at desc limit ${MAX_INTERACTIONS})
-    union all (select sharer_id, target_type || ':' || target_id, 3.0, created_at from share_links where created_at >= ${since} limit ${MAX_INTERACTIONS})
-    union all (select buyer_id, 'video:' || video_id, 5.0, paid_at from orders where video_id is not null and paid_at >= ${since} limit ${MAX_INTERACTIONS})
-    union all (select o.buyer_id, 'product:' || oi.product_id, 5.0, o.paid_at from orders o join order_items oi on oi.order_id = o.id where o.paid_at >= ${since} limit ${MAX_INTERACTIONS})`.execute(db);
+  // One statement per kind of act, and the events (the most numerous) a chunk at a time: on the embedded database a
+  // long statement would hold up the node's requests.
+  const rows: { u: string; k: string; w: number; at: Date }[] = [];
+  const read = async (query: ReturnType<typeof sql<{ u: string; k: string; w: number; at: Date }>>) => {
+    rows.push(...(await query.execute(db)).rows);
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  await read(sql`select user_id as u, 'video:' || video_id as k, 3.0 as w, created_at as at from video_likes where created_at >= ${since} order by created_at desc limit ${MAX_INTERACTIONS}`);
+  await read(sql`select sharer_id as u, target_type || ':' || target_id as k, 3.0 as w, created_at as at from share_links where created_at >= ${since} order by created_at desc limit ${MAX_INTERACTIONS}`);
+  await read(sql`select buyer_id as u, 'video:' || video_id as k, 5.0 as w, paid_at as at from orders where video_id is not null and paid_at >= ${since} order by paid_at desc limit ${MAX_INTERACTIONS}`);
+  await read(sql`select o.buyer_id as u, 'product:' || oi.product_id as k, 5.0 as w, o.paid_at as at from orders o join order_items oi on oi.order_id = o.id where o.paid_at >= ${since} order by o.paid_at desc limit ${MAX_INTERACTIONS}`);
+  let upTo = new Date(Date.now() + DAY);
+  for (let taken = 0; taken < MAX_INTERACTIONS; ) {
+    const before = rows.length;
+    await read(sql`select viewer as u, 'video:' || video_id as k, case when type = 'complete' then 2.0 else 1.0 end as w, at from engagement_events
+      where type in ('complete', 'card_click') and at >= ${since} and at < ${upTo} order by at desc limit 50000`);
+    const got = rows.length - before;
+    if (got === 0) break;
+    taken += got;
+    upTo = rows[rows.length - 1].at;
+    if (got < 50000) break;
+  }
   const interactions: Interaction[] = rows.map((r) => ({ user: r.u, item: r.k, weight: Number(r.w), at: r.at.getTime() }));
   const neighbours = itemKnn(interactions, { now: Date.now(), halfLifeDays: 14 });
   const version = new Date().toISOString();
