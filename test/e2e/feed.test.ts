@@ -119,7 +119,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
   for (const locale of ['zh-CN', 'en'] as const) {
     const words = WORDS[locale];
 
-    it(`${locale}: a new user signs up; the feed shows cards with reasons, tabs switch, not interested sticks, paging never repeats, cards open the player and the product (its shop followed)`, { timeout: 120_000 }, async () => {
+    it(`${locale}: a new user signs up; the feed shows cards with reasons, tabs switch, not interested sticks, paging never repeats, cards open the player and the product (its shop followed), a creator hidden`, { timeout: 120_000 }, async () => {
       const { context, page } = await phonePage(locale);
       await page.goto(`${node.url}/signin`);
       await page.getByRole('tab', { name: words.signUp }).click();
@@ -201,6 +201,22 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const productView = (await node.api.get(`/products/${productId}`)).body.product;
       const token = await page.evaluate(() => localStorage.getItem('hawker.token'));
       assert.equal((await node.api.get(`/shops/${productView.shopId}/follow`, token!)).body.following, true);
+
+      // Not interested in a video's creator (the demo's videos are all one shop's): none of them comes back.
+      await page.goto(`${node.url}/`);
+      await feedLoaded(page, 'all');
+      const creatorCell = page.locator('.feed-cell:has([data-testid=feed-card][data-type=video])').first();
+      await creatorCell.getByTestId('feed-menu').click();
+      await page.getByTestId('hide-creator').click();
+      await page.locator('[data-testid=feed-card][data-type=video]').first().waitFor({ state: 'detached' });
+      await page.waitForTimeout(2000);
+      await page.reload();
+      await feedLoaded(page, 'all');
+      for (let i = 0; i < 8 && !(await page.locator('.feed-end').count()); i++) {
+        await page.mouse.wheel(0, 4000);
+        await page.waitForTimeout(400);
+      }
+      assert.equal(await page.locator('[data-testid=feed-card][data-type=video]').count(), 0, "a hidden creator's video is back");
       await context.close();
     });
 
