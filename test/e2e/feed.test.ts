@@ -308,7 +308,7 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       await context.close();
     });
 
-    it(`${locale}: a boost bought from 我的视频 shows with delivered against bought, and stops`, { timeout: 90_000 }, async () => {
+    it(`${locale}: a boost bought from 我的视频 shows with delivered against bought, and stops; the console boosts a live room`, { timeout: 90_000 }, async () => {
       const target = videos[locale === 'zh-CN' ? 1 : 2];
       const before = (await node.api.get('/me/credits', merchant.token)).body.credits.balance as number;
       const { context, page } = await phonePage(locale, merchant.token);
@@ -351,6 +351,31 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       await console_.goto(`${node.url}/console/videos`);
       await console_.locator(`[data-testid=video-row][data-video-id="${target.id}"] [data-testid=boost-open]`).waitFor();
       await console_.locator(`[data-testid=boost-list] [data-testid=boost][data-boost-id="${bought.id}"]`).waitFor();
+
+      // The live room is boosted from the console's live page, to people interested in tea, for 6 hours.
+      await desk.addInitScript((shopId) => location.protocol.startsWith('http') && localStorage.setItem('hawker.shop', shopId), room.shopId);
+      const activeOnRoom = async () =>
+        ((await node.api.get(`/shops/${room.shopId}/boosts`, merchant.token)).body.boosts as { target: { id: string }; status: string }[]).filter((b) => b.target.id === room.id && b.status === 'active').length;
+      const earlier = await activeOnRoom();
+      await console_.goto(`${node.url}/console/live`);
+      await console_.locator('tr', { hasText: room.title }).getByTestId('boost-open').click();
+      const liveSheet = console_.getByTestId('boost-sheet');
+      await liveSheet.locator('[data-audience=interest]').click();
+      await liveSheet.locator('input[name=topics]').fill('茶 tea');
+      await liveSheet.locator('[data-hours="6"]').click();
+      await liveSheet.locator('button', { hasText: '500' }).first().click();
+      await liveSheet.getByTestId('boost-buy').click();
+      await liveSheet.waitFor({ state: 'detached' });
+      const onRoom = console_.locator(`[data-testid=boost][data-target-id="${room.id}"][data-status=active]`);
+      await waitFor('the new boost in the list', async () => (await onRoom.count()) === earlier + 1, 10_000);
+      const liveBoost = onRoom.first(); // newest first
+      assert.match(await liveBoost.innerText(), /#茶 #tea/);
+      const shopBoosts = (await node.api.get(`/shops/${room.shopId}/boosts`, merchant.token)).body.boosts as { target: { id: string }; audience: unknown; bought: number; status: string; startAt: string; endAt: string }[];
+      const live = shopBoosts.find((b) => b.target.id === room.id && b.status === 'active')!; // newest first
+      assert.deepEqual(live.audience, { kind: 'interest', topics: ['茶', 'tea'] });
+      assert.equal(live.bought, 500);
+      assert.equal(Date.parse(live.endAt) - Date.parse(live.startAt), 6 * 3600_000);
+      await shot(console_, `feed-${locale}-09-console-live-boost`);
       await desk.close();
     });
   }
