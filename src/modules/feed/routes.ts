@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { NextCursor } from '../../platform/pagination.ts';
+import { Time } from '../../platform/schemas.ts';
 import { invalidRequest } from '../../platform/errors.ts';
 import { boostRoutes } from './boost-routes.ts';
 import { graphRoutes } from './graph-routes.ts';
@@ -48,7 +49,7 @@ export function feedRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['discovery', 'admin'],
         summary: "Feed impressions by source in a time window (operator): private traffic (follow, friend) against public (recommended, new creator, boost)",
-        querystring: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }),
+        querystring: Type.Object({ from: Time(), to: Time() }),
         response: {
           200: Type.Object({
             bySource: Type.Record(Type.String(), Type.Integer()),
