@@ -130,9 +130,11 @@ export class CatalogLoader {
     const found = new Set<string>();
     for (const item of items) {
       found.add(item.key);
-      if (item.visible || this.catalog.get(item.key)) this.catalog.upsert(item);
+      // Taken down, ended, suspended: out (ended rooms and deleted videos would otherwise pile up); back when its row says so.
+      if (item.visible) this.catalog.upsert(item);
+      else this.catalog.remove(item.key);
     }
-    // Asked for but gone (a deleted row, an ended room no longer selected): out.
+    // Asked for but not found (a row deleted): out.
     if (ids) for (const id of ids) if (!found.has(itemKey(kind, id))) this.catalog.remove(itemKey(kind, id));
   }
 
