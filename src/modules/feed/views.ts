@@ -106,30 +106,25 @@ export async function loadPageRows(db: Db, keys: readonly ItemKey[]): Promise<Pa
   return rows;
 }
 
-/** A page's videos with their topics and product links, in three queries, as the videos module reads them for GET /videos/:id. */
+/**
+ * A page's videos with their topics and product links (what the videos module reads for GET /videos/:id), in one
+ * query: a page is read on every request, and on the embedded database every statement waits for the one before.
+ */
 async function loadVideos(db: Db, ids: string[]) {
   if (ids.length === 0) return [];
-  const [rows, topics, products] = await Promise.all([
-    videosWithCreator(db).where('v.id', 'in', ids).execute(),
-    db.selectFrom('video_topics').select(['video_id', 'topic']).where('video_id', 'in', ids).execute(),
-    db
-      .selectFrom('video_products as vp')
-      .innerJoin('skus as k', 'k.id', 'vp.sku_id')
-      .innerJoin('products as p', 'p.id', 'vp.product_id')
-      .selectAll('vp')
-      .select(['p.title', 'k.name as sku_name', 'k.price', 'p.status as product_status', sql<number>`(k.stocked - k.held - k.sold)::int4`.as('available')])
-      .where('vp.video_id', 'in', ids)
-      .orderBy('vp.video_id')
-      .orderBy('vp.position')
-      .execute(),
-  ]);
-  return rows.map((row) => ({
-    row: row as VideoRow,
-    topics: topics.filter((t) => t.video_id === row.id).map((t) => t.topic),
-    products: products
-      .filter((p) => p.video_id === row.id)
-      .map(({ product_status, ...p }) => ({ ...p, listed: product_status === 'listed' })) as (VideoProductRow & { listed: boolean })[],
-  }));
+  const rows = await videosWithCreator(db)
+    .select([
+      sql<string[]>`(select coalesce(array_agg(t.topic), '{}') from video_topics t where t.video_id = v.id)`.as('topic_list'),
+      sql<(VideoProductRow & { listed: boolean })[]>`(
+        select coalesce(json_agg(json_build_object(
+          'video_id', vp.video_id, 'position', vp.position, 'sku_id', vp.sku_id, 'product_id', vp.product_id, 'shop_id', vp.shop_id,
+          'offer_id', vp.offer_id, 'pin_seconds', vp.pin_seconds, 'title', p.title, 'sku_name', k.name, 'price', k.price,
+          'available', (k.stocked - k.held - k.sold)::int4, 'listed', p.status = 'listed') order by vp.position), '[]')
+        from video_products vp join skus k on k.id = vp.sku_id join products p on p.id = vp.product_id where vp.video_id = v.id)`.as('product_list'),
+    ])
+    .where('v.id', 'in', ids)
+    .execute();
+  return rows.map(({ topic_list, product_list, ...row }) => ({ row: row as VideoRow, topics: topic_list, products: product_list }));
 }
 
 /** Which of the page's videos the viewer manages (their creator, their shop's staff, an operator): those show more. */
