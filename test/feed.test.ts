@@ -147,6 +147,9 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
   let kept: { id: string };
   let toTakeDown: { id: string };
   let soldOut: string;
+  let soldOutSku: string;
+  /** A video selling only the sold-out product: leads nowhere, never served. */
+  let soldOutVideo: { id: string };
 
   /** Pages of one session (limit per page) until it ends; answers the pages' items. */
   async function walk(opts: { limit: number; token?: string; tab?: string; maxPages?: number }): Promise<Item[][]> {
@@ -187,6 +190,7 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     // A product with one unit, ordered: held by that order, so out of stock and never served.
     const one = await node.api.post(`/shops/${shops.gadgets}/products`, { title: 'The last one', skus: [{ name: 'Only', price: 500, stock: 1 }] }, merchant.token);
     soldOut = `product:${one.body.product.id}`;
+    soldOutSku = one.body.product.skus[0].id;
     const buyer = await node.api.user();
     const order = await node.api.post(
       '/orders',
@@ -199,7 +203,8 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     const clip = await makeClip('feed.mp4', { width: 180, height: 320, seconds: 3 });
     kept = await postVideo(node.api, node.url, merchant.token, clip, { shopId: shops.tea, skuIds: [skuOf[shops.tea]], topics: ['tea'] });
     toTakeDown = await postVideo(node.api, node.url, merchant.token, clip, { shopId: shops.gadgets, title: 'Soon gone' });
-    for (const v of [kept, toTakeDown]) {
+    soldOutVideo = await postVideo(node.api, node.url, merchant.token, clip, { shopId: shops.gadgets, title: 'Sold out', skuIds: [soldOutSku] });
+    for (const v of [kept, toTakeDown, soldOutVideo]) {
       const done = await processed(node.api, merchant.token, v.id);
       assert.equal(done.status, 'ready', done.failureReason);
     }
@@ -244,6 +249,8 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     assert.equal(new Set(keys).size, keys.length, 'no item twice in a session');
     assert.deepEqual(new Set(keys), new Set(servable.keys()), 'everything servable, once');
     assert.ok(!keys.includes(soldOut), 'a product out of stock is not served');
+    assert.ok(!keys.includes(`video:${soldOutVideo.id}`), 'nor a video selling only what is sold out');
+    assert.equal(node.hawker.ctx.feed.catalog.catalog.get(`video:${soldOutVideo.id}`)?.inStock ?? false, false);
     for (const page of pages) {
       assert.ok(page.length <= 3);
       const creators = page.map((i) => (i.type === 'video' ? `user:${merchant.user.id}` : `shop:${i.shopId}`));
