@@ -22,11 +22,14 @@ interface FollowState {
 
 const states = new Map<string, FollowState>();
 const listeners = new Set<() => void>();
+/** Counts the changes, so that a component can tell one happened between its render and its subscription. */
+let version = 0;
 const keyOf = (target: FollowTarget) => `${target.type}:${target.id}`;
 const pathOf = (target: FollowTarget) => (target.type === 'user' ? `/users/${encodeURIComponent(target.id)}/follow` : `/shops/${encodeURIComponent(target.id)}/follow`);
 
 function setState(target: FollowTarget, state: FollowState) {
   states.set(keyOf(target), state);
+  version++;
   for (const fn of listeners) fn();
 }
 
@@ -54,9 +57,11 @@ export function useFollow(target: FollowTarget, known?: boolean): Follow {
   const [, setVersion] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const rendered = version;
   useEffect(() => {
     const fn = () => setVersion((v) => v + 1);
     listeners.add(fn);
+    if (version !== rendered) fn();
     return () => void listeners.delete(fn);
   }, []);
   useEffect(() => {

@@ -24,6 +24,8 @@ class AuthStore {
   checked = this.token === null;
   /** Whether the last try to check it got no answer (no network, the server restarting): it is being tried again. */
   unreachable = false;
+  /** Counts the changes, so that a component can tell one happened between its render and its subscription. */
+  version = 0;
   private listeners = new Set<() => void>();
 
   signIn(token: string, user: User) {
@@ -60,6 +62,7 @@ class AuthStore {
   }
 
   private emit() {
+    this.version++;
     for (const fn of this.listeners) fn();
   }
 }
@@ -68,7 +71,13 @@ export const auth = new AuthStore();
 
 export function useAuth(): AuthStore {
   const [, setVersion] = useState(0);
-  useEffect(() => auth.subscribe(() => setVersion((v) => v + 1)), []);
+  const rendered = auth.version;
+  useEffect(() => {
+    const unsubscribe = auth.subscribe(() => setVersion((v) => v + 1));
+    // The session restored (GET /me answered) after this first render but before this subscription: render again.
+    if (auth.version !== rendered) setVersion((v) => v + 1);
+    return unsubscribe;
+  }, []);
   return auth;
 }
 
