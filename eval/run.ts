@@ -1,7 +1,8 @@
 // npm run eval — the evaluations of the project in one run, each printing its table (markdown, for BENCHMARKS.md):
 //   feed      the feed's offline evaluation on MovieLens against popularity, ItemKNN and EASE (issue 16, eval/feed.ts)
 //   feed-sim  the feed simulator: friends' signals, new creators, boosts, repeats, GMV against newest-first (issue 16, eval/feed-sim.ts)
-// Pick parts with `npm run eval -- feed` (default: all). Progress goes to stderr, tables to stdout.
+// Pick parts with `npm run eval -- feed` (default: all). Progress goes to stderr, tables to stdout. EVAL_SEED=n: other
+// seeded splits (default 16).
 
 const say = (msg: string) => process.stderr.write(`[eval ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -11,7 +12,7 @@ const PARTS: Record<string, { title: string; run: () => Promise<string> }> = {
     title: 'Feed: offline evaluation on MovieLens',
     run: async () => {
       const { DEFAULT_OFFLINE, offlineTable, rankerWeights, runOfflineEval } = await import('./feed.ts');
-      const run = runOfflineEval({ ...DEFAULT_OFFLINE, log: (m) => say(`feed: ${m}`) });
+      const run = runOfflineEval({ ...DEFAULT_OFFLINE, seed: Number(process.env.EVAL_SEED ?? DEFAULT_OFFLINE.seed), log: (m) => say(`feed: ${m}`) });
       for (const p of run.results) say(`feed: ${p.protocol} ranker weights: ${rankerWeights(p)}`);
       return offlineTable(run);
     },
