@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { computeNeighbours, movePools, rollUpStats, trainModel } from '../src/modules/feed/jobs.ts';
+import { computeNeighbours, movePools, removeOldPages, rollUpStats, trainModel } from '../src/modules/feed/jobs.ts';
+import { PAGES_KEPT_MS } from '../src/modules/feed/pages.ts';
 import { startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
@@ -300,6 +301,10 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
       assert.equal(r.body.error.code, 'invalid_request', path);
     }
     assert.equal((await node.api.get(`/feed?cursor=${cursor}&tab=recommended`, alice.token)).status, 200);
+    // Two days on, the session's pages are removed.
+    const pages = await node.hawker.ctx.db.selectFrom('feed_pages').select('page').where('session_id', '=', session).execute();
+    assert.ok((await removeOldPages(node.hawker.ctx.db, Date.now() + PAGES_KEPT_MS + 60_000)) >= pages.length);
+    assert.equal((await node.hawker.ctx.db.selectFrom('feed_pages').select('page').where('session_id', '=', session).execute()).length, 0);
   });
 
   it('records every served item as an impression with its source: a followed shop is private traffic', async () => {

@@ -7,13 +7,15 @@
 //  - training: per action, a logistic model of P(action | impression) on the features logged with each impression of
 //    the last week, labelled by what the viewer did within 24 h; active when there were enough samples, else the
 //    heuristic keeps ranking;
-//  - pools: new creators' first items enter the cold-start pools; pooled items graduate, stay or leave.
+//  - pools: new creators' first items enter the cold-start pools; pooled items graduate, stay or leave;
+//  - pages: feed sessions' pages older than two days removed (their impressions stay).
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database, Db } from '../../adapters/db/index.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import type { CatalogLoader } from './catalog-loader.ts';
+import { PAGES_KEPT_MS } from './pages.ts';
 import { trainLogistic } from './engine/learn.ts';
 import { nextPoolState } from './engine/pools.ts';
 import { DEFAULT_VALUES, FEATURE_NAMES } from './engine/ranker.ts';
@@ -99,7 +101,21 @@ export function registerFeedJobs(deps: FeedJobDeps): void {
   jobs.every('feed-stats', STATS_EVERY_MS, () => leased(db, 'stats', STATS_EVERY_MS - 500, MINUTE, (wm) => rollUpStats(db, wm)));
   jobs.every('feed-similarity', 30 * SECOND, () => leased(db, 'similarity', SIMILARITY_EVERY_MS, 30 * MINUTE, () => computeNeighbours(db, deps.log)));
   jobs.every('feed-training', MINUTE, () => leased(db, 'training', TRAINING_EVERY_MS, HOUR, () => trainModel(db, deps.log)));
+  jobs.every('feed-pages-expiry', 10 * MINUTE, () => leased(db, 'pages-expiry', HOUR, 30 * MINUTE, () => removeOldPages(db)));
   jobs.every('feed-pools', POOLS_EVERY_MS, () => leased(db, 'pools', POOLS_EVERY_MS - 500, MINUTE, () => movePools(db, deps.catalog)));
+}
+
+/** Removes the pages of sessions older than PAGES_KEPT_MS, a slice at a time (their cursors are refused from then on). */
+export async function removeOldPages(db: Db, now = Date.now()): Promise<number> {
+  const before = new Date(now - PAGES_KEPT_MS);
+  let removed = 0;
+  for (;;) {
+    const r = await sql`delete from feed_pages where ctid in (select ctid from feed_pages where created_at < ${before} limit 10000)`.execute(db);
+    const n = Number(r.numAffectedRows ?? 0);
+    removed += n;
+    if (n < 10000) return removed;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }
 
 // ---- stats ----

@@ -14,6 +14,8 @@ import type { ImpressionRow } from './impressions.ts';
 
 /** Sessions a node keeps; past this the least recently used are read again from the database when they continue. */
 const MAX_SESSIONS = 5000;
+/** A feed session's pages are kept this long (a job removes them), its cursors answered until then; its impressions stay. */
+export const PAGES_KEPT_MS = 2 * 24 * 3600_000;
 /** A session serves at most this many pages (10,000 items at the largest page size). */
 export const MAX_PAGE = 200;
 
@@ -84,7 +86,10 @@ export class FeedSessions {
    */
   async find(id: string, page: number): Promise<FeedSession | null> {
     const known = this.sessions.get(id);
-    if (known && (known.pages.has(page) || known.pages.has(page - 1))) {
+    const first = known?.pages.get(0);
+    // Past the time its pages are kept, the session is what the database says (nothing, once the job removed them).
+    if (known && first && Date.now() - first.createdAt.getTime() > PAGES_KEPT_MS) this.sessions.delete(id);
+    else if (known && (known.pages.has(page) || known.pages.has(page - 1))) {
       this.remember(known);
       return known;
     }
