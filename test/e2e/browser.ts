@@ -153,3 +153,19 @@ export async function videoPlaying(page: Page, id: string): Promise<void> {
     { timeout: 30_000 },
   );
 }
+
+/**
+ * The short-video feed: waits until a slide is on screen (one other than `other`, after a swipe) and answers its
+ * video id. The feed is ranked per viewer, so a test reads the order from the page rather than assuming one.
+ */
+export async function shownVideoId(page: Page, other: string | null = null): Promise<string> {
+  const handle = await page.waitForFunction(
+    (not) => {
+      const id = document.querySelector('[data-testid=video-slide][data-active=true]')?.getAttribute('data-video-id');
+      return id && id !== not ? id : null;
+    },
+    other,
+    { timeout: 30_000 },
+  );
+  return (await handle.jsonValue()) as string;
+}

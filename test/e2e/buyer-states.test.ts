@@ -224,10 +224,15 @@ describe(`the buyer app's states in the browser (${STORAGE})`, { skip: noBrowser
     await english.context.close();
 
     const chinese = await buyerPhone('zh-CN');
+    // The home page is the discovery feed: its heading and tabs switch language with the rest.
     await chinese.page.goto(`${node.url}/`);
-    await chinese.page.getByRole('heading', { name: '正在直播' }).waitFor();
+    await chinese.page.getByRole('heading', { name: '发现' }).waitFor();
+    await chinese.page.getByRole('tab', { name: '推荐', selected: true }).waitFor();
+    await chinese.page.getByRole('tab', { name: '关注' }).waitFor();
     await chinese.page.getByRole('combobox', { name: '语言' }).selectOption('en');
-    await chinese.page.getByRole('heading', { name: 'Live now' }).waitFor();
+    await chinese.page.getByRole('heading', { name: 'Discover' }).waitFor();
+    await chinese.page.getByRole('tab', { name: 'For you', selected: true }).waitFor();
+    await chinese.page.getByRole('tab', { name: 'Following' }).waitFor();
     await chinese.context.close();
   });
 });

@@ -1,7 +1,8 @@
 // Watching short videos on a 375 px phone, in Chinese and in English: the feed plays its first video, ArrowDown
 // swipes to the next (already attached and buffered), which plays; like toggles, a comment posts, the product card
 // opens the bottom-sheet checkout and the order placed there records the video; the engagement events reach the
-// server, so the creator's figures count the views. Signed out, a like leads to sign-in and back to the video; a
+// server, so the creator's figures count the views. The feed is ranked for each viewer (GET /feed), so which of the
+// two videos comes first is read from the page. Signed out, a like leads to sign-in and back to the video; a
 // video taken down while the feed is open says it is unavailable.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { ADDRESS, shopWithProduct } from '../support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from '../support/videos.ts';
-import { activeVideoId, allowTrouble, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn, videoPlaying } from './browser.ts';
+import { activeVideoId, allowTrouble, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, shownVideoId, signIn, videoPlaying } from './browser.ts';
 
 const OPERATOR = 'operator-token-for-video-watching';
 
@@ -19,8 +20,15 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
   let node: TestNode;
   let browser: Browser;
   let fx: Awaited<ReturnType<typeof shopWithProduct>>;
-  /** Newest first, as the feed shows them. */
+  /** Newest first, as GET /videos lists them (the swipe feed's order is the ranking's: see inFeedOrder). */
   let ids: string[];
+
+  /** The two videos in the order the page shows them: the one on screen first, then the other. */
+  async function inFeedOrder(page: Page): Promise<[string, string]> {
+    const first = await shownVideoId(page);
+    assert.ok(ids.includes(first), `${first} is one of the test's videos`);
+    return [first, ids.find((id) => id !== first)!];
+  }
 
   before(async () => {
     ensureWebBuilt();
@@ -55,10 +63,11 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       await page.getByTestId('video-feed').waitFor();
       assert.equal(new URL(page.url()).pathname, '/videos');
 
-      // The newest video plays first; its neighbour is attached already, with no more than three slides alive.
-      await videoPlaying(page, ids[0]);
-      assert.equal(await activeVideoId(page), ids[0]);
-      assert.equal(await page.locator(`[data-testid=video-slide][data-video-id="${ids[1]}"] video`).count(), 1, 'the next video is preloaded');
+      // The first video plays; its neighbour is attached already, with no more than three slides alive.
+      const shown = await inFeedOrder(page);
+      await videoPlaying(page, shown[0]);
+      assert.equal(await activeVideoId(page), shown[0]);
+      assert.equal(await page.locator(`[data-testid=video-slide][data-video-id="${shown[1]}"] video`).count(), 1, 'the next video is preloaded');
       assert.ok((await page.getByTestId('video-slide').count()) <= 3);
       await shot(page, `videos-${locale}-01-playing`);
 
@@ -66,9 +75,9 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       await page.waitForFunction(() => (document.querySelector('[data-testid=video-slide][data-active=true] video') as HTMLVideoElement).currentTime > 3.5, null, { timeout: 15_000 });
       await page.waitForFunction(() => (document.querySelector('[data-testid=video-slide][data-active=true] video') as HTMLVideoElement).currentTime < 2, null, { timeout: 15_000 });
       await page.keyboard.press('ArrowDown');
-      await videoPlaying(page, ids[1]);
-      assert.equal(await activeVideoId(page), ids[1]);
-      const previous = page.locator(`[data-testid=video-slide][data-video-id="${ids[0]}"] video`);
+      await videoPlaying(page, shown[1]);
+      assert.equal(await activeVideoId(page), shown[1]);
+      const previous = page.locator(`[data-testid=video-slide][data-video-id="${shown[0]}"] video`);
       assert.equal(await previous.evaluate((v) => (v as HTMLVideoElement).paused), true, 'the video swiped away pauses');
       const slide = page.locator('[data-testid=video-slide][data-active=true]');
 
@@ -77,7 +86,7 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       await video.click();
       await waitFor('paused', async () => await video.evaluate((v) => (v as HTMLVideoElement).paused));
       await slide.locator('.video-center').click();
-      await videoPlaying(page, ids[1]);
+      await videoPlaying(page, shown[1]);
 
       // Follow the creator, and unfollow.
       const follow = slide.getByTestId('video-follow');
@@ -92,10 +101,10 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       const like = slide.getByTestId('video-like');
       await like.click();
       await waitFor('the like', async () => (await like.getAttribute('aria-pressed')) === 'true' && (await slide.getByTestId('video-likes').innerText()) === '1');
-      await waitFor('the like on the server', async () => (await node.api.get(`/videos/${ids[1]}`, buyer.token)).body.video.social?.liked === true, 5000);
+      await waitFor('the like on the server', async () => (await node.api.get(`/videos/${shown[1]}`, buyer.token)).body.video.social?.liked === true, 5000);
       await like.click();
       await waitFor('the like taken back', async () => (await like.getAttribute('aria-pressed')) === 'false' && (await slide.getByTestId('video-likes').innerText()) === '0');
-      await waitFor('unliked on the server', async () => (await node.api.get(`/videos/${ids[1]}`, buyer.token)).body.video.social?.liked === false, 5000);
+      await waitFor('unliked on the server', async () => (await node.api.get(`/videos/${shown[1]}`, buyer.token)).body.video.social?.liked === false, 5000);
 
       // A comment, posted from the sheet, shows in it and on the server.
       await slide.getByTestId('video-comments').click();
@@ -104,7 +113,7 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       await sheet.getByPlaceholder(words.comment).fill(text);
       await sheet.getByRole('button', { name: words.send }).click();
       await sheet.getByTestId('video-comment').filter({ hasText: text }).waitFor();
-      const listed = (await node.api.get(`/videos/${ids[1]}/comments`)).body.comments.map((c: { text: string }) => c.text);
+      const listed = (await node.api.get(`/videos/${shown[1]}/comments`)).body.comments.map((c: { text: string }) => c.text);
       assert.ok(listed.includes(text), JSON.stringify(listed));
       await shot(page, `videos-${locale}-02-comments`);
       await page.keyboard.press('Escape');
@@ -128,19 +137,19 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
       assert.equal(orders.length, 1);
       const order = (await node.api.get(`/orders/${orders[0].id}`, buyer.token)).body.order;
       assert.equal(order.status, 'paid');
-      assert.equal(order.videoId, ids[1]);
+      assert.equal(order.videoId, shown[1]);
 
       // The events (impressions, plays, the product card) reach the server within a batch's few seconds.
       await waitFor(
         'the views counted',
         async () => {
-          const stats = (await node.api.get(`/videos/${ids[1]}/stats`, fx.merchant.token)).body.stats;
+          const stats = (await node.api.get(`/videos/${shown[1]}/stats`, fx.merchant.token)).body.stats;
           return stats && stats.views >= 1 && stats.productClicks >= 1 && stats.impressions >= 1 ? stats : null;
         },
         15_000,
       );
       // The first video: seen to its end, looped, and its time watched reported when the viewer swiped on.
-      const first = (await node.api.get(`/videos/${ids[0]}/stats`, fx.merchant.token)).body.stats;
+      const first = (await node.api.get(`/videos/${shown[0]}/stats`, fx.merchant.token)).body.stats;
       assert.ok(first.views >= 1 && first.completionRate > 0 && first.avgWatchSeconds > 0, JSON.stringify(first));
       await context.close();
     });
@@ -151,7 +160,7 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     const page = await context.newPage();
     await page.goto(`${node.url}/v/${ids[1]}`);
     await videoPlaying(page, ids[1]);
-    // A finger's swipe up moves to the next video; the wheel, back.
+    // A finger's swipe up moves to the next video (the feed's other one, whatever the ranking), the wheel, back.
     // (No named functions inside: the page does not have the test's compiled helpers.)
     await page.getByTestId('video-feed').evaluate((feed) => {
       for (const [type, y] of [['touchstart', 600], ['touchmove', 400], ['touchend', 400]] as const) {
@@ -239,13 +248,15 @@ describe(`watching short videos in the browser (${STORAGE})`, { skip: noBrowser 
     await context.addInitScript(() => location.protocol.startsWith('http') && localStorage.setItem('hawker.videos.preload', 'off'));
     const page = await context.newPage();
     await page.goto(`${node.url}/videos`);
-    await videoPlaying(page, ids[0]);
-    const down = await node.api.post(`/admin/videos/${ids[1]}/take-down`, { reason: 'test' }, OPERATOR);
+    // The one the ranking put second is taken down while the first plays.
+    const [first, second] = await inFeedOrder(page);
+    await videoPlaying(page, first);
+    const down = await node.api.post(`/admin/videos/${second}/take-down`, { reason: 'test' }, OPERATOR);
     assert.equal(down.status, 200, JSON.stringify(down.body));
     // The media server remembers what is visible for a moment (300 ms).
     await page.waitForTimeout(400);
     await page.keyboard.press('ArrowDown');
-    const slide = page.locator(`[data-testid=video-slide][data-video-id="${ids[1]}"]`);
+    const slide = page.locator(`[data-testid=video-slide][data-video-id="${second}"]`);
     await slide.getByTestId('video-unavailable').waitFor();
     assert.match(await slide.getByTestId('video-unavailable').innerText(), /视频不可用/);
     await context.close();
