@@ -207,8 +207,10 @@ export class FeedPageWriter {
       created_at: p.createdAt.toISOString(),
     }));
     const impressions = writes.flatMap((w) => w.impressions.map((i) => ({ ...i, served_at: i.served_at.toISOString() })));
-    return this.db.transaction().execute(async (trx) => {
-      // One statement: the pages not stored yet, and the impressions of exactly those.
+    const hasDeliveries = writes.some((w) => w.deliveries.length > 0);
+    // One statement (atomic by itself): the pages not stored yet, and the impressions of exactly those; in a transaction
+    // with the boosts' charges when there are any.
+    const write = async (db: Db) => {
       const { rows } = await sql<{ session_id: string; page: number }>`
         with pages as (
           select * from json_to_recordset(${JSON.stringify(pages)}::json) as x(
@@ -231,12 +233,13 @@ export class FeedPageWriter {
           from impressions i join stored s on s.session_id = i.session_id and s.page = i.page
           order by i.session_id, i.page, i.position
         )
-        select session_id, page from stored`.execute(trx);
+        select session_id, page from stored`.execute(db);
       const stored = new Set(rows.map((r) => `${r.session_id}/${r.page}`));
       const outcomes = writes.map((w): PageOutcome => (stored.has(`${w.page.session}/${w.page.page}`) ? 'stored' : 'taken'));
       const deliveries = writes.filter((_, i) => outcomes[i] === 'stored').flatMap((w) => w.deliveries);
-      if (deliveries.length > 0) await this.deliver(trx as unknown as Db, deliveries);
+      if (deliveries.length > 0) await this.deliver(db, deliveries);
       return outcomes;
-    });
+    };
+    return hasDeliveries ? this.db.transaction().execute((trx) => write(trx as unknown as Db)) : write(this.db);
   }
 }

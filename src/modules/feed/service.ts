@@ -170,7 +170,7 @@ export class Feed {
         tab: session.tab,
         random: seededRandom(`${session.id}:${pageNo}`),
       });
-      rows = await loadPageRows(db, ranked.map((r) => r.key));
+      rows = await loadPageRows(db, ranked.map((r) => r.key), principal?.userId ?? null);
       if (rows.gone.length === 0) break;
       // Gone since the catalogue last looked: out of it now, and the page composed again without them.
       for (const key of rows.gone) this.catalog.hide(key);
@@ -210,7 +210,7 @@ export class Feed {
 
   /** A stored page again: the same items (but any taken down since), their views as they are now. */
   private async answerStored(principal: Principal | null, session: FeedSession, stored: StoredPage) {
-    const rows = await loadPageRows(this.db, stored.items.map((i) => i.key));
+    const rows = await loadPageRows(this.db, stored.items.map((i) => i.key), principal?.userId ?? null);
     const placed: Placed[] = stored.items.map((i) => ({ key: i.key, reason: i.reason as unknown as Reason, promoted: i.promoted }));
     const items = await renderPage({ db: this.db, config: this.deps.config, viewersOf: this.deps.viewersOf }, principal, placed, rows);
     return { items, nextCursor: stored.ends ? null : encodeFeedCursor(session.id, stored.page + 1) };

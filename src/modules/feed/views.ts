@@ -10,8 +10,7 @@ import type { Principal } from '../accounts/service.ts';
 import { isShopSelling } from '../shops/service.ts';
 import { PublicLiveSessionView, publicLiveSession, type LiveSessionRow } from '../live/views.ts';
 import { isPublic, videosWithCreator } from '../videos/service.ts';
-import { videoSocial } from '../videos/social.ts';
-import { VideoView, videoView, type VideoProductRow, type VideoRow } from '../videos/views.ts';
+import { VideoView, videoView, type VideoProductRow, type VideoRow, type VideoSocialView } from '../videos/views.ts';
 import { parseItemKey, type ItemKey, type Reason } from './engine/types.ts';
 
 export const FeedReason = Type.Object(
@@ -58,13 +57,16 @@ type ProductRow = { id: string; title: string; shop_id: string; shop_name: strin
 /** The rows behind a page's items, as the database has them now; `gone`: items nobody may be shown any more. */
 export interface PageRows {
   live: Map<string, LiveSessionRow>;
-  video: Map<string, { row: VideoRow; topics: string[]; products: VideoProductRow[] }>;
+  video: Map<string, { row: VideoRow; topics: string[]; products: VideoProductRow[]; social: VideoSocialView }>;
   product: Map<string, ProductRow>;
   gone: ItemKey[];
 }
 
-/** Reads the rows of the given items (a few queries whatever the page's size) and tells which may not be served. */
-export async function loadPageRows(db: Db, keys: readonly ItemKey[]): Promise<PageRows> {
+/**
+ * Reads the rows of the given items (a statement per kind, whatever the page's size) and tells which may not be
+ * served; videos with their likes and comments, and whether `viewerId` likes each and follows its creator.
+ */
+export async function loadPageRows(db: Db, keys: readonly ItemKey[], viewerId: string | null): Promise<PageRows> {
   const ids = { live: [] as string[], video: [] as string[], product: [] as string[] };
   for (const key of keys) {
     const { kind, id } = parseItemKey(key);
@@ -80,7 +82,7 @@ export async function loadPageRows(db: Db, keys: readonly ItemKey[]): Promise<Pa
           .where('l.id', 'in', ids.live)
           .execute()
       : [],
-    loadVideos(db, ids.video),
+    loadVideos(db, ids.video, viewerId),
     ids.product.length
       ? sql<ProductRow & { status: string; shop_status: string; available: number }>`
           select p.id, p.title, p.shop_id, s.name as shop_name, s.status as shop_status, p.images, p.status,
@@ -107,12 +109,14 @@ export async function loadPageRows(db: Db, keys: readonly ItemKey[]): Promise<Pa
 }
 
 /**
- * A page's videos with their topics and product links (what the videos module reads for GET /videos/:id), in one
- * query: a page is read on every request, and on the embedded database every statement waits for the one before.
+ * A page's videos with their topics, product links and social figures for the viewer (what the videos module reads
+ * for GET /videos/:id, videoSocial's included), in one statement: a page is read on every request, and on the
+ * embedded database every statement waits for the one before.
  */
-async function loadVideos(db: Db, ids: string[]) {
+async function loadVideos(db: Db, ids: string[], viewerId: string | null) {
   if (ids.length === 0) return [];
   const rows = await videosWithCreator(db)
+    .leftJoin('video_social_counts as c', 'c.video_id', 'v.id')
     .select([
       sql<string[]>`(select coalesce(array_agg(t.topic), '{}') from video_topics t where t.video_id = v.id)`.as('topic_list'),
       sql<(VideoProductRow & { listed: boolean })[]>`(
@@ -121,10 +125,23 @@ async function loadVideos(db: Db, ids: string[]) {
           'offer_id', vp.offer_id, 'pin_seconds', vp.pin_seconds, 'title', p.title, 'sku_name', k.name, 'price', k.price,
           'available', (k.stocked - k.held - k.sold)::int4, 'listed', p.status = 'listed') order by vp.position), '[]')
         from video_products vp join skus k on k.id = vp.sku_id join products p on p.id = vp.product_id where vp.video_id = v.id)`.as('product_list'),
+      sql<number>`coalesce(c.likes, 0)`.as('social_likes'),
+      sql<number>`coalesce(c.comments, 0)`.as('social_comments'),
+      viewerId === null
+        ? sql<boolean>`false`.as('social_liked')
+        : sql<boolean>`exists (select 1 from video_likes l where l.video_id = v.id and l.user_id = ${viewerId})`.as('social_liked'),
+      viewerId === null
+        ? sql<boolean>`false`.as('social_following')
+        : sql<boolean>`exists (select 1 from follows f where f.follower_id = ${viewerId} and f.followee_type = 'user' and f.followee_id = v.creator_id)`.as('social_following'),
     ])
     .where('v.id', 'in', ids)
     .execute();
-  return rows.map(({ topic_list, product_list, ...row }) => ({ row: row as VideoRow, topics: topic_list, products: product_list }));
+  return rows.map(({ topic_list, product_list, social_likes, social_comments, social_liked, social_following, ...row }) => ({
+    row: row as unknown as VideoRow,
+    topics: topic_list,
+    products: product_list,
+    social: { likes: Number(social_likes), comments: Number(social_comments), liked: Boolean(social_liked), following: Boolean(social_following) },
+  }));
 }
 
 /** Which of the page's videos the viewer manages (their creator, their shop's staff, an operator): those show more. */
@@ -150,7 +167,7 @@ export interface RenderDeps {
 /** The page's items as the viewer sees them, in page order; items whose rows are gone are left out. */
 export async function renderPage(deps: RenderDeps, principal: Principal | null, placed: readonly Placed[], rows: PageRows): Promise<FeedItem[]> {
   const videos = placed.map((p) => parseItemKey(p.key)).filter((k) => k.kind === 'video' && rows.video.has(k.id)).map((k) => rows.video.get(k.id)!.row);
-  const [social, managed] = await Promise.all([videoSocial(deps.db, videos, principal?.userId ?? null), managedVideos(deps.db, principal, videos)]);
+  const managed = await managedVideos(deps.db, principal, videos);
   const items: FeedItem[] = [];
   for (const p of placed) {
     const { kind, id } = parseItemKey(p.key);
@@ -161,7 +178,7 @@ export async function renderPage(deps: RenderDeps, principal: Principal | null, 
     } else if (kind === 'video') {
       const v = rows.video.get(id);
       if (v) {
-        const view = videoView(deps.config, v.row, v.topics, v.products, social.get(id) ?? { likes: 0, comments: 0, liked: false, following: false }, managed.has(id));
+        const view = videoView(deps.config, v.row, v.topics, v.products, v.social, managed.has(id));
         items.push({ type: 'video', ...view, ...shown });
       }
     } else if (kind === 'product') {
