@@ -1,9 +1,9 @@
 // Every node keeps the feed's whole catalogue in memory (a MemoryCatalog): the public videos, the live and scheduled
 // rooms and the products in stock, each with its figures, its cold-start pool and its neighbours. Loaded whole at
 // start, then every second only what changed: rows updated since the last look (a take-down, a suspension, a room
-// going live, a SKU's stock), with a few seconds of overlap because rows are dated by the clocks of the nodes that
-// wrote them and commit out of order. A page is still checked against the database before it is served
-// (views.ts), so an item taken down within the last second is never shown either.
+// going live, a SKU's stock: every hold, sale and return moves its updated_at), with a few seconds of overlap
+// because rows are dated by the clocks of the nodes that wrote them and commit out of order. A page is still checked
+// against the database before it is served (views.ts), so an item taken down within the last second is never shown.
 import { sql } from 'kysely';
 import type { Db } from '../../adapters/db/index.ts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -103,7 +103,6 @@ export class CatalogLoader {
         select v.id from videos v where v.updated_at >= ${since}
         union select v.id from videos v join shops s on s.id = v.shop_id where s.updated_at >= ${since}
         union select vp.video_id from video_products vp join skus k on k.id = vp.sku_id where k.updated_at >= ${since}
-        union select vp.video_id from video_products vp join order_items oi on oi.sku_id = vp.sku_id join orders o on o.id = oi.order_id where o.updated_at >= ${since}
         union select vp.video_id from video_products vp join products p on p.id = vp.product_id where p.updated_at >= ${since}`.execute(db),
       sql<{ id: string }>`
         select l.id from live_sessions l where l.updated_at >= ${since}
@@ -111,8 +110,7 @@ export class CatalogLoader {
       sql<{ id: string }>`
         select p.id from products p where p.updated_at >= ${since}
         union select p.id from products p join shops s on s.id = p.shop_id where s.updated_at >= ${since}
-        union select k.product_id from skus k where k.updated_at >= ${since}
-        union select oi.product_id from order_items oi join orders o on o.id = oi.order_id where o.updated_at >= ${since}`.execute(db),
+        union select k.product_id from skus k where k.updated_at >= ${since}`.execute(db),
     ]);
     return { videos: videos.rows.map((r) => r.id), lives: [...new Set([...lives.rows.map((r) => r.id), ...this.onAir])], products: products.rows.map((r) => r.id) };
   }

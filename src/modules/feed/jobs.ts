@@ -179,9 +179,9 @@ export async function rollUpStats(db: Db, watermark: unknown): Promise<string> {
   const { rows: touched } = await sql<{ kind: Kind; id: string }>`
     select 'video' as kind, video_id as id from video_likes where created_at >= ${since}
     union select target_type, target_id from share_links where created_at >= ${since}
-    union select 'video', video_id from orders where video_id is not null and updated_at >= ${since}
-    union select 'product', oi.product_id from orders o join order_items oi on oi.order_id = o.id where o.updated_at >= ${since} and o.paid_at is not null
-    union select 'live', d.live_session_id from orders o join drops d on d.id = o.drop_id where o.updated_at >= ${since} and o.paid_at is not null`.execute(db);
+    union select 'video', video_id from orders where video_id is not null and paid_at >= ${since}
+    union select 'product', oi.product_id from orders o join order_items oi on oi.order_id = o.id where o.paid_at >= ${since}
+    union select 'live', d.live_session_id from orders o join drops d on d.id = o.drop_id where o.paid_at >= ${since}`.execute(db);
   const ids: Record<Kind, string[]> = { video: [], live: [], product: [] };
   for (const t of touched) if (t.kind in ids) ids[t.kind].push(t.id);
   for (const kind of ['video', 'live', 'product'] as const) {

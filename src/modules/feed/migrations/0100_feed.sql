@@ -102,11 +102,11 @@ create index feed_live_sessions_updated on live_sessions (updated_at);
 create index feed_shops_updated on shops (updated_at);
 create index feed_products_updated on products (updated_at);
 create index feed_skus_updated on skus (updated_at);
-create index feed_orders_updated on orders (updated_at);
 
--- The stats job recounts the items that moved since its watermark, found by these; it counts an item's shares by
+-- The stats job recounts the items that gained likes, shares or paid orders since its watermark, found by these (an
+-- order enters the partial index once, when paid: inserting orders costs nothing more); it counts an item's shares by
 -- the last one.
-create index feed_engagement_received on engagement_events (received_at);
+create index feed_orders_paid on orders (paid_at) where paid_at is not null;
 create index feed_video_likes_created on video_likes (created_at);
 create index feed_share_links_created on share_links (created_at);
 create index feed_share_links_target on share_links (target_type, target_id);
