@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { STORAGE, waitFor, type Api, type TestNode } from './support/harness.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoCluster, videoNode } from './support/videos.ts';
 
+const OPERATOR = 'feed-signals-operator-token';
 /** How soon an act must show in the next page. */
 const WITHIN_MS = 2000;
 
@@ -131,7 +132,7 @@ describe('feed signals across two nodes (postgres, NATS)', { skip: NO_VIDEO_TOOL
   let videos: Record<'tea' | 'gadgets', string[]>;
 
   before(async () => {
-    cluster = await videoCluster({ NATS_URL: process.env.NATS_URL! });
+    cluster = await videoCluster({ NATS_URL: process.env.NATS_URL!, ADMIN_TOKEN: OPERATOR });
     const [a] = cluster.nodes;
     videos = await postVideos(a, { tea: await a.api.user(), gadgets: await a.api.user() });
     await waitFor('the other node to hold the videos', async () => [...videos.tea, ...videos.gadgets].every((id) => cluster.nodes[1].hawker.ctx.feed.catalog.catalog.get(`video:${id}`)?.visible), 10_000);
@@ -167,5 +168,14 @@ describe('feed signals across two nodes (postgres, NATS)', { skip: NO_VIDEO_TOOL
     seen.push(...r.body.items.map((i: Item) => i.id));
     assert.equal(seen.length, 4);
     assert.equal(new Set(seen).size, 4);
+  });
+
+  it('a video taken down on one node is not on the next page the other node serves', async () => {
+    const [a, b] = cluster.nodes;
+    const user = await b.api.user();
+    const target = videos.gadgets[1];
+    assert.ok((await firstPage(b.api, user.token)).some((i) => i.id === target));
+    assert.equal((await a.api.post(`/admin/videos/${target}/take-down`, { reason: 'test' }, OPERATOR)).status, 200);
+    assert.ok(!(await firstPage(b.api, user.token)).some((i) => i.id === target), "at once, whatever node B's catalogue holds");
   });
 });
