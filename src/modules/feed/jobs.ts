@@ -27,10 +27,10 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export const STATS_EVERY_MS = 5 * SECOND;
-export const SIMILARITY_EVERY_MS = 10 * MINUTE;
-export const TRAINING_EVERY_MS = HOUR;
-export const POOLS_EVERY_MS = 10 * SECOND;
+const STATS_EVERY_MS = 5 * SECOND;
+const SIMILARITY_EVERY_MS = 10 * MINUTE;
+const TRAINING_EVERY_MS = HOUR;
+const POOLS_EVERY_MS = 10 * SECOND;
 /** Rows dated this long before the watermark are looked at again (several nodes' clocks, commits out of order). */
 const OVERLAP_MS = 10 * SECOND;
 /** Positive acts the similarity job learns from. */
@@ -43,7 +43,7 @@ const MAX_TRAINING_ROWS = 200_000;
 const TRAINING_CHUNK = 5000;
 /** A model is trained for an action with at least this many positives; it ranks once it learned from this many impressions. */
 const MIN_POSITIVES = 10;
-export const MIN_TRAINING_SAMPLES = 500;
+const MIN_TRAINING_SAMPLES = 500;
 /** A creator (a user's videos, a shop's products) whose first item is this recent is new: its first items are pooled. */
 const NEW_CREATOR_MS = 14 * DAY;
 const POOLED_FIRST_ITEMS = 3;
@@ -62,7 +62,7 @@ const nodeId = `${process.pid}-${randomBytes(4).toString('hex')}`;
  * Runs `run` if this node claims the job: not leased by another node, and not run in the last `everyMs` anywhere.
  * `run` gets the stored watermark and answers the next one. A failure releases the lease without marking the run.
  */
-export async function leased(db: Db, name: string, everyMs: number, leaseMs: number, run: (watermark: unknown) => Promise<unknown>): Promise<boolean> {
+async function leased(db: Db, name: string, everyMs: number, leaseMs: number, run: (watermark: unknown) => Promise<unknown>): Promise<boolean> {
   const now = new Date();
   await db
     .insertInto('feed_jobs')

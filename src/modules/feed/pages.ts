@@ -40,7 +40,7 @@ export interface FeedSession {
   served: Set<ItemKey>;
 }
 
-export const newSessionId = () => randomBytes(12).toString('base64url');
+const newSessionId = () => randomBytes(12).toString('base64url');
 
 /** The cursor names the session and the page it asks for: opaque to clients (base64url of [session, page]). */
 export function encodeFeedCursor(session: string, page: number): string {

@@ -9,10 +9,10 @@ import { seedOf } from '../../platform/random.ts';
 import { itemKey, type ViewerSignal } from './engine/types.ts';
 
 /** Subjects hawker.feed.signal.0 … 15: a node that some day serves only some viewers subscribes to their shards. */
-export const SIGNAL_SHARDS = 16;
-export const signalSubject = (shard: number) => `hawker.feed.signal.${shard}`;
+const SIGNAL_SHARDS = 16;
+const signalSubject = (shard: number) => `hawker.feed.signal.${shard}`;
 /** A play shorter than this is a swipe away: the viewer did not want it. */
-export const SKIP_MS = 3000;
+const SKIP_MS = 3000;
 /** Kept per viewer, newest first; older acts are in the database by the time they matter (the graph's history). */
 const PER_VIEWER = 50;
 /** Viewers kept; past this the least recently active are forgotten. */
@@ -28,7 +28,7 @@ interface Envelope {
 }
 
 /** The feed's reading of an accepted engagement event, or null when it says nothing about taste. */
-export function signalOf(e: Pick<EngagementEventInput, 'type' | 'videoId' | 'watchedMs'>, at: number): ViewerSignal | null {
+function signalOf(e: Pick<EngagementEventInput, 'type' | 'videoId' | 'watchedMs'>, at: number): ViewerSignal | null {
   const key = itemKey('video', e.videoId);
   switch (e.type) {
     case 'complete':

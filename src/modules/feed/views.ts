@@ -13,7 +13,7 @@ import { isPublic, videosWithCreator } from '../videos/service.ts';
 import { VideoView, videoView, type VideoProductRow, type VideoRow, type VideoSocialView } from '../videos/views.ts';
 import { parseItemKey, type ItemKey, type Reason } from './engine/types.ts';
 
-export const FeedReason = Type.Object(
+const FeedReason = Type.Object(
   {
     kind: Type.Enum(['follow', 'friends', 'live', 'similar', 'trending', 'new_creator', 'promoted', 'popular', 'newest'] as const),
     action: Type.Optional(Type.Enum(['like', 'watch', 'share', 'order'] as const, { description: 'friends: what they did' })),
@@ -28,9 +28,9 @@ const Shown = {
   promoted: Type.Boolean({ description: 'A paid slot: shown as 推广' }),
 };
 
-export const LiveFeedItem = Type.Object({ type: Type.Literal('live'), ...PublicLiveSessionView.properties, ...Shown });
-export const VideoFeedItem = Type.Object({ type: Type.Literal('video'), ...VideoView.properties, ...Shown });
-export const ProductFeedItem = Type.Object({
+const LiveFeedItem = Type.Object({ type: Type.Literal('live'), ...PublicLiveSessionView.properties, ...Shown });
+const VideoFeedItem = Type.Object({ type: Type.Literal('video'), ...VideoView.properties, ...Shown });
+const ProductFeedItem = Type.Object({
   type: Type.Literal('product'),
   id: Type.String(),
   title: Type.String(),
