@@ -267,9 +267,16 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     assert.equal(later.status, 200);
     const b = await node.api.get(`/feed?limit=4&cursor=${cursor}`);
     assert.deepEqual(b.body, a.body);
+    // Asked twice at once before it was stored: one page, served and recorded once.
+    const afterLater = later.body.nextCursor as string;
+    const twice = await Promise.all([node.api.get(`/feed?limit=4&cursor=${afterLater}`), node.api.get(`/feed?limit=4&cursor=${afterLater}`)]);
+    assert.deepEqual(twice[0].body, twice[1].body);
+    const [session, pageNo] = JSON.parse(Buffer.from(afterLater, 'base64url').toString());
+    const recorded = await node.hawker.ctx.db.selectFrom('feed_impressions').select('item_id').where('session_id', '=', session).where('page', '=', pageNo).execute();
+    assert.equal(recorded.length, twice[0].body.items.length);
     // The limit of a stored page is the one it was served with.
     assert.deepEqual((await node.api.get(`/feed?limit=1&cursor=${cursor}`)).body.items.map(keyOf), a.body.items.map(keyOf));
-    assert.equal(new Set([...first.body.items, ...a.body.items, ...later.body.items].map(keyOf)).size, 12);
+    assert.equal(new Set([...first.body.items, ...a.body.items, ...later.body.items, ...twice[0].body.items].map(keyOf)).size, 16);
   });
 
   it('refuses an unknown tab, a bad or foreign cursor, and a cursor past the next page with 400', async () => {

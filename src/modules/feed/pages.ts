@@ -195,7 +195,18 @@ export class FeedPageWriter {
       });
   }
 
-  private async writeBatch(writes: PageWrite[]): Promise<PageOutcome[]> {
+  private async writeBatch(all: PageWrite[]): Promise<PageOutcome[]> {
+    // The same page asked twice at once (a client's retry) is in the batch twice: the first is written, the others are
+    // 'taken' (the statement's answer names a stored page once, whoever of the two it came from).
+    const key = (w: PageWrite) => `${w.page.session}/${w.page.page}`;
+    const firsts = new Map<string, number>();
+    all.forEach((w, i) => firsts.has(key(w)) || firsts.set(key(w), i));
+    const writes = all.filter((w, i) => firsts.get(key(w)) === i);
+    const outcomes = await this.writeUnique(writes);
+    return all.map((w, i) => (firsts.get(key(w)) === i ? outcomes[writes.indexOf(w)] : 'taken'));
+  }
+
+  private async writeUnique(writes: PageWrite[]): Promise<PageOutcome[]> {
     const pages = writes.map(({ page: p }) => ({
       session_id: p.session,
       page: p.page,
