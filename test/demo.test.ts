@@ -8,7 +8,8 @@ interface Feed {
 }
 
 async function contents(node: TestNode) {
-  const feed = (await node.api.get<Feed>('/feed?limit=200')).body;
+  // The live sessions, newest first (the feed before ranking: order=newest); the ranked feed is test/feed*.test.ts's.
+  const feed = (await node.api.get<Feed>('/feed?order=newest&limit=200')).body;
   const products = (await node.api.get('/products?limit=200')).body.products as { id: string; shopId: string }[];
   return { feed, products };
 }

@@ -113,7 +113,6 @@ describe(`discovery feed, order=newest (${STORAGE})`, () => {
     const bad = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     for (const q of [
       'limit=0',
-      'limit=51',
       'limit=201',
       'limit=-1',
       'limit=1.5',
@@ -290,7 +289,7 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     const refused: [string, string | undefined][] = [
       ['/feed?tab=hot', alice.token],
       ['/feed?order=best', alice.token],
-      ['/feed?limit=51', alice.token],
+      ['/feed?limit=201', alice.token],
       ['/feed?deviceId=x', undefined],
       ['/feed?cursor=bm90IGpzb24', alice.token],
       [`/feed?cursor=${forge([session, 0])}`, alice.token],

@@ -145,11 +145,20 @@ function friendActsQuery(friendIds: readonly string[], now: Date) {
  * settings, the user's own state, their friends, and the friends' acts. Signed out: empty.
  */
 export async function loadViewer(db: Db, userId: string | null, now: Date): Promise<LoadedViewer> {
-  if (userId === null) {
-    return { userId: null, ...DEFAULT_SETTINGS, follows: new Set(), friends: new Map(), friendSignals: [], history: [], hidden: new Set(), hiddenCreators: new Set() };
-  }
-  const [settings, own, found] = await Promise.all([feedSettings(db, userId), ownQuery(userId, now).execute(db), friendsQuery(userId, now).execute(db)]);
+  if (userId === null) return signedOutViewer();
+  const [own, friends] = await Promise.all([loadOwnGraph(db, userId, now), loadFriendsGraph(db, userId, now)]);
+  return { ...own, ...friends };
+}
 
+const signedOutViewer = (): LoadedViewer => ({ userId: null, ...DEFAULT_SETTINGS, follows: new Set(), friends: new Map(), friendSignals: [], history: [], hidden: new Set(), hiddenCreators: new Set() });
+
+/** The part of a viewer that is the user's own doing (settings, follows, hides, history): what must show at once. */
+export type OwnGraph = Pick<LoadedViewer, 'userId' | 'personalised' | 'region' | 'follows' | 'history' | 'hidden' | 'hiddenCreators'> & { hideLikes: boolean };
+/** The part that is the friends' doing: it may be read less often. */
+export type FriendsGraph = Pick<LoadedViewer, 'friends' | 'friendSignals' | 'friendsFollow'>;
+
+export async function loadOwnGraph(db: Db, userId: string, now: Date): Promise<OwnGraph> {
+  const [settings, own] = await Promise.all([feedSettings(db, userId), ownQuery(userId, now).execute(db)]);
   const follows = new Set<CreatorKey>();
   const hidden = new Set<ItemKey>();
   const hiddenCreators = new Set<CreatorKey>();
@@ -167,7 +176,11 @@ export async function loadViewer(db: Db, userId: string | null, now: Date): Prom
   }
   history.sort((x, y) => y.at - x.at);
   history.length = Math.min(history.length, MAX_HISTORY);
+  return { userId, ...settings, follows, history, hidden, hiddenCreators };
+}
 
+export async function loadFriendsGraph(db: Db, userId: string, now: Date): Promise<FriendsGraph> {
+  const found = await friendsQuery(userId, now).execute(db);
   const { friends: ids, weights, names } = found.rows[0];
   const friends = new Map(ids.map((id, i) => [id, weights[i]]));
   const nameOf = new Map(ids.map((id, i) => [id, names[i]]));
@@ -185,7 +198,7 @@ export async function loadViewer(db: Db, userId: string | null, now: Date): Prom
     friendSignals.sort((x, y) => y.at - x.at);
     for (const r of theirFollows.rows) friendsFollow.add(r.key);
   }
-  return { userId, ...settings, follows, friends, friendSignals, history, hidden, hiddenCreators, friendsFollow };
+  return { friends, friendSignals, friendsFollow };
 }
 
 /**

@@ -244,7 +244,7 @@ export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise
   // long statement would hold up the node's requests.
   const rows: { u: string; k: string; w: number; at: Date }[] = [];
   const read = async (query: ReturnType<typeof sql<{ u: string; k: string; w: number; at: Date }>>) => {
-    rows.push(...(await query.execute(db)).rows);
+    for (const row of (await query.execute(db)).rows) rows.push(row);
     await new Promise((r) => setTimeout(r, 0));
   };
   await read(sql`select user_id as u, 'video:' || video_id as k, 3.0 as w, created_at as at from video_likes where created_at >= ${since} order by created_at desc limit ${MAX_INTERACTIONS}`);

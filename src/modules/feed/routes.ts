@@ -10,7 +10,7 @@ import { discoveryFeed } from './service.ts';
 import { FeedItem } from './views.ts';
 
 const FeedQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 10 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 10 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   tab: Type.Optional(
     Type.Enum(['all', 'follow', 'friends', 'recommended'] as const, {

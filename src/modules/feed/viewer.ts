@@ -1,29 +1,36 @@
-// The viewer a page is ranked for: their graph and history as the database has them (graph.ts loadViewer, read at
-// most once a second per user on a node, so a like, a follow or a "not interested" shows within that), their acts
-// of the last minutes from the signals every node keeps, and everything this feed session served them already.
+// The viewer a page is ranked for: their own graph and history as the database has them (read at most once a second
+// per user on a node, so a like, a follow or a "not interested" shows within that), their friends' graph and acts
+// (read at most every 30 s: the heavier part, and a friend's like a few seconds late changes nothing), their acts of
+// the last minutes from the signals every node keeps, and everything this feed session served them already.
 import type { Db } from '../../adapters/db/index.ts';
 import { ExpiringMemo } from '../../platform/expiring-memo.ts';
-import { loadViewer, type LoadedViewer } from './graph.ts';
+import { loadFriendsGraph, loadOwnGraph, loadViewer, type FriendsGraph, type LoadedViewer, type OwnGraph } from './graph.ts';
 import type { ItemKey, Viewer, ViewerSignal } from './engine/types.ts';
 import type { FeedSignals } from './signals.ts';
 
 const GRAPH_MEMO_MS = 1000;
+const FRIENDS_MEMO_MS = 30_000;
 /** What the viewer watched to the end this recently is not served again, in any session. */
 const WATCHED_MS = 24 * 3600_000;
 
 export class ViewerLoader {
-  private readonly graphs: ExpiringMemo<string, LoadedViewer>;
+  private readonly own: ExpiringMemo<string, OwnGraph>;
+  private readonly friends: ExpiringMemo<string, FriendsGraph>;
   private signedOut: { at: number; viewer: Promise<LoadedViewer> } | null = null;
 
   constructor(
     private readonly db: Db,
     private readonly signals: FeedSignals,
   ) {
-    this.graphs = new ExpiringMemo(GRAPH_MEMO_MS, (userId) => loadViewer(db, userId, new Date()), 50_000);
+    this.own = new ExpiringMemo(GRAPH_MEMO_MS, (userId) => loadOwnGraph(db, userId, new Date()), 50_000);
+    this.friends = new ExpiringMemo(FRIENDS_MEMO_MS, (userId) => loadFriendsGraph(db, userId, new Date()), 50_000);
   }
 
-  private graph(userId: string | null): Promise<LoadedViewer> {
-    if (userId) return this.graphs.get(userId);
+  private async graph(userId: string | null): Promise<LoadedViewer> {
+    if (userId) {
+      const [own, friends] = await Promise.all([this.own.get(userId), this.friends.get(userId)]);
+      return { ...own, ...friends };
+    }
     const now = Date.now();
     if (!this.signedOut || now - this.signedOut.at >= GRAPH_MEMO_MS) this.signedOut = { at: now, viewer: loadViewer(this.db, null, new Date(now)) };
     return this.signedOut.viewer;

@@ -40,7 +40,9 @@ create index if not exists share_visits_visitor on share_visits (visitor_id, at)
 -- What a user shared lately (a friend's "shared" signal, the user's own history).
 create index if not exists share_links_sharer_at on share_links (sharer_id, created_at);
 -- What a user watched to the end lately (a friend's "watched" signal, the user's own history).
-create index if not exists engagement_events_user_at on engagement_events (user_id, at) where user_id is not null;
+-- Partial on the one type read by user: without table statistics (PGlite is never analysed) the planner otherwise
+-- ANDs this with the (video_id, type) index and reads every complete of the platform (80 ms at 1M events).
+create index if not exists engagement_events_user_complete on engagement_events (user_id, at) where user_id is not null and type = 'complete';
 -- What a user bought lately (a friend's "bought" signal, the user's own history).
 create index if not exists orders_buyer_paid_at on orders (buyer_id, paid_at) where paid_at is not null;
 -- Who a user follows, newest first (the following list).
