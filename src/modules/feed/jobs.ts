@@ -324,7 +324,7 @@ export async function trainModel(
       from (select * from feed_impressions where id < ${before} and served_at >= ${since} and served_at < now() - ${within}::interval
             order by id desc limit ${TRAINING_CHUNK}) i`.execute(db);
     if (chunk.rows.length === 0) break;
-    rows.push(...chunk.rows);
+    for (const row of chunk.rows) rows.push(row);
     before = Number(chunk.rows[chunk.rows.length - 1].id);
     await new Promise((r) => setTimeout(r, 0));
   }
