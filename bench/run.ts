@@ -5,6 +5,8 @@
 //   startup      time to the first 200 on /healthz, first and warm start, the build against tsx (issue 14, bench/startup.ts)
 //   request-log  what each LOG_REQUESTS mode costs a refused order attempt on a sold-out drop (issue 14, bench/request-log.ts)
 //   events       short-video engagement events ingested while a flash drop runs, the drop's p99 without and with (issue 15, bench/events.ts)
+//   feed         feed pages at 200 users over 100k items, 100k users, 10M events, ranked against newest-first (issue 16, bench/feed.ts)
+//                (feed:embedded or feed:postgres for one mode)
 //   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
 //   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
@@ -14,6 +16,7 @@ import { chooseFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchReport, runDropBench, type DropBenchMode } from './drops.ts';
 import { eventBenchTable, runEventBench } from './events.ts';
+import { feedBenchTable, runFeedBench, type FeedBenchMode } from './feed.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
 import { requestLogTable, runRequestLogBench } from './request-log.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
@@ -21,11 +24,12 @@ import { runStartupBench, startupTable } from './startup.ts';
 import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(DROP_BENCH_MODES as string[]).includes(a.split(':')[1])));
+const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'] };
+const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(MODES[a.split(':')[0] as Part] ?? []).includes(a.split(':')[1])));
 if (unknown.length > 0) {
   console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')} (drops:${DROP_BENCH_MODES.join('|')})`);
   process.exit(2);
@@ -101,5 +105,10 @@ if (parts.has('transcode')) section('Short-video processing', transcodeTable(awa
 if (parts.has('playback')) section('Short-video playback', playbackTable(await runPlaybackBench({ log: (m) => say(`playback: ${m}`) })));
 
 if (parts.has('events')) section('Event ingest during a flash drop', eventBenchTable(await runEventBench()));
+
+if (parts.has('feed')) {
+  const modes = args.filter((a) => a.startsWith('feed:')).map((a) => a.split(':')[1] as FeedBenchMode);
+  section('Discovery feed', feedBenchTable(await runFeedBench(modes.length ? modes : ['embedded', 'postgres'])));
+}
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);
