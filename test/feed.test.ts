@@ -152,11 +152,11 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
   let soldOutVideo: { id: string };
 
   /** Pages of one session (limit per page) until it ends; answers the pages' items. */
-  async function walk(opts: { limit: number; token?: string; tab?: string; maxPages?: number }): Promise<Item[][]> {
+  async function walk(opts: { limit: number; token?: string; tab?: string; kind?: string; maxPages?: number }): Promise<Item[][]> {
     const pages: Item[][] = [];
     let cursor: string | null = null;
     for (let n = 0; n < (opts.maxPages ?? 40); n++) {
-      const q = `/feed?limit=${opts.limit}${opts.tab ? `&tab=${opts.tab}` : ''}${cursor ? `&cursor=${cursor}` : ''}`;
+      const q = `/feed?limit=${opts.limit}${opts.tab ? `&tab=${opts.tab}` : ''}${opts.kind ? `&kind=${opts.kind}` : ''}${cursor ? `&cursor=${cursor}` : ''}`;
       const r: Reply = await node.api.get(q, opts.token);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       pages.push(r.body.items);
@@ -256,6 +256,14 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
       const creators = page.map((i) => (i.type === 'video' ? `user:${merchant.user.id}` : `shop:${i.shopId}`));
       for (let i = 2; i < creators.length; i++) assert.ok(!(creators[i] === creators[i - 1] && creators[i] === creators[i - 2]), 'at most 2 in a row');
     }
+  });
+
+  it('serves one kind only when asked (the swipe player asks for videos): every servable video, nothing else', async () => {
+    const keys = (await walk({ limit: 3, kind: 'video' })).flat().map(keyOf);
+    assert.ok(keys.length > 0);
+    assert.ok(keys.every((k) => k.startsWith('video:')), keys.join(' '));
+    assert.deepEqual(new Set(keys), new Set([...servable.keys()].filter((k) => k.startsWith('video:'))));
+    assert.equal((await node.api.get('/feed?kind=story')).status, 400);
   });
 
   it('answers the same page for the same cursor, also once later pages were served', async () => {

@@ -18,6 +18,7 @@ const FeedQuery = Type.Object({
     }),
   ),
   order: Type.Optional(Type.Enum(['ranked', 'newest'] as const, { default: 'ranked', description: 'newest: live then scheduled sessions, newest first (the feed before ranking)' })),
+  kind: Type.Optional(Type.Enum(['live', 'video', 'product'] as const, { description: 'Only items of this kind (the swipe player asks for video)' })),
   deviceId: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: "Signed out: the app's installation id, as sent with engagement events, so what it watched counts" }),
   ),

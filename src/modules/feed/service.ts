@@ -19,7 +19,7 @@ import { publicLiveSession } from '../live/views.ts';
 import { BoostBook } from './boosts.ts';
 import { CatalogLoader } from './catalog-loader.ts';
 import { composePage } from './engine/compose.ts';
-import { itemKey, type FeedTab, type RankedItem, type RankModel, type Reason } from './engine/types.ts';
+import { itemKey, type FeedTab, type ItemKind, type RankedItem, type RankModel, type Reason } from './engine/types.ts';
 import { impressionRows } from './impressions.ts';
 import { registerFeedJobs, StatsCounter } from './jobs.ts';
 import { decodeFeedCursor, encodeFeedCursor, FeedPageWriter, FeedSessions, MAX_PAGE, type FeedSession, type StoredPage } from './pages.ts';
@@ -73,6 +73,8 @@ export interface FeedPageQuery {
   cursor?: string;
   tab?: FeedTab;
   deviceId?: string;
+  /** Only items of this kind (the swipe player: video); not part of the session, a stored page answers as stored. */
+  kind?: ItemKind;
 }
 
 /** The feed module's services on a node (AppContext.feed). */
@@ -148,10 +150,10 @@ export class Feed {
       if (stored) return this.answerStored(principal, session, stored);
       if (!session.pages.has(pageNo - 1)) throw invalidRequest('cursor is not valid');
     }
-    return this.compose(principal, session, pageNo, limit);
+    return this.compose(principal, session, pageNo, limit, q.kind);
   }
 
-  private async compose(principal: Principal | null, session: FeedSession, pageNo: number, limit: number) {
+  private async compose(principal: Principal | null, session: FeedSession, pageNo: number, limit: number, kind?: ItemKind) {
     const { db } = this;
     const { config } = this.deps;
     const now = this.deps.clock.nowMs();
@@ -168,6 +170,7 @@ export class Feed {
         now,
         size: limit,
         tab: session.tab,
+        ...(kind && { kinds: [kind] }),
         random: seededRandom(`${session.id}:${pageNo}`),
       });
       rows = await loadPageRows(db, ranked.map((r) => r.key), principal?.userId ?? null);

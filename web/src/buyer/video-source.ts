@@ -23,7 +23,7 @@ export async function loadVideoPage(cursor: string | null, signal?: AbortSignal)
   let feedCursor = cursor?.startsWith(FEED) ? cursor.slice(FEED.length) : null;
   const videos: Video[] = [];
   for (let i = 0; i < FEED_PAGES_PER_CALL; i++) {
-    const page = await get<{ items: FeedItem[]; nextCursor: string | null }>(`/feed${query({ cursor: feedCursor, limit: 10, tab: 'all', deviceId: auth.token ? undefined : deviceId() })}`, signal);
+    const page = await get<{ items: FeedItem[]; nextCursor: string | null }>(`/feed${query({ cursor: feedCursor, limit: 10, tab: 'all', kind: 'video', deviceId: auth.token ? undefined : deviceId() })}`, signal);
     for (const item of page.items) if (item.type === 'video') videos.push(item);
     feedCursor = page.nextCursor;
     if (!feedCursor) break;

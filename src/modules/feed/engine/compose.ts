@@ -25,7 +25,7 @@ export function composePage(req: PageRequest): RankedItem[] {
   const scored: ScoredCandidate[] = [];
   for (const c of candidates) {
     const item = catalog.get(c.key);
-    if (excluded(viewer, item)) continue;
+    if (excluded(viewer, item) || (req.kinds && !req.kinds.includes(item!.kind))) continue;
     const features = featuresOf(viewer, item!, c, now, profile);
     scored.push({ c, item: item!, score: req.model ? scoreCandidate(req.model, features) : heuristicScore(features), features });
   }

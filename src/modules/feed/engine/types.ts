@@ -249,4 +249,6 @@ export interface PageRequest {
   tab: FeedTab;
   /** Seeded by the caller (the feed session), so a page is reproducible. */
   random: () => number;
+  /** Only these kinds (the swipe player asks for videos only); all when absent. */
+  kinds?: readonly ItemKind[];
 }
