@@ -3,25 +3,12 @@
 // training job learns from exactly what was served), and the boost that paid for it.
 import { sql } from 'kysely';
 import type { Db } from '../../adapters/db/index.ts';
-import type { ImpressionSource, ItemKind, RankedItem } from './engine/types.ts';
+import type { FeedImpressionsTable } from '../../adapters/db/schema-feed.ts';
+import type { ImpressionSource, RankedItem } from './engine/types.ts';
 import { impressionSourceOf, parseItemKey } from './engine/types.ts';
 
-/** A feed_impressions row as the page writer inserts it. */
-export interface ImpressionRow {
-  viewer: string;
-  user_id: string | null;
-  item_kind: ItemKind;
-  item_id: string;
-  source: ImpressionSource;
-  reason: string;
-  position: number;
-  session_id: string;
-  page: number;
-  model_version: string | null;
-  features: number[];
-  boost_id: string | null;
-  served_at: Date;
-}
+/** A feed_impressions row as the page writer inserts it (its id is the table's sequence). */
+export type ImpressionRow = Omit<FeedImpressionsTable, 'id'>;
 
 /** The impressions of a page's items as served (in page order). */
 export function impressionRows(
