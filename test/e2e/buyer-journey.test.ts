@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
+import { startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, shopWithProduct } from '../support/shop.ts';
 import { allowStreamOffline, allowTrouble, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
 
@@ -47,6 +47,8 @@ describe(`a new buyer in the browser (${STORAGE})`, { skip: noBrowser }, () => {
     assert.equal(session.status, 201);
     const sessionId = session.body.liveSession.id as string;
     assert.equal((await node.api.post(`/live-sessions/${sessionId}/start`, {}, fx.merchant.token)).status, 200);
+    // The feed serves from each node's catalogue, which takes in a room gone live within a second.
+    await waitFor('the room in the feed', async () => (await node.api.get('/feed?limit=50')).body.items.some((i: { id: string }) => i.id === sessionId));
 
     const context = await phone(browser);
     allowStreamOffline(context);
