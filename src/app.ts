@@ -130,9 +130,10 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const engagement = await openEngagement(ctx, videos.videos);
   // Watched to the end, swiped away, a card tapped: in the viewer's next feed page, on every node.
   engagement.ingest.onAccepted = (viewer, events, receivedMs) => ctx.feed.engagementAccepted(viewer, events, receivedMs);
-  await ctx.feed.open();
 
   if (config.seedDemo) await seedDemo(ctx);
+  // After the demo data: the first page a fresh node serves has it.
+  await ctx.feed.open();
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -269,6 +269,8 @@ describe(`live rooms (${STORAGE})`, () => {
         cursor = page.nextCursor;
       }
     };
+    // The feed's catalogue takes in a room gone live within a second.
+    await waitFor('the session in the feed', () => inFeed().then(() => true, () => false));
     assert.deepEqual([await viewers(), await inFeed()], [0, 0]);
     const first = await join(sessionId);
     await first.next('viewers', (m) => m.count === 1);
