@@ -56,7 +56,8 @@ if (process.argv.includes('--if-stale') && builtAt() >= Math.max(newestUnder(SRC
 
 const started = Date.now();
 await build({
-  entryPoints: [join(SRC, 'main.ts')],
+  // The similarity job's worker thread is an entry of its own (dist/similarity-worker.js), beside main.js.
+  entryPoints: { main: join(SRC, 'main.ts'), 'similarity-worker': join(SRC, 'modules/feed/similarity-worker.ts') },
   outdir: DIST,
   bundle: true,
   // What a node loads only when configured (the PostgreSQL and NATS clients) stays out of main.js.
@@ -68,5 +69,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   plugins: [keepSourceLocations],
+  // Code that starts a worker from its own bundle asks this (src/modules/feed/jobs.ts).
+  banner: { js: 'globalThis.HAWKER_BUNDLE = true;' },
 });
 console.error(`built ${relative(ROOT, OUT)} from src/ in ${Date.now() - started} ms`);

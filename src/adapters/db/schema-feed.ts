@@ -69,6 +69,12 @@ export interface FeedNeighboursTable {
   version: string;
 }
 
+export interface FeedNeighbourVersionsTable {
+  version: string;
+  items: number;
+  completed_at: Timestamp;
+}
+
 export interface FeedModelsTable {
   version: string;
   trained_at: Timestamp;
@@ -91,6 +97,7 @@ export interface FeedSchema {
   feed_item_stats: FeedItemStatsTable;
   feed_item_pools: FeedItemPoolsTable;
   feed_neighbours: FeedNeighboursTable;
+  feed_neighbour_versions: FeedNeighbourVersionsTable;
   feed_models: FeedModelsTable;
   feed_jobs: FeedJobsTable;
 }

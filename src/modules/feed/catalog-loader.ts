@@ -296,13 +296,26 @@ export class CatalogLoader {
   private async loadNeighbours(force: boolean): Promise<void> {
     const { db } = this.deps;
     this.neighboursAt = Date.now();
-    const latest = await db.selectFrom('feed_neighbours').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
+    const latest = await db.selectFrom('feed_neighbour_versions').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
     if (!latest || (!force && latest.version === this.neighboursVersion)) return;
-    const rows = await db.selectFrom('feed_neighbours').select(['item_key', 'neighbours']).where('version', '=', latest.version).execute();
+    // A slice at a time: 100,000 items' lists in one statement would hold the embedded database for seconds.
     const keys = new Set<ItemKey>();
-    for (const r of rows) {
-      keys.add(r.item_key);
-      this.catalog.setNeighbours(r.item_key, r.neighbours as unknown as { key: ItemKey; score: number }[]);
+    for (let after = ''; ; ) {
+      const rows = await db
+        .selectFrom('feed_neighbours')
+        .select(['item_key', 'neighbours'])
+        .where('version', '=', latest.version)
+        .where('item_key', '>', after)
+        .orderBy('item_key')
+        .limit(5000)
+        .execute();
+      for (const r of rows) {
+        keys.add(r.item_key);
+        this.catalog.setNeighbours(r.item_key, r.neighbours as unknown as { key: ItemKey; score: number }[]);
+      }
+      if (rows.length < 5000) break;
+      after = rows[rows.length - 1].item_key;
+      await new Promise((r) => setTimeout(r, 0));
     }
     for (const old of this.neighbourKeys) if (!keys.has(old)) this.catalog.setNeighbours(old, []);
     this.neighbourKeys = keys;

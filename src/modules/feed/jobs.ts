@@ -9,6 +9,7 @@
 //    heuristic keeps ranking;
 //  - pools: new creators' first items enter the cold-start pools; pooled items graduate, stay or leave;
 //  - pages: feed sessions' pages older than two days removed (their impressions stay).
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,7 +20,7 @@ import { PAGES_KEPT_MS } from './pages.ts';
 import { trainLogistic } from './engine/learn.ts';
 import { nextPoolState } from './engine/pools.ts';
 import { DEFAULT_VALUES, FEATURE_NAMES } from './engine/ranker.ts';
-import { itemKnn, type Interaction } from './engine/similarity.ts';
+import { itemKnn, type Interaction, type ItemKnnOptions, type Neighbour } from './engine/similarity.ts';
 import { ACTIONS, itemKey, type Action, type ItemKey, type RankModel } from './engine/types.ts';
 
 const SECOND = 1000;
@@ -263,15 +264,54 @@ export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise
     if (got < 50000) break;
   }
   const interactions: Interaction[] = rows.map((r) => ({ user: r.u, item: r.k, weight: Number(r.w), at: r.at.getTime() }));
-  const neighbours = itemKnn(interactions, { now: Date.now(), halfLifeDays: 14 });
+  const neighbours = await itemKnnOffThread(interactions, { now: Date.now(), halfLifeDays: 14 }, log);
   const version = new Date().toISOString();
   const values = [...neighbours].filter(([, list]) => list.length > 0).map(([key, list]) => ({ item_key: key, neighbours: JSON.stringify(list), version }));
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('feed_neighbours').execute();
-    for (let i = 0; i < values.length; i += 1000) await trx.insertInto('feed_neighbours').values(values.slice(i, i + 1000)).execute();
-  });
+  // A new version in small statements, then marked complete (nodes read only complete versions), then the older
+  // ones removed in small statements: no statement holds the embedded database for long.
+  for (let i = 0; i < values.length; i += 2000) {
+    await db.insertInto('feed_neighbours').values(values.slice(i, i + 2000)).execute();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  await db.insertInto('feed_neighbour_versions').values({ version, items: values.length, completed_at: new Date() }).execute();
+  for (const old of await db.selectFrom('feed_neighbour_versions').select('version').where('version', '<', version).execute()) {
+    for (;;) {
+      const gone = await sql`delete from feed_neighbours where version = ${old.version} and item_key in (select item_key from feed_neighbours where version = ${old.version} limit 5000)`.execute(db);
+      if (Number(gone.numAffectedRows ?? 0) === 0) break;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await db.deleteFrom('feed_neighbour_versions').where('version', '=', old.version).execute();
+  }
   log.info({ interactions: interactions.length, items: values.length }, 'feed: neighbours computed');
   return values.length;
+}
+
+/**
+ * The worker: its own bundle beside main.js when built (dist/similarity-worker.js); from the TypeScript sources (tsx,
+ * as the tests run), a bootstrap that registers tsx in the worker thread first (loader hooks do not reach workers).
+ */
+function similarityWorker(workerData: unknown): Worker {
+  if ((globalThis as { HAWKER_BUNDLE?: boolean }).HAWKER_BUNDLE === true) return new Worker(new URL('../../../dist/similarity-worker.js', import.meta.url), { workerData });
+  const source = JSON.stringify(new URL('./similarity-worker.ts', import.meta.url).href);
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { eval: true, workerData });
+}
+
+/** itemKnn on a worker thread; on the event loop only if no worker can start here (said in the log). */
+async function itemKnnOffThread(interactions: Interaction[], opts: ItemKnnOptions, log: FastifyBaseLogger): Promise<Map<ItemKey, Neighbour[]>> {
+  try {
+    return await new Promise((resolve, reject) => {
+      const worker = similarityWorker({ interactions, opts });
+      worker.once('message', (entries: [ItemKey, Neighbour[]][]) => {
+        resolve(new Map(entries));
+        void worker.terminate();
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the similarity worker exited with ${code}`)));
+    });
+  } catch (err) {
+    log.warn({ err }, 'feed: similarity worker failed; computing on the event loop');
+    return itemKnn(interactions, opts);
+  }
 }
 
 // ---- training ----

@@ -69,11 +69,19 @@ create table feed_item_pools (
 );
 create index feed_item_pools_updated on feed_item_pools (updated_at);
 
--- Item-to-item neighbours from co-engagement, written whole by the similarity job (one version at a time).
+-- Item-to-item neighbours from co-engagement. The similarity job writes a new version in small statements (one large
+-- transaction would hold the embedded database from every request for seconds), then marks it complete in
+-- feed_neighbour_versions, which is what nodes read; older versions are removed after.
 create table feed_neighbours (
-  item_key text primary key,
+  version text not null,
+  item_key text not null,
   neighbours jsonb not null,
-  version text not null
+  primary key (version, item_key)
+);
+create table feed_neighbour_versions (
+  version text primary key,
+  items int not null,
+  completed_at timestamptz not null
 );
 
 -- Ranking models: one row per training; the active one (at most one) ranks, none active means the heuristic.
