@@ -1,6 +1,6 @@
 // The typed shape of the feed's tables (migration 0100), for the query builder.
 import type { ColumnType, Generated } from 'kysely';
-import type { FeedTab, ImpressionSource, ItemKind } from '../../modules/feed/engine/types.ts';
+import type { FeedTab, ImpressionSource, ItemKind, ItemStats } from '../../modules/feed/engine/types.ts';
 
 type Timestamp = Date;
 type Json<T> = ColumnType<T, string, string>;
@@ -42,15 +42,9 @@ export interface FeedImpressionsTable {
   served_at: Timestamp;
 }
 
-export interface FeedItemStatsTable {
+/** An item's figures (the engine's ItemStats) as the stats job keeps them. */
+export interface FeedItemStatsTable extends ItemStats {
   item_key: string;
-  impressions: number;
-  clicks: number;
-  completes: number;
-  likes: number;
-  shares: number;
-  orders: number;
-  gmv: number;
   updated_at: Timestamp;
 }
 
