@@ -23,6 +23,8 @@ import { DropEngine, loadDropCounters } from './modules/drops/service.ts';
 import { openEngagement } from './modules/engagement/index.ts';
 import { feedRoutes } from './modules/feed/routes.ts';
 import { Feed } from './modules/feed/service.ts';
+import { searchRoutes } from './modules/search/routes.ts';
+import { Search } from './modules/search/service.ts';
 import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
 import { mediaRoutes, playbackRoutes } from './modules/media/routes.ts';
@@ -122,6 +124,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     sharing: new ShareLinks({ db: database.db, clock, config, settings, counters }),
     videoSales,
     feed: new Feed({ database, config, clock, log: app.log, jobs, bus, viewersOf: (id) => rooms.viewersOf(id) }),
+    search: new Search({ db: database.db, config, log: app.log, jobs, viewersOf: (id) => rooms.viewersOf(id) }),
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
@@ -134,6 +137,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   if (config.seedDemo) await seedDemo(ctx);
   // After the demo data: the first page a fresh node serves has it.
   await ctx.feed.open();
+  await ctx.search.open();
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -184,7 +188,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, analyticsRoutes, sharingRoutes, affiliateRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, searchRoutes, analyticsRoutes, sharingRoutes, affiliateRoutes, platformRoutes]) {
         routes(api as App, ctx);
       }
       mediaRoutes(api as App, ctx, media);
@@ -211,6 +215,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       // After the HTTP server: a batch being acknowledged is written before the journal closes.
       await engagement.close();
       await ctx.feed.close();
+      await ctx.search.close();
       await rooms.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
 import type { Feed } from '../modules/feed/service.ts';
+import type { Search } from '../modules/search/service.ts';
 import type { LiveRoomHub } from '../modules/rooms/hub.ts';
 import type { ShareLinks } from '../modules/sharing/service.ts';
 import type { VideoSales } from '../modules/videos/service.ts';
@@ -38,4 +39,6 @@ export interface AppContext {
   videoSales: VideoSales;
   /** The discovery feed: this node's catalogue, feed sessions, viewers' recent signals and boost campaigns. */
   feed: Feed;
+  /** Search (搜一搜): the index following the database, queries, suggestions, the dictionary. */
+  search: Search;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import {
   CompiledQuery,
   Kysely,
@@ -160,7 +161,7 @@ export async function openEmbeddedDatabase(dataDir: string, thread: PGliteThread
     await threaded.ready;
     pg = threaded;
   } else {
-    pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) } });
+    pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) }, extensions: { pg_trgm } });
   }
   const mutex = new Mutex();
   const db = new Kysely<Schema>({

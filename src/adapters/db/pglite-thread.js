@@ -9,6 +9,7 @@
 //   reply:   [id, true, rows, affectedRows] | [id, false, errorFields]; id 0 answers the opening
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 const INT8 = 20;
 
@@ -21,7 +22,7 @@ function errorFields(err) {
 }
 
 const port = parentPort;
-const opened = PGlite.create({ dataDir: workerData.dataDir, parsers: { [INT8]: (v) => Number(v) } });
+const opened = PGlite.create({ dataDir: workerData.dataDir, parsers: { [INT8]: (v) => Number(v) }, extensions: { pg_trgm } });
 let queue = opened;
 port.on('message', (msg) => {
   queue = queue.then(async () => {
