@@ -47,6 +47,8 @@ const MAX_OFFSET = 1000;
 /** ts_rank weights {D, C, B, A}: single characters, tags, description, title. */
 const WEIGHTS = sql.lit('{0.05,0.2,0.4,1.0}');
 const INDEX_EVERY_MS = 300;
+
+type Ranked = { ranked: (RankedHit & { score: number })[]; more: boolean };
 const LEASE_MS = 5000;
 
 export interface SearchDeps {
@@ -82,6 +84,7 @@ export class Search {
   private dictionaryVersion = -1;
   private watermark: number | null = null;
   private leader = false;
+  private readonly results = new Map<string, { at: number; ranked: Ranked }>();
   private readonly corrections = new Map<string, { terms: string[]; at: number }>();
   private searches: PendingSearch[] = [];
   private clicks: PendingClick[] = [];
@@ -193,8 +196,23 @@ export class Search {
     };
   }
 
-  /** Ranked ids of the page (offset, limit) and whether more follow: one statement per kind, merged by score. */
-  private async rank(kinds: DocKind[], tsquery: string, p: SearchParams, offset: number, limit: number) {
+  /**
+   * Ranked ids of the page (offset, limit) and whether more follow. The same query within RESULT_TTL_MS is answered
+   * from memory (a word found in thousands of titles costs PGlite tens of milliseconds to rank); the hits are still
+   * read and checked against the database on every request, and the TTL (SEARCH_RESULT_TTL_MS, at most 1 s) plus the indexer's 300 ms keep a change searchable within about a second.
+   */
+  private async rank(kinds: DocKind[], tsquery: string, p: SearchParams, offset: number, limit: number): Promise<Ranked> {
+    const key = JSON.stringify([kinds, tsquery, p.sort, p.priceMin, p.priceMax, p.inStock, p.shopId, offset, limit]);
+    const now = Date.now();
+    const cached = this.results.get(key);
+    if (cached && now - cached.at < this.deps.config.searchResultTtlMs) return cached.ranked;
+    const ranked = await this.rankNow(kinds, tsquery, p, offset, limit);
+    if (this.results.size >= 5000) this.results.clear();
+    this.results.set(key, { at: now, ranked });
+    return ranked;
+  }
+
+  private async rankNow(kinds: DocKind[], tsquery: string, p: SearchParams, offset: number, limit: number): Promise<Ranked> {
     const sort = p.sort ?? 'relevance';
     const take = offset + limit + 1;
     const score = sql`ts_rank(${WEIGHTS}, d.tsv, q) * (0.6 + 0.4 * d.quality)`;
