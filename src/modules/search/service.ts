@@ -13,7 +13,7 @@ import type { Jobs } from '../../platform/jobs.ts';
 import { invalidRequest, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
-import { changedSince, DOC_KINDS, OVERLAP_MS, rebuildAll, reindex, type ChangedIds, type DocKind } from './indexer.ts';
+import { changedSince, countSources, DOC_KINDS, OVERLAP_MS, rebuildAll, reindex, type ChangedIds, type DocKind } from './indexer.ts';
 import { editDistance, fold, oneEditAway, pinyinForms, planQuery, Segmenter, toTsquery, warmUp, type DictionaryWord, type QueryWord } from './text.ts';
 import { renderHits, type RankedHit, type SearchHit } from './views.ts';
 
@@ -127,7 +127,10 @@ export class Search {
     if (!this.leader || this.rebuilding) return;
     const started = Date.now();
     if (!state.watermark) {
-      await this.rebuild();
+      // Never built (a fresh data dir, or one from before search): built whole; a big catalogue in the background,
+      // so the node serves meanwhile (searches find what is built so far).
+      const build = this.rebuild();
+      if ((await countSources(this.db)) <= 20_000) await build;
       return;
     }
     const since = new Date(Math.min(this.watermark ?? state.watermark.getTime(), state.watermark.getTime()) - OVERLAP_MS);
