@@ -11,6 +11,7 @@ import { OrderDetail, Orders, SignInPage } from './Orders.tsx';
 import { Product } from './Product.tsx';
 import { Room } from './Room.tsx';
 import { Share } from './Share.tsx';
+import './search.css';
 import './sharing.css';
 
 // Sharing's and selling's own pages load when opened.
@@ -30,6 +31,8 @@ const loadVideos = () => import('./Videos.tsx');
 const Videos = lazyPage<{ startId?: string }>(() => loadVideos().then((m) => m.Videos));
 const MyVideos = lazyPage(() => import('./MyVideos.tsx').then((m) => m.MyVideos));
 const VideoUpload = lazyPage(() => import('./VideoUpload.tsx').then((m) => m.VideoUpload));
+const Search = lazyPage(() => import('./Search.tsx').then((m) => m.Search));
+const ShopPage = lazyPage<{ id: string }>(() => import('./Search.tsx').then((m) => m.ShopPage));
 
 export function App() {
   useLanguage();
@@ -65,6 +68,8 @@ export function App() {
   else if (path === '/me/videos') page = <MyVideos />;
   else if (path === '/me/videos/new') page = <VideoUpload />;
   else if (path === '/marketplace') page = <Marketplace />;
+  else if (path === '/search') page = <Search />;
+  else if ((params = match('/shop/:id', path))) page = <ShopPage key={params.id} id={params.id} />;
   else if (path === '/me/privacy') page = <Privacy />;
   else if (path === '/me/friends') page = <Friends />;
   else if ((params = match('/u/:id', path))) page = <UserProfile key={params.id} userId={params.id} />;
@@ -78,6 +83,15 @@ export function App() {
         <Link class="brand" href="/">
           Hawker
         </Link>
+        {path === '/' && (
+          <Link class="topbar-search" href="/search" data-testid="open-search">
+            <svg width={16} height={16} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+              <circle cx="11" cy="11" r="7" />
+              <line x1="16.5" y1="16.5" x2="21" y2="21" />
+            </svg>
+            <span>{t('search.placeholder')}</span>
+          </Link>
+        )}
         <LanguageSwitch />
       </header>
       {page}
