@@ -87,11 +87,19 @@ function rebuild(fields: Record<string, unknown>): Error {
   return Object.assign(new Error(String(fields.message)), fields);
 }
 
+/** Diagnostics: statements slower than this (ms) are written to stderr with their time; 0 (the default) writes none. */
+const SLOW_SQL_MS = Number(process.env.SLOW_SQL_MS ?? 0);
+
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: Engine) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const started = SLOW_SQL_MS > 0 ? performance.now() : 0;
     const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
+    if (SLOW_SQL_MS > 0) {
+      const ms = performance.now() - started;
+      if (ms >= SLOW_SQL_MS) process.stderr.write(`[slow sql] ${ms.toFixed(0)} ms ${query.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+    }
     return { rows: result.rows, numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows) };
   }
 
