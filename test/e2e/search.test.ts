@@ -5,8 +5,9 @@
 // (龍井) find the tea too, and an English word in any case the teapot; the tabs narrow to shops (whose card opens the
 // shop's page) and to products, where the sort and the price and stock filters change what is listed and in what
 // order; opening a hit reports the click (the request, and the operator's top queries count it); back shows the
-// results as left, a reload keeps the query; a search that finds nothing shows the help: what to try instead and the
-// popular searches, one tap from results. The data is made through the API.
+// results as left, a reload keeps the query; words that match nothing together show what matches some, saying so; a
+// search that finds nothing shows the help: what to try instead and the popular searches, one tap from results. The
+// data is made through the API.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -170,6 +171,9 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
       await page.goto(`${node.url}/`);
 
       // From the home page's top bar to the search page, the box ready to type in.
+      await page.getByTestId('open-search').waitFor();
+      await fitsWidth(page);
+      await shot(page, `search-${locale}-00-home`);
       await page.getByTestId('open-search').click();
       await page.waitForURL(`${node.url}/search`);
       const input = page.getByTestId('search-input');
@@ -303,6 +307,11 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
       await resultsFor(page, '龙井');
       assert.equal(await input.inputValue(), '龙井');
       assert.equal(new URL(page.url()).searchParams.get('inStock'), 'true');
+
+      // Words that match nothing together: what matches some of them, and the page says so.
+      await searchFor(page, '龙井 zzqqx');
+      await page.getByTestId('search-relaxed').waitFor();
+      assert.ok((await hitKeys(page)).length > 0);
 
       // Nothing found: the help, with popular searches that lead to results.
       await page.getByRole('tab', { name: words.tabs.all }).click();

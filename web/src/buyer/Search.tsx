@@ -178,7 +178,10 @@ export function Search() {
   const show = (next: Params, newEntry: boolean) => {
     const url = pageUrl(next);
     if (newEntry) navigate(url);
-    else history.replaceState(history.state, '', url);
+    else {
+      history.replaceState(history.state, '', url);
+      window.scrollTo(0, 0);
+    }
     setParams(next);
   };
 
