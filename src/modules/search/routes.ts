@@ -8,7 +8,7 @@ const SearchQuery = Type.Object({
   q: Type.String({ minLength: 1, maxLength: 100, description: 'What the buyer typed: Chinese (simplified or traditional), pinyin, initials, English' }),
   type: Type.Optional(Type.Enum(['all', 'products', 'live', 'videos', 'shops'] as const, { default: 'all' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   sort: Type.Optional(Type.Enum(['relevance', 'sales', 'price_asc', 'price_desc', 'newest'] as const, { default: 'relevance' })),
   priceMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Products: lowest SKU price at least this (minor units)' })),
   priceMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Products: lowest SKU price at most this (minor units)' })),

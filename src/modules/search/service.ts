@@ -48,6 +48,20 @@ const MAX_OFFSET = 1000;
 const WEIGHTS = sql.lit('{0.05,0.2,0.4,1.0}');
 const INDEX_EVERY_MS = 300;
 
+interface SearchCursor {
+  o: number;
+  r: 0 | 1;
+  s: string;
+  x?: string;
+}
+const isSearchCursor = (v: unknown): v is SearchCursor => {
+  const c = v as SearchCursor;
+  return (
+    typeof c === 'object' && c !== null && Number.isInteger(c.o) && c.o > 0 && c.o <= MAX_OFFSET && (c.r === 0 || c.r === 1) &&
+    typeof c.s === 'string' && /^srch_[0-9A-Z]{26}$/.test(c.s) && (c.x === undefined || (typeof c.x === 'string' && c.x.length < 80))
+  );
+};
+
 type Ranked = { ranked: (RankedHit & { score: number })[]; more: boolean };
 const LEASE_MS = 5000;
 
@@ -168,35 +182,47 @@ export class Search {
   async search(principal: Principal | null, params: SearchParams): Promise<SearchResult> {
     const type = params.type ?? 'all';
     const limit = params.limit ?? 20;
-    const offset = decodeCursor(params.cursor, (v): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_OFFSET) ?? 0;
+    // A cursor carries where the list goes on, whether it is the relaxed list, the search it continues (a search
+    // is recorded once, however many pages are read) and the sponsored hit already shown on the first page.
+    const cursor = decodeCursor(params.cursor, isSearchCursor);
+    const offset = cursor?.o ?? 0;
     if (params.priceMin !== undefined && params.priceMax !== undefined && params.priceMin > params.priceMax) throw invalidRequest('priceMin is above priceMax');
     const plan = planQuery(this.segmenter, params.q);
-    const searchId = newId('srch');
+    const searchId = cursor?.s ?? newId('srch');
     const kinds: DocKind[] = type === 'all' ? [...DOC_KINDS] : [KIND_OF[type]];
-    let relaxed = false;
+    let relaxed = cursor?.r === 1;
     let ranked: (RankedHit & { score: number })[] = [];
     let more = false;
+    let next = offset + limit;
+    let shown = cursor?.x;
     if (plan.words.length) {
       const words = await this.corrected(plan.words);
-      ({ ranked, more } = await this.rank(kinds, toTsquery(words, 'all'), params, offset, limit));
-      if (ranked.length === 0 && offset === 0 && words.length > 1) {
+      ({ ranked, more } = await this.rank(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params, offset, limit));
+      if (ranked.length === 0 && !cursor && words.length > 1) {
         ({ ranked, more } = await this.rank(kinds, toTsquery(words, 'any'), params, offset, limit));
         relaxed = ranked.length > 0;
       }
-      if (offset === 0 && (type === 'all' || type === 'live' || type === 'videos')) ranked = await this.sponsor(ranked, kinds, toTsquery(words, relaxed ? 'any' : 'all'));
+      if (shown) ranked = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
+      if (!cursor && (type === 'all' || type === 'live' || type === 'videos')) {
+        const top = await this.sponsor(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params.shopId);
+        if (top) {
+          shown = `${top.kind}:${top.id}`;
+          const rest = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
+          // The hit the sponsored slot pushes off this page opens the next one.
+          if (rest.length === ranked.length && ranked.length >= limit) {
+            next = offset + limit - 1;
+            more = true;
+          }
+          ranked = [{ ...top, score: Infinity }, ...rest].slice(0, limit);
+        }
+      }
     }
     const { hits, gone } = await renderHits(this.deps, principal, ranked);
     if (gone.length) this.reindexSoon(gone);
-    const suggestions = hits.length === 0 ? await this.noResultHelp(plan.folded) : [];
-    this.record({ id: searchId, userId: principal?.userId ?? null, query: params.q.trim().slice(0, 200), folded: plan.folded.slice(0, 200), type, results: hits.length, relaxed, at: new Date() });
-    return {
-      searchId,
-      query: plan.folded,
-      relaxed,
-      hits,
-      nextCursor: more && offset + limit <= MAX_OFFSET ? encodeCursor(offset + limit) : null,
-      suggestions,
-    };
+    const suggestions = hits.length === 0 && !cursor ? await this.noResultHelp(plan.folded) : [];
+    if (!cursor) this.record({ id: searchId, userId: principal?.userId ?? null, query: params.q.trim().slice(0, 200), folded: plan.folded.slice(0, 200), type, results: hits.length, relaxed, at: new Date() });
+    const nextCursor: SearchCursor = { o: next, r: relaxed ? 1 : 0, s: searchId, ...(shown && { x: shown }) };
+    return { searchId, query: plan.folded, relaxed, hits, nextCursor: more && next <= MAX_OFFSET ? encodeCursor(nextCursor) : null, suggestions };
   }
 
   /**
@@ -254,19 +280,16 @@ export class Search {
     return { ranked: all.slice(offset, offset + limit), more: all.length > offset + limit };
   }
 
-  /** A live room or video with an active boost campaign that matches the query takes the first slot, labelled. */
-  private async sponsor(ranked: (RankedHit & { score: number })[], kinds: DocKind[], tsquery: string) {
+  /** A live room or video with an active boost campaign that matches the query: it takes the first slot, labelled. */
+  private async sponsor(kinds: DocKind[], tsquery: string, shopId: string | undefined): Promise<RankedHit | null> {
     const types = kinds.filter((k) => k === 'live' || k === 'video');
-    if (!types.length) return ranked;
+    if (!types.length) return null;
     const { rows } = await sql<{ kind: DocKind; id: string }>`
       select d.kind, d.id from boosts b join search_docs d on d.kind = b.target_type and d.id = b.target_id, cast(${tsquery} as tsquery) q
       where b.status = 'active' and b.delivered < b.bought and b.start_at <= now() and b.end_at > now()
-        and b.target_type in (${sql.join(types)}) and d.tsv @@ q
+        and b.target_type in (${sql.join(types)}) and d.tsv @@ q ${shopId !== undefined ? sql`and d.shop_id = ${shopId}` : sql``}
       order by b.created_at limit 1`.execute(this.db);
-    const top = rows[0];
-    if (!top) return ranked;
-    const rest = ranked.filter((r) => !(r.kind === top.kind && r.id === top.id));
-    return [{ kind: top.kind, id: top.id, score: Infinity, sponsored: true }, ...rest].slice(0, Math.max(ranked.length, 1));
+    return rows[0] ? { kind: rows[0].kind, id: rows[0].id, sponsored: true } : null;
   }
 
   /** Latin words no document has are given the index's terms one edit away (two for words of 7+ letters) as alternatives. */
@@ -336,7 +359,8 @@ export class Search {
       const plan = planQuery(this.segmenter, q);
       const last = plan.words.at(-1);
       if (last && (last.text.length >= 2 || /\p{Script=Han}/u.test(last.text))) {
-        const tsquery = toTsquery(plan.words, 'all', true);
+        // Words of titles only (not a product's shop name or SKU names), the last one begun.
+        const tsquery = toTsquery(plan.words, 'all', { lastAsPrefix: true, titleOnly: true });
         const titles = await sql<{ title: string; kind: DocKind }>`
           select d.title, d.kind from search_docs d, cast(${tsquery} as tsquery) q
           where d.kind in ('product', 'shop', 'live') and d.tsv @@ q order by d.quality desc, d.id limit ${limit * 2}`.execute(this.db);
@@ -356,7 +380,7 @@ export class Search {
   async popular(limit = 10, days = 7): Promise<{ text: string; count: number }[]> {
     const since = new Date(Date.now() - days * 86_400_000);
     const { rows } = await sql<{ folded: string; n: number }>`
-      select folded, count(*)::int as n from search_events where created_at >= ${since} and results > 0 and folded <> ''
+      select folded, count(*)::int as n from search_events where created_at >= ${since} and results > 0 and not relaxed and folded <> ''
       group by folded order by n desc, folded limit ${limit}`.execute(this.db);
     return rows.map((r) => ({ text: r.folded, count: r.n }));
   }
@@ -394,7 +418,8 @@ export class Search {
       if (!s.folded) continue;
       const c = counts.get(s.folded) ?? { searches: 0, withResults: 0, at: s.at };
       c.searches++;
-      if (s.results > 0) c.withResults++;
+      // Relaxed hits did not find what was typed: not a search to suggest to others.
+      if (s.results > 0 && !s.relaxed) c.withResults++;
       c.at = s.at;
       counts.set(s.folded, c);
     }

@@ -300,10 +300,11 @@ export function planQuery(segmenter: Segmenter, q: string): QueryPlan {
 }
 
 /** A tsquery literal: every word (or, relaxed, any word) in one of its forms. Terms need no escaping. */
-export function toTsquery(words: readonly QueryWord[], mode: 'all' | 'any', lastAsPrefix = false): string {
+export function toTsquery(words: readonly QueryWord[], mode: 'all' | 'any', opts: { lastAsPrefix?: boolean; titleOnly?: boolean } = {}): string {
   const groups = words.map((w, i) => {
-    const prefix = lastAsPrefix && i === words.length - 1 ? ':*' : '';
-    return `(${w.alternatives.map((alt) => `(${alt.map((t) => `'${t}'${prefix}`).join(' & ')})`).join(' | ')})`;
+    const prefix = opts.lastAsPrefix && i === words.length - 1 ? '*' : '';
+    const label = prefix || opts.titleOnly ? `:${prefix}${opts.titleOnly ? 'A' : ''}` : '';
+    return `(${w.alternatives.map((alt) => `(${alt.map((t) => `'${t}'${label}`).join(' & ')})`).join(' | ')})`;
   });
   return groups.join(mode === 'all' ? ' & ' : ' | ');
 }
