@@ -7,6 +7,7 @@
 //   events       short-video engagement events ingested while a flash drop runs, the drop's p99 without and with (issue 15, bench/events.ts)
 //   feed         feed pages at 200 users over 100k items, 100k users, 10M events, ranked against newest-first (issue 16, bench/feed.ts)
 //                (feed:embedded or feed:postgres for one mode)
+//   search       relevance of 136 labelled queries against ILIKE, /search at 50 searchers over 100k products, index update latency (issue 17, bench/search.ts; search:embedded or search:postgres)
 //   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
 //   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
@@ -20,15 +21,16 @@ import { feedBenchTable, runFeedBench, type FeedBenchMode } from './feed.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
 import { requestLogTable, runRequestLogBench } from './request-log.ts';
 import { roomBenchTable, runRoomBench, type RoomBenchRow } from './rooms.ts';
+import { runSearchBench, searchBenchTable, type SearchBenchMode } from './search.ts';
 import { runStartupBench, startupTable } from './startup.ts';
 import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
-const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'] };
+const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'] };
 const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(MODES[a.split(':')[0] as Part] ?? []).includes(a.split(':')[1])));
 if (unknown.length > 0) {
   console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')} (drops:${DROP_BENCH_MODES.join('|')})`);
@@ -109,6 +111,11 @@ if (parts.has('events')) section('Event ingest during a flash drop', eventBenchT
 if (parts.has('feed')) {
   const modes = args.filter((a) => a.startsWith('feed:')).map((a) => a.split(':')[1] as FeedBenchMode);
   section('Discovery feed', feedBenchTable(await runFeedBench(modes.length ? modes : ['embedded', 'postgres'])));
+}
+
+if (parts.has('search')) {
+  const modes = args.filter((a) => a.startsWith('search:')).map((a) => a.split(':')[1] as SearchBenchMode);
+  section('Search', searchBenchTable(await runSearchBench(modes.length ? modes : ['embedded', 'postgres'])));
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);
