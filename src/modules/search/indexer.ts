@@ -217,13 +217,15 @@ export async function rebuildAll(db: Db, segmenter: Segmenter, onProgress?: (don
   for (const kind of DOC_KINDS) {
     let after: string | null = null;
     for (;;) {
-      const page = await loadDocs(db, kind, { after, limit: 2000 });
+      const page = await loadDocs(db, kind, { after, limit: 1000 });
       if (page.last === null) break;
       await writeDocs(db, segmenter, kind, null, page.docs, terms);
       docs += page.docs.length;
       after = page.last;
       done = Math.min(total, done + page.read);
       onProgress?.(done, total);
+      // Requests waiting for the event loop (and the embedded database) go first.
+      await new Promise((r) => setImmediate(r));
     }
   }
   await sql`delete from search_docs where indexed_at < ${started}`.execute(db);

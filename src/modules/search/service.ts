@@ -118,7 +118,7 @@ export class Search {
   /** The dictionary loaded, and the index brought up to date (built whole the first time). */
   async open(): Promise<void> {
     warmUp();
-    await this.refresh();
+    await this.refresh(true);
   }
 
   async close(): Promise<void> {
@@ -129,7 +129,7 @@ export class Search {
   // ---------------------------------------------------------------- following the database
 
   /** The dictionary reloaded if it changed; and, on the node holding the lease, what changed since the last look indexed. */
-  async refresh(): Promise<void> {
+  async refresh(opening = false): Promise<void> {
     const { rows } = await sql<{ dictionary_version: number; watermark: Date | null; leader: string | null }>`
       update search_state set leader = ${this.node}, lease_until = now() + ${`${LEASE_MS} milliseconds`}::interval
       where id = 1 and (leader is null or leader = ${this.node} or lease_until < now())
@@ -141,10 +141,10 @@ export class Search {
     if (!this.leader || this.rebuilding) return;
     const started = Date.now();
     if (!state.watermark) {
-      // Never built (a fresh data dir, or one from before search): built whole; a big catalogue in the background,
-      // so the node serves meanwhile (searches find what is built so far).
-      const build = this.rebuild();
-      if ((await countSources(this.db)) <= 20_000) await build;
+      // Never built (a fresh data dir, or one from before search): built whole, page by page, the node serving
+      // meanwhile (searches find what is built so far).
+      // At start a small catalogue is built before the node serves; a big one is left to the job, after start.
+      if (!opening || (await countSources(this.db)) <= 20_000) await this.rebuild();
       return;
     }
     const since = new Date(Math.min(this.watermark ?? state.watermark.getTime(), state.watermark.getTime()) - OVERLAP_MS);
