@@ -352,6 +352,8 @@ export interface SearchBenchResult {
   seedSeconds: number[];
   rebuilds: { products: number; docs: number; ms: number }[];
   outcomes: QueryOutcome[];
+  /** Each labelled query once, one at a time, on /search over the speed catalogue: ms. */
+  unloaded: { query: LabelledQuery; ms: number }[];
   load: LoadRow[];
   freshness: FreshnessResult | null;
 }
@@ -412,6 +414,17 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
       const more = await seed(RELEVANCE_PRODUCTS, SPEED_PRODUCTS);
       await rebuild(SPEED_PRODUCTS);
 
+      progress(`${mode}: each labelled query once on /search, one at a time (after a pass to warm up)`);
+      const unloaded: SearchBenchResult['unloaded'] = [];
+      for (const pass of [0, 1]) {
+        for (const query of queries) {
+          const t = performance.now();
+          const r = await http.get(enginePath('hawker', query.q));
+          if (r.status !== 200) throw new Error(`/search ${JSON.stringify(query.q)}: ${r.status}`);
+          if (pass === 1) unloaded.push({ query, ms: r1(performance.now() - t) });
+        }
+      }
+
       const load: LoadRow[] = [];
       for (const think of [THINK_MS, null]) {
         for (const engine of ['hawker', 'ilike'] as const) {
@@ -425,7 +438,7 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
       progress(`${mode}: index update latency (${FRESHNESS_TRIES} renames, ${FRESHNESS_TRIES} suspensions)`);
       const fresh = await freshness(http, database, [...catalogue, ...more], shops);
       progress(`${mode}: rename ${fresh.rename.join(', ')} ms; suspend ${fresh.suspend.join(', ')} ms; ${fresh.timeouts} timeouts`);
-      return { mode, relevanceProducts: RELEVANCE_PRODUCTS, speedProducts: SPEED_PRODUCTS, seedSeconds, rebuilds, outcomes, load, freshness: fresh };
+      return { mode, relevanceProducts: RELEVANCE_PRODUCTS, speedProducts: SPEED_PRODUCTS, seedSeconds, rebuilds, outcomes, unloaded, load, freshness: fresh };
     } finally {
       http.close();
       await hawker.close();
@@ -440,7 +453,7 @@ export async function runSearchBench(modes: SearchBenchMode[] = ['embedded', 'po
     if (mode === 'postgres' && !process.env.DATABASE_URL) {
       const skipped = 'DATABASE_URL is not set: the PostgreSQL half is skipped (set DATABASE_URL, and REDIS_URL / NATS_URL for a cluster-ready node, to run it)';
       progress(`postgres: ${skipped}`);
-      results.push({ mode, skipped, relevanceProducts: 0, speedProducts: 0, seedSeconds: [], rebuilds: [], outcomes: [], load: [], freshness: null });
+      results.push({ mode, skipped, relevanceProducts: 0, speedProducts: 0, seedSeconds: [], rebuilds: [], outcomes: [], unloaded: [], load: [], freshness: null });
       continue;
     }
     results.push(await runMode(mode, queries));
@@ -521,6 +534,14 @@ export function searchBenchTable(results: readonly SearchBenchResult[]): string 
       ...r.load.map((x) => `| ${x.engine === 'hawker' ? 'GET /search' : 'GET /products?q= (ILIKE)'} | ${x.load} | ${x.queries.toLocaleString('en')} | ${x.rate} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.max} | ${x.errors} |`),
       '',
     );
+    if (r.unloaded.length) {
+      const byClass = QUERY_CLASSES.map((c) => {
+        const xs = r.unloaded.filter((u) => u.query.class === c).map((u) => u.ms).sort((a, b) => a - b);
+        return `${c} ${quantile(xs, 0.5)} / ${xs[xs.length - 1] ?? 0}`;
+      });
+      const slowest = [...r.unloaded].sort((a, b) => b.ms - a.ms).slice(0, 5).map((u) => `${u.query.q} (${u.query.class}) ${u.ms} ms`);
+      lines.push(`One query at a time (no load), /search ms median / max per class: ${byClass.join('; ')}. Slowest: ${slowest.join(', ')}.`, '');
+    }
     const paced = r.load.find((x) => x.engine === 'hawker' && x.load === 'paced');
     const floor = r.load.find((x) => x.engine === 'ilike' && x.load === 'paced');
     if (paced) lines.push(`${verdict(paced.p99 <= 50 && paced.errors === 0)} /search p99 ≤ 50 ms at ${SEARCHERS} searchers (${paced.p99} ms; ILIKE ${floor?.p99 ?? '—'} ms; ${paced.errors} errors)`, '');
