@@ -6,7 +6,7 @@
 // rebuild and user dictionary; suggestions; recorded searches and clicks; and hostile input never answered 5xx.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { STORAGE, type Reply, type TestNode } from './support/harness.ts';
+import { freshStorage, startNode, STORAGE, type Reply, type TestNode } from './support/harness.ts';
 import { payOrder, placeOrder } from './support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
@@ -349,7 +349,11 @@ describe(`search (${STORAGE})`, () => {
     before(async () => {
       shop = await newShop('变更测试小店');
     });
-    const found = async (q: string, id: string, extra: Params = {}) => ids(await search({ q, type: 'products', ...extra })).includes(id);
+    /** Whether a search matching every word of q (not a relaxed one, matching some) returns the product. */
+    const found = async (q: string, id: string, extra: Params = {}) => {
+      const b = await search({ q, type: 'products', ...extra });
+      return !b.relaxed && ids(b).includes(id);
+    };
 
     it('finds a new product within a second', async () => {
       const prod = await newProduct(shop, '景德镇 青花瓷茶杯');
@@ -734,5 +738,65 @@ describe(`search (${STORAGE})`, () => {
       // A price past any integer: refused, or answered as no bound (or nothing), never a 5xx.
       for (const qs of ['q=%E9%BE%99&priceMax=1e400', 'q=%E9%BE%99&priceMin=1e400', 'q=%E9%BE%99&priceMax=Infinity', 'q=%E9%BE%99&priceMin=-Infinity']) await tryRaw(qs);
     });
+  });
+});
+
+describe(`search on two nodes (${STORAGE})`, { skip: STORAGE === 'postgres' ? false : 'two nodes share one PostgreSQL database: needs DATABASE_URL' }, () => {
+  let storage: Awaited<ReturnType<typeof freshStorage>>;
+  let a: TestNode;
+  let b: TestNode;
+  let merchant: User;
+  let shop: string;
+  const env = {
+    ADMIN_TOKEN: OPERATOR,
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...(process.env.NATS_URL ? { NATS_URL: process.env.NATS_URL } : {}),
+  };
+
+  before(async () => {
+    storage = await freshStorage();
+    a = await startNode(env, storage);
+    b = await startNode(env, storage);
+    merchant = await a.api.user();
+    shop = (await a.api.post('/shops', { name: '双节点茶器' }, merchant.token)).body.shop.id;
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await storage?.dispose();
+  });
+
+  /** Whether a search on `node` matching every word of q (not a relaxed one) returns the product. */
+  const finds = async (node: TestNode, q: string, id: string) => {
+    const r = await node.api.get(`/search?q=${encodeURIComponent(q)}&type=products`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return !r.body.relaxed && r.body.hits.some((h: Hit) => h.id === id);
+  };
+
+  it('a product created, edited and delisted through one node is followed by the other’s search', async () => {
+    const r = await a.api.post(`/shops/${shop}/products`, { title: '宜兴紫砂 西施壶', skus: [{ name: '1 把', price: 68000, stock: 2 }] }, merchant.token);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const id = r.body.product.id;
+    await within(FOLLOW_MS, async () => assert.ok(await finds(b, '西施壶', id), 'node b finds the new product'));
+    assert.equal((await a.api.call('PATCH', `/products/${id}`, { body: { title: '景德镇 青瓷盖碗' }, token: merchant.token })).status, 200);
+    await within(FOLLOW_MS, async () => {
+      assert.ok(await finds(b, '盖碗', id), 'node b: the new word');
+      assert.ok(!(await finds(b, '紫砂', id)) && !(await finds(b, '西施壶', id)), 'node b: not the old words');
+    });
+    assert.equal((await a.api.call('PATCH', `/products/${id}`, { body: { status: 'delisted' }, token: merchant.token })).status, 200);
+    assert.ok(!(await finds(b, '盖碗', id)), 'node b, at once: a delisted product is never returned');
+  });
+
+  it('a word added to the dictionary on one node is in use on the other, without a restart', async () => {
+    const r = await a.api.post(`/shops/${shop}/products`, { title: '卡姿兰大眼睛睫毛膏', skus: [{ name: '1 支', price: 9900, stock: 5 }] }, merchant.token);
+    const id = r.body.product.id;
+    await within(FOLLOW_MS, async () => assert.ok(await finds(b, '睫毛膏', id), 'node b indexed it'));
+    assert.equal(await finds(b, 'kzl', id), false, 'before: kzl is not a word of the title');
+    assert.equal((await a.api.post('/admin/search/dictionary', { word: '卡姿兰' }, OPERATOR)).status, 201);
+    const listed = await b.api.get('/admin/search/dictionary', OPERATOR);
+    assert.ok(listed.body.words.some((w: { word: string }) => w.word === '卡姿兰'), JSON.stringify(listed.body));
+    await within(FOLLOW_MS, async () => assert.ok(await finds(b, 'kzl', id), 'node b: kzl finds the brand'));
+    assert.equal((await b.api.call('DELETE', `/admin/search/dictionary/${encodeURIComponent('卡姿兰')}`, { token: OPERATOR })).status, 204);
+    await within(FOLLOW_MS, async () => assert.equal(await finds(a, 'kzl', id), false, 'node a: the word removed on node b'));
   });
 });
