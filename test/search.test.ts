@@ -5,11 +5,15 @@
 // second; nothing a buyer could not open ever returned, even before the index has caught up; the operator's
 // rebuild and user dictionary; suggestions; recorded searches and clicks; and hostile input never answered 5xx.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { freshStorage, startNode, STORAGE, type Reply, type TestNode } from './support/harness.ts';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { freshStorage, ROOT, startNode, STORAGE, type Reply, type TestNode } from './support/harness.ts';
 import { payOrder, placeOrder } from './support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
+const run = promisify(execFile);
 const OPERATOR = 'search-test-operator-token';
 /** The index follows a change within 1 s; the tests give it 2. */
 const FOLLOW_MS = 2000;
@@ -506,6 +510,30 @@ describe(`search (${STORAGE})`, () => {
         assert.ok([403, 404].includes(refused.status), `rebuild by a non-operator: ${refused.status}`);
       }
       assert.equal((await api().post('/admin/search/rebuild', {})).status, 401);
+    });
+
+    it('rebuilds from the database an index that lost documents: POST /admin/search/rebuild, and on PostgreSQL npm run search:rebuild beside the node', async () => {
+      // The index's own table (search_docs) loses two documents behind the node's back; their rows are unchanged, so only a rebuild brings them back.
+      const lose = () => sql`delete from search_docs where id in (${p.longjing}, ${p.lipstick})`.execute(node.hawker.ctx.db);
+      const back = async () => {
+        assert.ok(ids(await search({ q: '龙井', type: 'products' })).includes(p.longjing), 'longjing back');
+        assert.ok(ids(await search({ q: 'lipstick', type: 'products' })).includes(p.lipstick), 'lipstick back');
+      };
+      await lose();
+      await within(FOLLOW_MS, async () => assert.ok(!ids(await search({ q: '龙井', type: 'products' })).includes(p.longjing), 'lost from the index'));
+      assert.equal((await api().post('/admin/search/rebuild', {}, OPERATOR)).status, 202);
+      await within(5000, back);
+
+      if (STORAGE !== 'postgres') return;
+      await lose();
+      await within(FOLLOW_MS, async () => assert.ok(!ids(await search({ q: '龙井', type: 'products' })).includes(p.longjing), 'lost from the index'));
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/search-rebuild.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, DATABASE_URL: node.hawker.ctx.config.databaseUrl!, LOG_LEVEL: 'silent' },
+      });
+      const built = /search index rebuilt: ([\d,]+) documents/.exec(stdout);
+      assert.ok(built && Number(built[1].replace(/,/g, '')) > 20, stdout);
+      await within(FOLLOW_MS, back);
     });
 
     it('takes a new word into the dictionary without a restart, lists it, and removes it', async () => {
