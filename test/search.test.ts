@@ -584,6 +584,39 @@ describe(`search (${STORAGE})`, () => {
     });
   });
 
+  describe('sponsored hits', () => {
+    it('labels a boosted live room sponsored where it matches the query, and shows it nowhere it does not', async () => {
+      // The merchant earns incentive credits as an influencer of tier C and buys a boost for one of two rooms.
+      const settings = (await api().get('/admin/settings/affiliate', OPERATOR)).body;
+      const tiers = settings.tiers.map((t: { tier: string }) => (t.tier === 'C' ? { ...t, monthlyCredits: 1000 } : t));
+      assert.equal((await api().call('PUT', '/admin/settings/affiliate', { token: OPERATOR, body: { ...settings, tiers } })).status, 200);
+      assert.equal((await api().post('/me/influencer', {}, merchant.token)).status, 201);
+      assert.equal((await api().post('/admin/jobs/grant-incentive-credits/run', {}, OPERATOR)).status, 200);
+      const room = async (title: string) => (await api().post(`/shops/${teaShop}/live-sessions`, { title }, merchant.token)).body.liveSession.id as string;
+      const plain = await room('古法红糖 熬制直播');
+      const boosted = await room('古法红糖 品鉴直播');
+      const bought = await api().post(
+        '/boosts',
+        { target: { type: 'live', id: boosted }, impressions: 300, audience: { kind: 'all' }, hours: 24, payWith: 'credits' },
+        merchant.token,
+        { 'idempotency-key': `search-boost-${boosted}` },
+      );
+      assert.equal(bought.status, 201, JSON.stringify(bought.body));
+
+      await within(FOLLOW_MS, async () => {
+        for (const type of ['live', 'all']) {
+          const b = await search({ q: '红糖', type });
+          const flags = Object.fromEntries(b.hits.filter((h) => h.id === plain || h.id === boosted).map((h) => [h.id, h.sponsored]));
+          assert.deepEqual(flags, { [plain]: false, [boosted]: true }, `type=${type}: ${describeHits(b)}`);
+        }
+      });
+      const elsewhere = await search({ q: '龙井', type: 'all', limit: 50 });
+      assert.ok(!ids(elsewhere).includes(boosted), `a query the room does not match: ${describeHits(elsewhere)}`);
+      assert.ok(elsewhere.hits.every((h) => !h.sponsored), 'nothing else is sponsored');
+      assert.ok((await search({ q: '红糖', type: 'products' })).hits.every((h) => !h.sponsored), 'products are not sponsored');
+    });
+  });
+
   describe('suggestions', () => {
     const suggest = async (q: string, extra = '') => {
       const r = await api().get(`/search/suggest?q=${encodeURIComponent(q)}${extra}`);
