@@ -50,7 +50,7 @@ import { ErrorBody } from './platform/errors.ts';
 import { clientErrorHandler, errorHandler, logSerializers, notFoundHandler } from './platform/http.ts';
 import { Jobs } from './platform/jobs.ts';
 import { createMetrics } from './platform/metrics.ts';
-import { refuseUnstorableText } from './platform/request-text.ts';
+import { refuseNonFiniteQueryNumbers, refuseUnstorableText } from './platform/request-text.ts';
 import { PlatformSettings } from './platform/settings.ts';
 import { RequestLog } from './platform/request-log.ts';
 import { compiledOnFirstUse, fastifySerializers } from './platform/schema-compilers.ts';
@@ -144,6 +144,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   app.addSchema(ErrorBody);
   // Before any route's schema or handler: text PostgreSQL cannot hold is a 400, not a failed query.
   app.addHook('preValidation', refuseUnstorableText);
+  app.addHook('preHandler', refuseNonFiniteQueryNumbers);
   // Every response is timed: a callback hook (no promise per request) with one labelled child per
   // method, route and status, so a request does not hash its labels again.
   const timers = new Map<string, { observe(seconds: number): void }>();

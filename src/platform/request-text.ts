@@ -68,3 +68,17 @@ export function refuseUnstorableText(req: FastifyRequest, _reply: FastifyReply, 
   if (err) done(err);
   else done();
 }
+
+/**
+ * preHandler hook: a query-string number the schema coerced from "Infinity", "-Infinity" or "1e400" is a 400. Ajv
+ * coerces such text to a number that is no integer and skips its range check, and no route means it.
+ */
+export function refuseNonFiniteQueryNumbers(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+  const query = req.query as Record<string, unknown> | null;
+  if (query && typeof query === 'object') {
+    for (const [name, value] of Object.entries(query)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) return done(invalidRequest(`querystring/${name} must be a finite number`));
+    }
+  }
+  done();
+}

@@ -5,7 +5,7 @@ import { NextCursor } from '../../platform/pagination.ts';
 import { SearchHit } from './views.ts';
 
 const SearchQuery = Type.Object({
-  q: Type.String({ minLength: 1, maxLength: 100, description: 'What the buyer typed: Chinese (simplified or traditional), pinyin, initials, English' }),
+  q: Type.String({ minLength: 1, maxLength: 400, description: 'What the buyer typed: Chinese (simplified or traditional), pinyin, initials, English; 1 to 100 characters once trimmed' }),
   type: Type.Optional(Type.Enum(['all', 'products', 'live', 'videos', 'shops'] as const, { default: 'all' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
@@ -29,8 +29,10 @@ const Word = Type.Object({ word: Type.String(), frequency: Type.Integer(), tag: 
 
 /** A query of nothing but spaces and punctuation has no words to look for. */
 function nonBlank(q: string): string {
-  if (!q.trim()) throw invalidRequest('q is blank');
-  return q;
+  const trimmed = q.trim();
+  if (!trimmed) throw invalidRequest('q is blank');
+  if ([...trimmed].length > 100) throw invalidRequest('q must not have more than 100 characters');
+  return trimmed;
 }
 
 export function searchRoutes(app: App, ctx: AppContext) {
