@@ -12,6 +12,8 @@ export interface Config {
   pgliteThread: PGliteThread;
   redisUrl: string | null;
   natsUrl: string | null;
+  /** Where searches are matched and ranked: this node's memory (mirrored from search_docs) or PostgreSQL full-text search. */
+  searchEngine: 'memory' | 'postgres';
   /** How long a search's ranked result list is reused for the same query (0: never). */
   searchResultTtlMs: number;
   seedDemo: boolean;
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
     seedDemo: boolVar(env, 'SEED_DEMO', true),
+    searchEngine: enumVar(env, 'SEARCH_ENGINE', ['memory', 'postgres'] as const, 'memory'),
     searchResultTtlMs: intVar(env, 'SEARCH_RESULT_TTL_MS', 500, 0, 1000),
     adminToken,
     orderTtlSeconds: intVar(env, 'ORDER_TTL_SECONDS', 900, 1, 7 * 24 * 3600),

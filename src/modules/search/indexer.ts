@@ -178,8 +178,13 @@ export async function writeDocs(db: Db, segmenter: Segmenter, kind: DocKind, ask
   if (asked?.length) {
     const kept = new Set(docs.map((d) => d.id));
     const gone = asked.filter((id) => !kept.has(id));
-    if (gone.length) await sql`delete from search_docs where kind = ${kind} and id in (${sql.join(gone)})`.execute(db);
+    if (gone.length) await tombstone(db, sql`delete from search_docs where kind = ${kind} and id in (${sql.join(gone)}) returning kind, id`);
   }
+}
+
+/** Deletes documents and leaves a tombstone of each, for the nodes that keep the index in memory (mirror.ts). */
+async function tombstone(db: Db, deletion: RawBuilder<unknown>): Promise<void> {
+  await sql`with gone as (${deletion}) insert into search_deletions (kind, id, at) select kind, id, ${new Date()}::timestamptz from gone`.execute(db);
 }
 
 /** Indexes the given ids of each kind again (written or deleted). */
@@ -228,7 +233,7 @@ export async function rebuildAll(db: Db, segmenter: Segmenter, onProgress?: (don
       await new Promise((r) => setImmediate(r));
     }
   }
-  await sql`delete from search_docs where indexed_at < ${started}`.execute(db);
+  await tombstone(db, sql`delete from search_docs where indexed_at < ${started} returning kind, id`);
   await sql`delete from search_terms`.execute(db);
   const all = [...terms];
   for (let i = 0; i < all.length; i += 2000) {

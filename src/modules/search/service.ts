@@ -15,6 +15,7 @@ import { newId } from '../../platform/ids.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
 import { changedSince, countSources, DOC_KINDS, OVERLAP_MS, rebuildAll, reindex, type ChangedIds, type DocKind } from './indexer.ts';
 import { editDistance, fold, oneEditAway, pinyinForms, planQuery, Segmenter, toTsquery, warmUp, type DictionaryWord, type QueryWord } from './text.ts';
+import { IndexMirror } from './mirror.ts';
 import { renderHits, type RankedHit, type SearchHit } from './views.ts';
 
 export type SearchType = 'all' | 'products' | 'live' | 'videos' | 'shops';
@@ -98,7 +99,10 @@ export class Search {
   private dictionaryVersion = -1;
   private watermark: number | null = null;
   private leader = false;
+  private prunedAt = 0;
   private readonly results = new Map<string, { at: number; ranked: Ranked }>();
+  /** SEARCH_ENGINE=memory: the index in this node's memory. */
+  readonly mirror: IndexMirror | null;
   private readonly corrections = new Map<string, { terms: string[]; at: number }>();
   private searches: PendingSearch[] = [];
   private clicks: PendingClick[] = [];
@@ -107,7 +111,9 @@ export class Search {
   private rebuilding: Promise<{ docs: number; ms: number }> | null = null;
 
   constructor(private readonly deps: SearchDeps) {
+    this.mirror = deps.config.searchEngine === 'memory' ? new IndexMirror(deps.db) : null;
     deps.jobs.every('search-index', INDEX_EVERY_MS, () => this.refresh());
+    if (this.mirror) deps.jobs.every('search-mirror', INDEX_EVERY_MS, () => this.mirror!.sync());
     deps.jobs.every('search-events', 500, () => this.flush());
   }
 
@@ -119,6 +125,7 @@ export class Search {
   async open(): Promise<void> {
     warmUp();
     await this.refresh(true);
+    await this.mirror?.load();
   }
 
   async close(): Promise<void> {
@@ -150,6 +157,10 @@ export class Search {
     const since = new Date(Math.min(this.watermark ?? state.watermark.getTime(), state.watermark.getTime()) - OVERLAP_MS);
     const changed = await changedSince(this.db, since);
     await reindex(this.db, this.segmenter, changed);
+    if (started - this.prunedAt > 600_000) {
+      this.prunedAt = started;
+      await sql`delete from search_deletions where at < ${new Date(started - 86_400_000)}`.execute(this.db);
+    }
     this.watermark = started;
     await sql`update search_state set watermark = ${new Date(started)} where id = 1 and leader = ${this.node}`.execute(this.db);
   }
@@ -197,9 +208,9 @@ export class Search {
     let shown = cursor?.x;
     if (plan.words.length) {
       const words = await this.corrected(plan.words);
-      ({ ranked, more } = await this.rank(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params, offset, limit));
+      ({ ranked, more } = await this.rank(kinds, words, relaxed ? 'any' : 'all', params, offset, limit));
       if (ranked.length === 0 && !cursor && words.length > 1) {
-        ({ ranked, more } = await this.rank(kinds, toTsquery(words, 'any'), params, offset, limit));
+        ({ ranked, more } = await this.rank(kinds, words, 'any', params, offset, limit));
         relaxed = ranked.length > 0;
       }
       if (shown) ranked = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
@@ -230,7 +241,9 @@ export class Search {
    * from memory (a word found in thousands of titles costs PGlite tens of milliseconds to rank); the hits are still
    * read and checked against the database on every request, and the TTL (SEARCH_RESULT_TTL_MS, at most 1 s) plus the indexer's 300 ms keep a change searchable within about a second.
    */
-  private async rank(kinds: DocKind[], tsquery: string, p: SearchParams, offset: number, limit: number): Promise<Ranked> {
+  private async rank(kinds: DocKind[], words: QueryWord[], mode: 'all' | 'any', p: SearchParams, offset: number, limit: number): Promise<Ranked> {
+    if (this.mirror) return this.rankInMemory(this.mirror, kinds, words, mode, p, offset, limit);
+    const tsquery = toTsquery(words, mode);
     const key = JSON.stringify([kinds, tsquery, p.sort, p.priceMin, p.priceMax, p.inStock, p.shopId, offset, limit]);
     const now = Date.now();
     const cached = this.results.get(key);
@@ -239,6 +252,17 @@ export class Search {
     if (this.results.size >= 5000) this.results.clear();
     this.results.set(key, { at: now, ranked });
     return ranked;
+  }
+
+  /** The same ranking from this node's memory: ranked lists are not reused, a change is searchable once mirrored. */
+  private rankInMemory(mirror: IndexMirror, kinds: DocKind[], words: QueryWord[], mode: 'all' | 'any', p: SearchParams, offset: number, limit: number): Ranked {
+    const sort = p.sort ?? 'relevance';
+    const all = kinds.flatMap((kind) =>
+      mirror.index.kinds[kind]
+        .search({ words, mode, sort, take: offset + limit + 1, priceMin: kind === 'product' ? p.priceMin : undefined, priceMax: kind === 'product' ? p.priceMax : undefined, inStock: kind === 'product' ? p.inStock : undefined, shopId: p.shopId })
+        .map((h) => ({ kind, id: h.id, score: h.score, sold: h.sold, price: h.price, at: h.at, sponsored: false })),
+    );
+    return merged(all, kinds.length > 1 ? sort : null, offset, limit);
   }
 
   private async rankNow(kinds: DocKind[], tsquery: string, p: SearchParams, offset: number, limit: number): Promise<Ranked> {
@@ -269,15 +293,7 @@ export class Search {
         return rows.map((r) => ({ kind, id: r.id, score: r.score, sold: r.sold, price: r.price === null ? null : Number(r.price), at: r.created_at.getTime(), sponsored: false }));
       }),
     );
-    const all = lists.flat();
-    if (kinds.length > 1) {
-      const cmp =
-        sort === 'sales' ? (a: (typeof all)[0], b: (typeof all)[0]) => b.sold - a.sold || b.score - a.score
-        : sort === 'newest' ? (a: (typeof all)[0], b: (typeof all)[0]) => b.at - a.at
-        : (a: (typeof all)[0], b: (typeof all)[0]) => b.score - a.score;
-      all.sort(cmp);
-    }
-    return { ranked: all.slice(offset, offset + limit), more: all.length > offset + limit };
+    return merged(lists.flat(), kinds.length > 1 ? sort : null, offset, limit);
   }
 
   /** A live room or video with an active boost campaign that matches the query: it takes the first slot, labelled. */
@@ -503,6 +519,20 @@ export class Search {
     for (const h of hits.rows) ids[h.kind].push(h.id);
     await reindex(this.db, this.segmenter, ids);
   }
+}
+
+type Candidate = RankedHit & { score: number; sold: number; at: number };
+
+/** Lists of several kinds merged in the sort's order (null: one kind, already in order); the page cut out. */
+function merged(all: Candidate[], sort: SearchSort | null, offset: number, limit: number): Ranked {
+  if (sort) {
+    const cmp =
+      sort === 'sales' ? (a: Candidate, b: Candidate) => b.sold - a.sold || b.score - a.score
+      : sort === 'newest' ? (a: Candidate, b: Candidate) => b.at - a.at
+      : (a: Candidate, b: Candidate) => b.score - a.score;
+    all.sort(cmp);
+  }
+  return { ranked: all.slice(offset, offset + limit), more: all.length > offset + limit };
 }
 
 function likeEscape(s: string): string {
