@@ -113,12 +113,14 @@ function client(base: string, sockets: number): { get: Get; send: Send; close():
   return { get: (path, token) => call('GET', path, null, token), send: (method, path, body, token) => call(method, path, JSON.stringify(body), token), close: () => agent.destroy() };
 }
 
-export type Engine = 'hawker' | 'ilike';
+/** hawker: /search as configured by default (SEARCH_ENGINE=memory); hawker-pg: /search with SEARCH_ENGINE=postgres; ilike: the old route. */
+export type Engine = 'hawker' | 'hawker-pg' | 'ilike';
+const ENGINE_LABEL: Record<Engine, string> = { hawker: 'GET /search (memory)', 'hawker-pg': 'GET /search (SEARCH_ENGINE=postgres)', ilike: 'GET /products?q= (ILIKE)' };
 const enginePath = (engine: Engine, q: string, limit = TOP) =>
-  engine === 'hawker' ? `/api/v1/search?${new URLSearchParams({ q, type: 'products', limit: String(limit) })}` : `/api/v1/products?${new URLSearchParams({ q, limit: String(limit) })}`;
+  engine !== 'ilike' ? `/api/v1/search?${new URLSearchParams({ q, type: 'products', limit: String(limit) })}` : `/api/v1/products?${new URLSearchParams({ q, limit: String(limit) })}`;
 const idsOf = (engine: Engine, body: string): { id: string; title: string }[] => {
   const parsed = JSON.parse(body) as { hits?: { id: string; title: string }[]; products?: { id: string; title: string }[] };
-  return (engine === 'hawker' ? parsed.hits : parsed.products) ?? [];
+  return (engine !== 'ilike' ? parsed.hits : parsed.products) ?? [];
 };
 
 // ------------------------------------------------------------------ relevance
@@ -128,6 +130,19 @@ export interface QueryOutcome {
   relevant: number;
   hawker: { recall: number; rr: number; top: { id: string; title: string; relevant: boolean }[]; relaxed: boolean };
   ilike: { recall: number; rr: number };
+  /** The same query ranked by PostgreSQL full-text search (SEARCH_ENGINE=postgres). */
+  pg?: { recall: number; rr: number };
+}
+
+/** Recall and RR of /search for each query as the server ranks now (after useEngine). */
+async function relevanceOf(get: Get, products: readonly ProductTruth[], queries: readonly LabelledQuery[]): Promise<{ recall: number; rr: number }[]> {
+  const out: { recall: number; rr: number }[] = [];
+  for (const query of queries) {
+    const r = await get(enginePath('hawker', query.q));
+    if (r.status !== 200) throw new Error(`/search ${JSON.stringify(query.q)}: ${r.status} ${r.body.slice(0, 300)}`);
+    out.push(scoreTop(idsOf('hawker', r.body).map((h) => h.id), relevantIds(products, query)));
+  }
+  return out;
 }
 
 async function relevance(get: Get, products: readonly ProductTruth[], queries: readonly LabelledQuery[]): Promise<QueryOutcome[]> {
@@ -408,12 +423,17 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
       await rebuild(RELEVANCE_PRODUCTS);
 
       progress(`${mode}: relevance, ${queries.length} labelled queries × (Hawker, ILIKE)`);
+      await hawker.ctx.search.useEngine('memory');
       const outcomes = await relevance(http.get, catalogue, queries);
+      progress(`${mode}: relevance, ${queries.length} labelled queries, SEARCH_ENGINE=postgres`);
+      await hawker.ctx.search.useEngine('postgres');
+      (await relevanceOf(http.get, catalogue, queries)).forEach((x, i) => (outcomes[i]!.pg = x));
 
       progress(`${mode}: seeding up to ${SPEED_PRODUCTS.toLocaleString('en')} products`);
       const more = await seed(RELEVANCE_PRODUCTS, SPEED_PRODUCTS);
       await rebuild(SPEED_PRODUCTS);
 
+      await hawker.ctx.search.useEngine('memory');
       progress(`${mode}: each labelled query once on /search, one at a time (after a pass to warm up)`);
       const unloaded: SearchBenchResult['unloaded'] = [];
       for (const pass of [0, 1]) {
@@ -427,14 +447,16 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
 
       const load: LoadRow[] = [];
       for (const think of [THINK_MS, null]) {
-        for (const engine of ['hawker', 'ilike'] as const) {
-          progress(`${mode}: ${engine === 'hawker' ? '/search' : 'ILIKE /products?q='}, ${SEARCHERS} searchers ${think ? `thinking ${think[0]}–${think[1]} ms` : 'without pause'}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+        for (const engine of ['hawker', 'hawker-pg', 'ilike'] as const) {
+          if (engine !== 'ilike') await hawker.ctx.search.useEngine(engine === 'hawker' ? 'memory' : 'postgres');
+          progress(`${mode}: ${ENGINE_LABEL[engine]}, ${SEARCHERS} searchers ${think ? `thinking ${think[0]}–${think[1]} ms` : 'without pause'}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
           const row = await searchLoadOnWorker({ base, engine, queries: queries.map((q) => q.q), searchers: SEARCHERS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, think });
           progress(`${mode}: ${engine} ${row.load}: ${row.queries} queries, ${row.rate}/s, p50 ${row.p50} ms, p99 ${row.p99} ms, max ${row.max} ms, ${row.errors} errors`);
           load.push(row);
         }
       }
 
+      await hawker.ctx.search.useEngine('memory');
       progress(`${mode}: index update latency (${FRESHNESS_TRIES} renames, ${FRESHNESS_TRIES} suspensions)`);
       const fresh = await freshness(http, database, [...catalogue, ...more], shops);
       progress(`${mode}: rename ${fresh.rename.join(', ')} ms; suspend ${fresh.suspend.join(', ')} ms; ${fresh.timeouts} timeouts`);
@@ -467,6 +489,7 @@ interface ClassScore {
   n: number;
   hawker: { recall: number; mrr: number };
   ilike: { recall: number; mrr: number };
+  pg: { recall: number; mrr: number } | null;
 }
 
 export function classScores(outcomes: readonly QueryOutcome[]): Map<QueryClass | 'overall', ClassScore> {
@@ -475,6 +498,7 @@ export function classScores(outcomes: readonly QueryOutcome[]): Map<QueryClass |
     n: os.length,
     hawker: { recall: mean(os.map((o) => o.hawker.recall)), mrr: mean(os.map((o) => o.hawker.rr)) },
     ilike: { recall: mean(os.map((o) => o.ilike.recall)), mrr: mean(os.map((o) => o.ilike.rr)) },
+    pg: os.every((o) => o.pg) ? { recall: mean(os.map((o) => o.pg!.recall)), mrr: mean(os.map((o) => o.pg!.rr)) } : null,
   });
   const out = new Map<QueryClass | 'overall', ClassScore>();
   for (const c of QUERY_CLASSES) out.set(c, score(outcomes.filter((o) => o.query.class === c)));
@@ -501,9 +525,11 @@ export function searchBenchTable(results: readonly SearchBenchResult[]): string 
       '',
       `Relevance: ${r.outcomes.length} labelled queries (eval/search-queries.json), top ${TOP} products; baseline: GET /products?q= (title ILIKE, newest first).`,
       '',
-      '| class | n | Hawker recall@10 | Hawker MRR | ILIKE recall@10 | ILIKE MRR |',
-      '|---|---:|---:|---:|---:|---:|',
-      ...[...scores].map(([c, s]) => `| ${c === 'overall' ? '**overall**' : c} | ${s.n} | ${r3(s.hawker.recall)} | ${r3(s.hawker.mrr)} | ${r3(s.ilike.recall)} | ${r3(s.ilike.mrr)} |`),
+      '| class | n | Hawker recall@10 | Hawker MRR | SEARCH_ENGINE=postgres recall@10 | …postgres MRR | ILIKE recall@10 | ILIKE MRR |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...[...scores].map(
+        ([c, s]) => `| ${c === 'overall' ? '**overall**' : c} | ${s.n} | ${r3(s.hawker.recall)} | ${r3(s.hawker.mrr)} | ${s.pg ? r3(s.pg.recall) : '—'} | ${s.pg ? r3(s.pg.mrr) : '—'} | ${r3(s.ilike.recall)} | ${r3(s.ilike.mrr)} |`,
+      ),
       '',
       `${verdict(overall.hawker.recall >= 0.9)} overall recall@10 ≥ 0.9 (${r3(overall.hawker.recall)}; ILIKE ${r3(overall.ilike.recall)})`,
       `${verdict(overall.hawker.mrr >= 0.7)} overall MRR ≥ 0.7 (${r3(overall.hawker.mrr)}; ILIKE ${r3(overall.ilike.mrr)})`,
@@ -531,7 +557,7 @@ export function searchBenchTable(results: readonly SearchBenchResult[]): string 
       '',
       '| route | load | queries | queries/s | p50 ms | p95 ms | p99 ms | max ms | errors |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-      ...r.load.map((x) => `| ${x.engine === 'hawker' ? 'GET /search' : 'GET /products?q= (ILIKE)'} | ${x.load} | ${x.queries.toLocaleString('en')} | ${x.rate} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.max} | ${x.errors} |`),
+      ...r.load.map((x) => `| ${ENGINE_LABEL[x.engine]} | ${x.load} | ${x.queries.toLocaleString('en')} | ${x.rate} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.max} | ${x.errors} |`),
       '',
     );
     if (r.unloaded.length) {
@@ -544,7 +570,8 @@ export function searchBenchTable(results: readonly SearchBenchResult[]): string 
     }
     const paced = r.load.find((x) => x.engine === 'hawker' && x.load === 'paced');
     const floor = r.load.find((x) => x.engine === 'ilike' && x.load === 'paced');
-    if (paced) lines.push(`${verdict(paced.p99 <= 50 && paced.errors === 0)} /search p99 ≤ 50 ms at ${SEARCHERS} searchers (${paced.p99} ms; ILIKE ${floor?.p99 ?? '—'} ms; ${paced.errors} errors)`, '');
+    const pacedPg = r.load.find((x) => x.engine === 'hawker-pg' && x.load === 'paced');
+    if (paced) lines.push(`${verdict(paced.p99 <= 50 && paced.errors === 0)} /search p99 ≤ 50 ms at ${SEARCHERS} searchers (${paced.p99} ms; SEARCH_ENGINE=postgres ${pacedPg?.p99 ?? '—'} ms; ILIKE ${floor?.p99 ?? '—'} ms; ${paced.errors} errors)`, '');
     const f = r.freshness;
     if (f) {
       const worst = Math.max(0, ...f.rename, ...f.suspend);

@@ -102,7 +102,7 @@ export class Search {
   private prunedAt = 0;
   private readonly results = new Map<string, { at: number; ranked: Ranked }>();
   /** SEARCH_ENGINE=memory: the index in this node's memory. */
-  readonly mirror: IndexMirror | null;
+  private mirror: IndexMirror | null;
   private readonly corrections = new Map<string, { terms: string[]; at: number }>();
   private searches: PendingSearch[] = [];
   private clicks: PendingClick[] = [];
@@ -113,8 +113,19 @@ export class Search {
   constructor(private readonly deps: SearchDeps) {
     this.mirror = deps.config.searchEngine === 'memory' ? new IndexMirror(deps.db) : null;
     deps.jobs.every('search-index', INDEX_EVERY_MS, () => this.refresh());
-    if (this.mirror) deps.jobs.every('search-mirror', INDEX_EVERY_MS, () => this.mirror!.sync());
+    deps.jobs.every('search-mirror', INDEX_EVERY_MS, async () => this.mirror?.sync());
     deps.jobs.every('search-events', 500, () => this.flush());
+  }
+
+  /** Where queries are matched and ranked from now on (the bench compares both engines in one process). */
+  async useEngine(engine: 'memory' | 'postgres'): Promise<void> {
+    if (engine === 'postgres') this.mirror = null;
+    else if (!this.mirror) {
+      const mirror = new IndexMirror(this.db);
+      await mirror.load();
+      this.mirror = mirror;
+    }
+    this.results.clear();
   }
 
   private get db(): Db {
