@@ -155,12 +155,14 @@ export async function loadDocs(db: Db, kind: DocKind, filter: { ids: string[] } 
 
 /** Writes documents (one statement per chunk) and deletes the ids of `kind` that were asked for but are not searchable. */
 export async function writeDocs(db: Db, segmenter: Segmenter, kind: DocKind, asked: string[] | null, docs: SearchDoc[], terms?: Map<string, number>): Promise<void> {
-  const at = new Date();
   for (let i = 0; i < docs.length; i += CHUNK) {
     const chunk = docs.slice(i, i + CHUNK);
     const latin = new Map<string, number>();
-    const values = chunk.map((d) => {
-      const t = documentTerms(segmenter, d.text);
+    const analysed = chunk.map((d) => documentTerms(segmenter, d.text));
+    // Dated as late as possible: nodes mirroring the index read what was written since their last look.
+    const at = new Date();
+    const values = chunk.map((d, j) => {
+      const t = analysed[j]!;
       for (const term of t.latin) latin.set(term, (latin.get(term) ?? 0) + 1);
       return sql`(${d.kind}, ${d.id}, ${d.shopId}, ${d.title}, ${t.tsvector}::tsvector, ${d.price}, ${d.inStock}, ${d.sold}, ${d.quality}, ${d.createdAt}, ${at})`;
     });

@@ -24,9 +24,27 @@ export interface MemoryDoc {
   indexedAt: number;
 }
 
-interface Postings {
-  docs: number[];
-  weights: number[];
+/**
+ * A term's documents and weights in typed arrays (grown by doubling): the garbage collector never walks them, where
+ * millions of numbers in plain arrays made it pause for hundreds of milliseconds under load.
+ */
+class Postings {
+  docs = new Int32Array(4);
+  weights = new Float32Array(4);
+  length = 0;
+
+  push(doc: number, weight: number): void {
+    if (this.length === this.docs.length) {
+      const docs = new Int32Array(this.length * 2);
+      docs.set(this.docs);
+      this.docs = docs;
+      const weights = new Float32Array(this.length * 2);
+      weights.set(this.weights);
+      this.weights = weights;
+    }
+    this.docs[this.length] = doc;
+    this.weights[this.length++] = weight;
+  }
 }
 
 export interface MemoryQuery {
@@ -62,7 +80,6 @@ export function parseTsvector(text: string): Map<string, number> {
 /** The documents of one kind. */
 export class KindIndex {
   private docs: (MemoryDoc | null)[] = [];
-  private terms: (string[] | null)[] = [];
   private readonly byId = new Map<string, number>();
   private readonly postings = new Map<string, Postings>();
   private dead = 0;
@@ -80,13 +97,11 @@ export class KindIndex {
     this.remove(doc.id);
     const n = this.docs.length;
     this.docs.push(doc);
-    this.terms.push([...terms.keys()]);
     this.byId.set(doc.id, n);
     for (const [term, weight] of terms) {
       let p = this.postings.get(term);
-      if (!p) this.postings.set(term, (p = { docs: [], weights: [] }));
-      p.docs.push(n);
-      p.weights.push(weight);
+      if (!p) this.postings.set(term, (p = new Postings()));
+      p.push(n, weight);
     }
   }
 
@@ -103,28 +118,25 @@ export class KindIndex {
   private compact(): void {
     const renumber = new Int32Array(this.docs.length).fill(-1);
     const docs: MemoryDoc[] = [];
-    const terms: string[][] = [];
     this.docs.forEach((d, i) => {
       if (!d) return;
       renumber[i] = docs.length;
       this.byId.set(d.id, docs.length);
       docs.push(d);
-      terms.push(this.terms[i]!);
     });
     for (const [term, p] of this.postings) {
-      const kept: Postings = { docs: [], weights: [] };
-      for (let i = 0; i < p.docs.length; i++) {
+      let kept = 0;
+      for (let i = 0; i < p.length; i++) {
         const to = renumber[p.docs[i]!]!;
         if (to >= 0) {
-          kept.docs.push(to);
-          kept.weights.push(p.weights[i]!);
+          p.docs[kept] = to;
+          p.weights[kept++] = p.weights[i]!;
         }
       }
-      if (kept.docs.length) this.postings.set(term, kept);
-      else this.postings.delete(term);
+      p.length = kept;
+      if (!kept) this.postings.delete(term);
     }
     this.docs = docs;
-    this.terms = terms;
     this.dead = 0;
   }
 
@@ -132,13 +144,13 @@ export class KindIndex {
   private alternative(terms: readonly string[]): Map<number, number> | null {
     const lists = terms.map((t) => this.postings.get(t));
     if (lists.some((l) => !l)) return null;
-    const sorted = (lists as Postings[]).slice().sort((a, b) => a.docs.length - b.docs.length);
+    const sorted = (lists as Postings[]).slice().sort((a, b) => a.length - b.length);
     let acc = new Map<number, number>();
     const first = sorted[0]!;
-    for (let i = 0; i < first.docs.length; i++) if (this.docs[first.docs[i]!]) acc.set(first.docs[i]!, first.weights[i]!);
+    for (let i = 0; i < first.length; i++) if (this.docs[first.docs[i]!]) acc.set(first.docs[i]!, first.weights[i]!);
     for (const list of sorted.slice(1)) {
       const next = new Map<number, number>();
-      for (let i = 0; i < list.docs.length && next.size < acc.size; i++) {
+      for (let i = 0; i < list.length && next.size < acc.size; i++) {
         const have = acc.get(list.docs[i]!);
         if (have !== undefined) next.set(list.docs[i]!, have + list.weights[i]!);
       }

@@ -6,7 +6,8 @@ import type { Db } from '../../adapters/db/index.ts';
 import type { DocKind } from './indexer.ts';
 import { MemoryIndex, parseTsvector } from './memory.ts';
 
-const OVERLAP_MS = 2000;
+/** Rows are read again if written this long before the last look (a statement may commit seconds after its rows were dated, behind others on PGlite). */
+const OVERLAP_MS = 5000;
 const PAGE = 5000;
 
 interface DocRow {
