@@ -371,6 +371,8 @@ export interface SearchBenchResult {
   unloaded: { query: LabelledQuery; ms: number }[];
   load: LoadRow[];
   freshness: FreshnessResult | null;
+  /** Heap taken by SEARCH_ENGINE=memory's index over the speed catalogue. */
+  memoryIndexMb?: number;
 }
 
 async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise<SearchBenchResult> {
@@ -432,6 +434,20 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
       progress(`${mode}: seeding up to ${SPEED_PRODUCTS.toLocaleString('en')} products`);
       const more = await seed(RELEVANCE_PRODUCTS, SPEED_PRODUCTS);
       await rebuild(SPEED_PRODUCTS);
+      // What the in-memory index costs: the heap with it, against the heap without it, each after a full collection.
+      const heapMb = async () => {
+        const gc = (await import('node:vm')).runInNewContext('gc') as () => void;
+        gc();
+        gc();
+        return process.memoryUsage().heapUsed / 1048576;
+      };
+      (await import('node:v8')).setFlagsFromString('--expose-gc');
+      await hawker.ctx.search.useEngine('postgres');
+      const without = await heapMb();
+      await hawker.ctx.search.useEngine('memory');
+      const withIndex = await heapMb();
+      const memoryIndexMb = Math.round(withIndex - without);
+      progress(`${mode}: the in-memory index of ${hawker.ctx.search.memoryDocs().toLocaleString('en')} docs takes ${memoryIndexMb} MB of heap`);
 
       await hawker.ctx.search.useEngine('memory');
       progress(`${mode}: each labelled query once on /search, one at a time (after a pass to warm up)`);
@@ -460,7 +476,7 @@ async function runMode(mode: SearchBenchMode, queries: LabelledQuery[]): Promise
       progress(`${mode}: index update latency (${FRESHNESS_TRIES} renames, ${FRESHNESS_TRIES} suspensions)`);
       const fresh = await freshness(http, database, [...catalogue, ...more], shops);
       progress(`${mode}: rename ${fresh.rename.join(', ')} ms; suspend ${fresh.suspend.join(', ')} ms; ${fresh.timeouts} timeouts`);
-      return { mode, relevanceProducts: RELEVANCE_PRODUCTS, speedProducts: SPEED_PRODUCTS, seedSeconds, rebuilds, outcomes, unloaded, load, freshness: fresh };
+      return { mode, relevanceProducts: RELEVANCE_PRODUCTS, speedProducts: SPEED_PRODUCTS, seedSeconds, rebuilds, outcomes, unloaded, load, freshness: fresh, memoryIndexMb };
     } finally {
       http.close();
       await hawker.close();
@@ -552,6 +568,7 @@ export function searchBenchTable(results: readonly SearchBenchResult[]): string 
         '',
       );
     }
+    if (r.memoryIndexMb !== undefined) lines.push(`The in-memory index (SEARCH_ENGINE=memory) over ${r.speedProducts.toLocaleString('en')} products: ${r.memoryIndexMb} MB of heap.`, '');
     lines.push(
       `Speed at ${r.speedProducts.toLocaleString('en')} products: ${SEARCHERS} searchers over HTTP, each asking a random labelled query; paced: ${THINK_MS[0] / 1000}–${THINK_MS[1] / 1000} s think time after each answer; closed: none. ${WARMUP_SECONDS} s warm-up, ${SECONDS} s measured.`,
       '',

@@ -416,23 +416,31 @@ export async function movePools(db: Db, loader: CatalogLoader, watermark: unknow
   const last = typeof watermark === 'string' && !Number.isNaN(Date.parse(watermark)) ? Date.parse(watermark) : null;
   // Rows are dated by the clocks of the nodes that wrote them and commit out of order: a minute of overlap.
   const since = last === null ? newSince : new Date(Math.max(newSince.getTime(), last - MINUTE));
-  await sql`
-    insert into feed_item_pools (item_key, creator, tier, impressions, since, updated_at)
-    select item_key, creator, 0, 0, ${now}, ${now} from (
-      select 'video:' || v.id as item_key, 'user:' || v.creator_id as creator,
-        row_number() over (partition by v.creator_id order by v.created_at, v.id) as n,
-        min(v.created_at) over (partition by v.creator_id) as first_at
-      from videos v where v.status = 'ready' and v.deleted_at is null and v.taken_down_at is null
-        and v.creator_id in (select creator_id from videos where updated_at >= ${since} and created_at >= ${newSince})
-      union all
-      select 'product:' || p.id, 'shop:' || p.shop_id,
-        row_number() over (partition by p.shop_id order by p.created_at, p.id),
-        min(p.created_at) over (partition by p.shop_id)
-      from products p where p.status = 'listed' and p.shop_id in (select id from shops where created_at >= ${newSince})
-        and p.shop_id in (select shop_id from products where updated_at >= ${since})
-    ) firsts
-    where n <= ${POOLED_FIRST_ITEMS} and first_at >= ${newSince}
-    on conflict (item_key) do nothing`.execute(db);
+  // Creators (users, shops) new in the last 14 days with an item written since the last run: only theirs can have new firsts.
+  const [creators, shops] = await Promise.all([
+    sql<{ id: string }>`select distinct creator_id as id from videos where updated_at >= ${since} and created_at >= ${newSince}`.execute(db),
+    sql<{ id: string }>`select distinct p.shop_id as id from products p join shops s on s.id = p.shop_id
+      where p.updated_at >= ${since} and s.created_at >= ${newSince}`.execute(db),
+  ]);
+  const creatorIds = creators.rows.map((r) => r.id);
+  const shopIds = shops.rows.map((r) => r.id);
+  if (creatorIds.length || shopIds.length) {
+    await sql`
+      insert into feed_item_pools (item_key, creator, tier, impressions, since, updated_at)
+      select item_key, creator, 0, 0, ${now}, ${now} from (
+        select 'video:' || v.id as item_key, 'user:' || v.creator_id as creator,
+          row_number() over (partition by v.creator_id order by v.created_at, v.id) as n,
+          min(v.created_at) over (partition by v.creator_id) as first_at
+        from videos v where v.status = 'ready' and v.deleted_at is null and v.taken_down_at is null and v.creator_id = any(${creatorIds}::text[])
+        union all
+        select 'product:' || p.id, 'shop:' || p.shop_id,
+          row_number() over (partition by p.shop_id order by p.created_at, p.id),
+          min(p.created_at) over (partition by p.shop_id)
+        from products p where p.status = 'listed' and p.shop_id = any(${shopIds}::text[])
+      ) firsts
+      where n <= ${POOLED_FIRST_ITEMS} and first_at >= ${newSince}
+      on conflict (item_key) do nothing`.execute(db);
+  }
 
   const pooled = await db.selectFrom('feed_item_pools').selectAll().where('tier', 'is not', null).execute();
   if (pooled.length === 0) return now.toISOString();

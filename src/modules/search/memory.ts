@@ -140,7 +140,7 @@ export class KindIndex {
     this.dead = 0;
   }
 
-  /** Documents holding every term of one alternative, with the sum of those terms' weights. */
+  /** Documents holding every term of one alternative, with the least of those terms' weights (its weakest part). */
   private alternative(terms: readonly string[]): Map<number, number> | null {
     const lists = terms.map((t) => this.postings.get(t));
     if (lists.some((l) => !l)) return null;
@@ -152,7 +152,7 @@ export class KindIndex {
       const next = new Map<number, number>();
       for (let i = 0; i < list.length && next.size < acc.size; i++) {
         const have = acc.get(list.docs[i]!);
-        if (have !== undefined) next.set(list.docs[i]!, have + list.weights[i]!);
+        if (have !== undefined) next.set(list.docs[i]!, Math.min(have, list.weights[i]!));
       }
       acc = next;
       if (!acc.size) break;
@@ -160,13 +160,18 @@ export class KindIndex {
     return acc;
   }
 
-  /** A query word: the documents holding it in any of its forms, each with its best form's weight. */
+  /**
+   * A query word: the documents holding it in any of its forms, each with its best form's weight. A form in pieces
+   * (characters, syllables, finer words) counts half its weakest piece, so the word whole in a title ranks above its
+   * pieces scattered (电饭煲 above 帆布托特包 for dianfanbao, whose syllables it also holds).
+   */
   private word(w: QueryWord): Map<number, number> {
     const out = new Map<number, number>();
     for (const alt of w.alternatives) {
       const found = this.alternative(alt);
       if (!found) continue;
-      for (const [doc, s] of found) if ((out.get(doc) ?? 0) < s) out.set(doc, s);
+      const factor = alt.length > 1 ? 0.5 : 1;
+      for (const [doc, s] of found) if ((out.get(doc) ?? 0) < s * factor) out.set(doc, s * factor);
     }
     return out;
   }

@@ -128,6 +128,11 @@ export class Search {
     this.results.clear();
   }
 
+  /** Documents in this node's memory index (0 with SEARCH_ENGINE=postgres). */
+  memoryDocs(): number {
+    return this.mirror?.index.size ?? 0;
+  }
+
   private get db(): Db {
     return this.deps.db;
   }
