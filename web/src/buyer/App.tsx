@@ -85,10 +85,7 @@ export function App() {
         </Link>
         {path === '/' && (
           <Link class="topbar-search" href="/search" data-testid="open-search">
-            <svg width={16} height={16} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
-              <circle cx="11" cy="11" r="7" />
-              <line x1="16.5" y1="16.5" x2="21" y2="21" />
-            </svg>
+            <Icon name="search" size={16} />
             <span>{t('search.placeholder')}</span>
           </Link>
         )}

@@ -219,12 +219,7 @@ export function Search() {
 }
 
 function SearchIcon({ size = 18 }: { size?: number }) {
-  return (
-    <svg class="search-icon" width={size} height={size} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
-      <circle cx="11" cy="11" r="7" />
-      <line x1="16.5" y1="16.5" x2="21" y2="21" />
-    </svg>
-  );
+  return <Icon name="search" size={size} class="search-icon" />;
 }
 
 interface SearchBarProps {

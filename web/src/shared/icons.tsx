@@ -148,6 +148,12 @@ const PATHS = {
     </>
   ),
   back: () => <polyline points="15 18 9 12 15 6" />,
+  search: () => (
+    <>
+      <circle cx="11" cy="11" r="7" />
+      <line x1="16.5" y1="16.5" x2="21" y2="21" />
+    </>
+  ),
 };
 
 export type IconName = keyof typeof PATHS;
