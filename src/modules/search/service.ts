@@ -329,7 +329,9 @@ export class Search {
     const now = Date.now();
     const todo = words.filter((w) => w.correctable && !this.corrections.has(w.text));
     if (todo.length) {
-      const candidates = new Map(todo.map((w) => [w.text, [w.text, ...w.alternatives.flat(), ...oneEditAway(w.text)]]));
+      // One edit from what was typed or from its stem (dumbells → dumbel → dumbbel, the stem of dumbbells).
+      const variants = (w: QueryWord) => [...new Set([w.text, ...w.alternatives.filter((a) => a.length === 1).map((a) => a[0]!)])].flatMap(oneEditAway);
+      const candidates = new Map(todo.map((w) => [w.text, [w.text, ...w.alternatives.flat(), ...variants(w)]]));
       const { rows } = await sql<{ term: string; docs: number }>`
         select term, docs from search_terms where term = any(${[...new Set([...candidates.values()].flat())]}::text[])`.execute(this.db);
       const known = new Map(rows.map((r) => [r.term, r.docs]));
@@ -337,7 +339,7 @@ export class Search {
         const forms = w.alternatives.filter((alt) => alt.length === 1).map((alt) => alt[0]!);
         let terms: string[] = [];
         if (!forms.some((f) => known.has(f))) {
-          terms = oneEditAway(w.text).filter((t) => known.has(t));
+          terms = [...new Set(variants(w))].filter((t) => known.has(t));
           if (!terms.length && w.text.length >= 7) {
             const far = await sql<{ term: string; docs: number }>`
               select term, docs from search_terms where term % ${w.text} order by similarity(term, ${w.text}) desc limit 10`.execute(this.db);
