@@ -216,7 +216,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
     seedDemo: boolVar(env, 'SEED_DEMO', true),
-    searchEngine: enumVar(env, 'SEARCH_ENGINE', ['memory', 'postgres'] as const, 'memory'),
+    // Measured side by side (BENCHMARKS.md): on PGlite, one statement at a time, ranking in memory keeps p99 low;
+    // a PostgreSQL server ranks on every core, faster than one Node thread.
+    searchEngine: enumVar(env, 'SEARCH_ENGINE', ['memory', 'postgres'] as const, env.DATABASE_URL ? 'postgres' : 'memory'),
     searchResultTtlMs: intVar(env, 'SEARCH_RESULT_TTL_MS', 500, 0, 1000),
     adminToken,
     orderTtlSeconds: intVar(env, 'ORDER_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
