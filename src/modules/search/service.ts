@@ -457,6 +457,11 @@ export class Search {
       c.at = s.at;
       counts.set(s.folded, c);
     }
+    // Worked out before the transaction: on PGlite a transaction holds the one connection until it commits.
+    const queryRows = [...counts].map(([folded, c]) => {
+      const py = pinyinForms(this.segmenter, folded);
+      return sql`(${folded}, ${py.full}, ${py.initials}, ${c.searches}, ${c.withResults}, ${c.at})`;
+    });
     try {
       await this.db.transaction().execute(async (trx) => {
         if (searches.length)
@@ -465,10 +470,7 @@ export class Search {
             on conflict do nothing`.execute(trx);
         if (counts.size)
           await sql`insert into search_queries (folded, pinyin, initials, searches, with_results, last_at) values
-            ${sql.join([...counts].map(([folded, c]) => {
-              const py = pinyinForms(this.segmenter, folded);
-              return sql`(${folded}, ${py.full}, ${py.initials}, ${c.searches}, ${c.withResults}, ${c.at})`;
-            }))}
+            ${sql.join(queryRows)}
             on conflict (folded) do update set searches = search_queries.searches + excluded.searches,
               with_results = search_queries.with_results + excluded.with_results, last_at = excluded.last_at`.execute(trx);
         if (clicks.length)
