@@ -5,6 +5,7 @@
 // attributes (eval/search-queries.json): relevance is known from the generator, never from the search engine.
 // Rows go straight into the database as multi-row INSERTs (shops with their owners, products, SKUs), the same
 // rows the API would write.
+import { seededRandom } from '../src/platform/random.ts';
 import * as OpenCC from 'opencc-js';
 import type { Database } from '../src/adapters/db/index.ts';
 
@@ -415,17 +416,8 @@ export interface ShopTruth {
   categories: string[];
 }
 
-/** A small fast PRNG (mulberry32), so a seed gives the same catalogue everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seed gives the same catalogue everywhere (mulberry32). */
+const rng = (seed: number): (() => number) => seededRandom(seed);
 const mix = (seed: number, i: number, salt: number) => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35) ^ Math.imul(salt, 0x27d4eb2f)) >>> 0;
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const chance = (r: () => number, p: number) => r() < p;

@@ -11,7 +11,7 @@ import { deviceId } from '../shared/device.ts';
 import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { FeedItem, FeedReason, FeedTab } from '../shared/types.ts';
-import { Empty, errorText, Failure, Sheet, Spinner, useSubmit } from '../shared/ui.tsx';
+import { Empty, errorText, Failure, Sheet, Spinner, useLoadMoreOnView, useSubmit } from '../shared/ui.tsx';
 import { signInHere } from './Follow.tsx';
 import './feed.css';
 
@@ -130,15 +130,7 @@ export function Feed() {
   };
 
   // The next page loads as the end of the list comes into view (the button below does the same by hand).
-  const loadMoreRef = useRef(loadMore);
-  loadMoreRef.current = loadMore;
-  useEffect(() => {
-    const el = sentinel.current;
-    if (!el || !cursor || moreError !== null || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void loadMoreRef.current(), { rootMargin: '400px 0px' });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [cursor, state, moreError, items.length]);
+  useLoadMoreOnView(sentinel, loadMore, !!cursor && moreError === null, [cursor, state, items.length]);
 
   const choose = (next: FeedTab) => {
     if (next === tab) return;

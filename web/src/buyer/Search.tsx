@@ -12,7 +12,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import { goBack, navigate } from '../shared/router.tsx';
 import type { LiveSession, Product, Video } from '../shared/types.ts';
-import { Empty, errorText, Failure, Loaded, Sheet, Spinner, useResource } from '../shared/ui.tsx';
+import { Empty, errorText, Failure, Loaded, Sheet, Spinner, useLoadMoreOnView, useResource } from '../shared/ui.tsx';
 import { FollowButton } from './Follow.tsx';
 import './feed.css';
 import './search.css';
@@ -471,15 +471,7 @@ function Results({ params, onChange, onSearch }: { params: Params; onChange(next
   };
 
   // The next page loads as the end of the list comes into view (the button below does the same by hand).
-  const loadMoreRef = useRef(loadMore);
-  loadMoreRef.current = loadMore;
-  useEffect(() => {
-    const el = sentinel.current;
-    if (!el || !cursor || moreError !== null || typeof IntersectionObserver === 'undefined') return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void loadMoreRef.current(), { rootMargin: '400px 0px' });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [cursor, page, moreError, shown.length]);
+  useLoadMoreOnView(sentinel, loadMore, !!cursor && moreError === null, [cursor, page, shown.length]);
 
   const filtered = params.priceMin !== null || params.priceMax !== null || params.inStock;
 

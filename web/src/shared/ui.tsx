@@ -345,3 +345,19 @@ export function AuthForm({ onDone }: { onDone?: (user: User) => void }) {
     </form>
   );
 }
+
+/**
+ * Calls `loadMore` as `sentinel` (the end of a list) comes within 400 px of view, while there is a `cursor` and no
+ * error; `deps` are what changes the list (the effect is set up again on them).
+ */
+export function useLoadMoreOnView(sentinel: { current: Element | null }, loadMore: () => Promise<void>, active: boolean, deps: readonly unknown[]): void {
+  const latest = useRef(loadMore);
+  latest.current = loadMore;
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !active || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void latest.current(), { rootMargin: '400px 0px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [active, ...deps]);
+}
