@@ -102,11 +102,9 @@ function latinTerms(token: string): string[] {
 /** The segmenter: jieba's dictionary plus the operator's words; replaced whole when those change. */
 export class Segmenter {
   private jieba: Jieba;
-  private words: readonly DictionaryWord[] = [];
 
   constructor(words: readonly DictionaryWord[] = []) {
     this.jieba = Segmenter.build(words);
-    this.words = words;
   }
 
   private static build(words: readonly DictionaryWord[]): Jieba {
@@ -119,14 +117,9 @@ export class Segmenter {
     return jieba;
   }
 
-  get dictionary(): readonly DictionaryWord[] {
-    return this.words;
-  }
-
   /** The user dictionary is now these words. */
   setWords(words: readonly DictionaryWord[]): void {
     this.jieba = Segmenter.build(words);
-    this.words = words;
   }
 
   /** Words of folded text: fine-grained (index) or coarse (query); separators dropped. */
