@@ -75,3 +75,44 @@ test('updates and removals, through compaction, give the same answers as an inde
     { numRuns: 60 },
   );
 });
+
+test('matching every word answers as a plain scan of the documents does, common words beside rare ones included', () => {
+  // Common terms (in most documents) beside rare ones, so lists many times longer than the documents still in play
+  // are searched rather than read through: the answer must be the scan's, score for score.
+  const terms = ['common1', 'common2', 'mid1', 'mid2', 'rare1', 'rare2'];
+  const share: Record<string, number> = { common1: 0.9, common2: 0.7, mid1: 0.3, mid2: 0.2, rare1: 0.02, rare2: 0.01 };
+  const weights = [1, 0.4, 0.2, 0.05];
+  const alternative = fc.array(fc.constantFrom(...terms), { minLength: 1, maxLength: 3 });
+  const queryWord = fc.array(alternative, { minLength: 1, maxLength: 3 }).map((alternatives) => ({ text: 'w', alternatives }));
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 20, max: 3000 }), fc.array(queryWord, { minLength: 1, maxLength: 3 }), (seed, n, words) => {
+      let s = seed;
+      const random = () => (s = (s * 48271) % 2147483647) / 2147483647;
+      const index = new KindIndex();
+      const held = new Map<string, Map<string, number>>();
+      for (let i = 0; i < n; i++) {
+        const bag = new Map<string, number>();
+        for (const t of terms) if (random() < share[t]!) bag.set(t, weights[Math.floor(random() * 4)]!);
+        const id = `d${Math.floor(random() * n * 0.7)}`; // some written twice: an update
+        index.upsert(doc(id), bag);
+        held.set(id, bag);
+      }
+      const wordScore = (bag: Map<string, number>, alternatives: string[][]) => {
+        let best = 0;
+        for (const alt of alternatives) {
+          if (!alt.every((t) => bag.has(t))) continue;
+          best = Math.max(best, Math.min(...alt.map((t) => bag.get(t)!)) * (alt.length > 1 ? 0.5 : 1));
+        }
+        return best;
+      };
+      const expected: string[] = [];
+      for (const [id, bag] of held) {
+        const per = words.map((w) => wordScore(bag, w.alternatives));
+        if (per.every((x) => x > 0)) expected.push(`${id}:${(per.reduce((a, b) => a + b, 0) * 0.8).toFixed(5)}`);
+      }
+      const got = index.search({ words: words as never, mode: 'all', sort: 'relevance', take: n }).map((h) => `${h.id}:${h.score.toFixed(5)}`);
+      assert.deepEqual(got.sort(), expected.sort());
+    }),
+    { numRuns: 150 },
+  );
+});

@@ -205,6 +205,8 @@ for (const engine of ['memory', 'postgres'] as const) describe(`search (${STORAG
       const video = await postVideo(api(), node.url, merchant.token, clip, { title: '龙井茶 冲泡教程 Dragon Well brewing', shopId: teaShop });
       assert.equal((await processed(api(), merchant.token, video.id)).status, 'ready');
       videoId = video.id;
+      // Ready, and then indexed within the index's following time, like every change.
+      await within(FOLLOW_MS, async () => assert.ok(ids(await search({ q: '冲泡教程', type: 'videos' }), 'video').includes(video.id), 'the ready video indexed'));
     }
   });
   after(() => node?.close());

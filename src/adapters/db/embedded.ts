@@ -98,7 +98,7 @@ class PGliteConnection implements DatabaseConnection {
     const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
     if (SLOW_SQL_MS > 0) {
       const ms = performance.now() - started;
-      if (ms >= SLOW_SQL_MS) process.stderr.write(`[slow sql] ${ms.toFixed(0)} ms ${query.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+      if (ms >= SLOW_SQL_MS) process.stderr.write(`[slow sql] ${new Date().toISOString().slice(14, 23)} ${ms.toFixed(0)} ms ${query.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
     }
     return { rows: result.rows, numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows) };
   }

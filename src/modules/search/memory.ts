@@ -140,35 +140,62 @@ export class KindIndex {
     this.dead = 0;
   }
 
-  /** Documents holding every term of one alternative, with the least of those terms' weights (its weakest part). */
-  private alternative(terms: readonly string[]): Map<number, number> | null {
+  /**
+   * Documents holding every term of one alternative, with the least of those terms' weights (its weakest part); only
+   * among `within` (ascending document numbers) when given. Lists are walked from the shortest; a list much longer
+   * than the documents still in play is searched (galloping) rather than read through.
+   */
+  private alternative(terms: readonly string[], within?: Int32Array): Map<number, number> | null {
     const lists = terms.map((t) => this.postings.get(t));
     if (lists.some((l) => !l)) return null;
     const sorted = (lists as Postings[]).slice().sort((a, b) => a.length - b.length);
     let acc = new Map<number, number>();
-    const first = sorted[0]!;
-    for (let i = 0; i < first.length; i++) if (this.docs[first.docs[i]!]) acc.set(first.docs[i]!, first.weights[i]!);
-    for (const list of sorted.slice(1)) {
+    let rest = sorted;
+    if (within) {
+      for (let i = 0; i < within.length; i++) acc.set(within[i]!, Infinity);
+    } else {
+      const first = sorted[0]!;
+      for (let i = 0; i < first.length; i++) if (this.docs[first.docs[i]!]) acc.set(first.docs[i]!, first.weights[i]!);
+      rest = sorted.slice(1);
+    }
+    for (const list of rest) {
+      if (!acc.size) break;
       const next = new Map<number, number>();
-      for (let i = 0; i < list.length && next.size < acc.size; i++) {
-        const have = acc.get(list.docs[i]!);
-        if (have !== undefined) next.set(list.docs[i]!, Math.min(have, list.weights[i]!));
+      if (list.length > acc.size * 8) {
+        let at = 0;
+        for (const [doc, have] of acc) {
+          at = seek(list, doc, at);
+          if (at >= list.length) break;
+          if (list.docs[at] === doc) next.set(doc, Math.min(have, list.weights[at]!));
+        }
+      } else {
+        for (let i = 0; i < list.length && next.size < acc.size; i++) {
+          const have = acc.get(list.docs[i]!);
+          if (have !== undefined) next.set(list.docs[i]!, Math.min(have, list.weights[i]!));
+        }
       }
       acc = next;
-      if (!acc.size) break;
     }
     return acc;
   }
 
+  /** At most how many documents a word can match: for each of its forms, the shortest list among its pieces. */
+  private reach(w: QueryWord): number {
+    let n = 0;
+    for (const alt of w.alternatives) n += Math.min(...alt.map((t) => this.postings.get(t)?.length ?? 0));
+    return n;
+  }
+
   /**
-   * A query word: the documents holding it in any of its forms, each with its best form's weight. A form in pieces
-   * (characters, syllables, finer words) counts half its weakest piece, so the word whole in a title ranks above its
-   * pieces scattered (电饭煲 above 帆布托特包 for dianfanbao, whose syllables it also holds).
+   * A query word: the documents holding it in any of its forms (among `within` when given), each with its best
+   * form's weight. A form in pieces (characters, syllables, finer words) counts half its weakest piece, so the word
+   * whole in a title ranks above its pieces scattered (电饭煲 above 帆布托特包 for dianfanbao, whose syllables it also
+   * holds).
    */
-  private word(w: QueryWord): Map<number, number> {
+  private word(w: QueryWord, within?: Int32Array): Map<number, number> {
     const out = new Map<number, number>();
     for (const alt of w.alternatives) {
-      const found = this.alternative(alt);
+      const found = this.alternative(alt, within);
       if (!found) continue;
       const factor = alt.length > 1 ? 0.5 : 1;
       for (const [doc, s] of found) if ((out.get(doc) ?? 0) < s * factor) out.set(doc, s * factor);
@@ -178,22 +205,26 @@ export class KindIndex {
 
   search(q: MemoryQuery): MemoryHit[] {
     if (!q.words.length) return [];
-    const words = q.words.map((w) => this.word(w));
     let scores: Map<number, number>;
     if (q.mode === 'all') {
-      words.sort((a, b) => a.size - b.size);
-      scores = words[0]!;
-      for (const w of words.slice(1)) {
+      // The rarest word first; every other word is looked for only in the documents still in play, so a common
+      // word (新款, 2024, a single character) beside a rare one costs a few searches of its lists, not a pass.
+      const words = q.words.map((w) => ({ w, reach: this.reach(w) })).sort((a, b) => a.reach - b.reach);
+      scores = this.word(words[0]!.w);
+      for (const { w } of words.slice(1)) {
+        if (!scores.size) break;
+        const within = Int32Array.from(scores.keys()).sort();
+        const found = this.word(w, within);
         const next = new Map<number, number>();
-        for (const [doc, s] of scores) {
-          const t = w.get(doc);
-          if (t !== undefined) next.set(doc, s + t);
+        for (let i = 0; i < within.length; i++) {
+          const t = found.get(within[i]!);
+          if (t !== undefined) next.set(within[i]!, scores.get(within[i]!)! + t);
         }
         scores = next;
       }
     } else {
       scores = new Map();
-      for (const w of words) for (const [doc, s] of w) scores.set(doc, (scores.get(doc) ?? 0) + s);
+      for (const w of q.words) for (const [doc, s] of this.word(w)) scores.set(doc, (scores.get(doc) ?? 0) + s);
     }
     const hits: MemoryHit[] = [];
     for (const [n, text] of scores) {
@@ -214,6 +245,25 @@ export class KindIndex {
       : (a: MemoryHit, b: MemoryHit) => b.score - a.score || byId(a, b);
     return topK(hits, q.take, cmp);
   }
+}
+
+/** The first position in p at or after `from` whose document is ≥ doc (lists are in document order): galloping. */
+function seek(p: Postings, doc: number, from: number): number {
+  let lo = from;
+  let step = 1;
+  let hi = from;
+  while (hi < p.length && p.docs[hi]! < doc) {
+    lo = hi + 1;
+    hi += step;
+    step *= 2;
+  }
+  hi = Math.min(hi, p.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (p.docs[mid]! < doc) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function nullsLast(a: number | null, b: number | null): number {
