@@ -7,12 +7,14 @@ import { Link, match, navigate, usePath } from '../shared/router.tsx';
 import type { Shop } from '../shared/types.ts';
 import { AuthForm, Empty, Failure, Loaded, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
 import { AfterSalesDetail, AfterSalesQueue } from './AfterSales.tsx';
+import { LiveAnalytics } from './LiveAnalytics.tsx';
 import { LiveControl } from './LiveControl.tsx';
 import { LiveSessions } from './LiveSessions.tsx';
 import { Operator } from './Operator.tsx';
 import { ShopOrders } from './Orders.tsx';
 import { Products } from './Products.tsx';
 import { Offers } from './Offers.tsx';
+import { ShopAnalytics } from './ShopAnalytics.tsx';
 import { NewShop, ShopOverview } from './ShopOverview.tsx';
 import { Stats } from './Stats.tsx';
 import { Videos } from './Videos.tsx';
@@ -76,10 +78,12 @@ function Console() {
   else if (path === '/console/products') page = <Products shop={shop} />;
   else if (path === '/console/live') page = <LiveSessions shop={shop} />;
   else if ((params = match('/console/live/:id', path))) page = <LiveControl key={params.id} shop={shop} id={params.id} />;
+  else if ((params = match('/console/live/:id/analytics', path))) page = <LiveAnalytics key={params.id} id={params.id} />;
   else if (path === '/console/orders') page = <ShopOrders shop={shop} />;
   else if (path === '/console/aftersales') page = <AfterSalesQueue shop={shop} />;
   else if ((params = match('/console/aftersales/:id', path))) page = <AfterSalesDetail key={params.id} id={params.id} />;
   else if (path === '/console/stats') page = <Stats shop={shop} />;
+  else if (path === '/console/analytics') page = <ShopAnalytics key={shop.id} shop={shop} />;
   else if (path === '/console/offers') page = <Offers shop={shop} />;
   else if (path === '/console/videos') page = <Videos shop={shop} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
@@ -117,6 +121,7 @@ function Console() {
           {nav('/console/orders', t('console.nav.orders'))}
           {nav('/console/aftersales', t('console.nav.aftersales'))}
           {nav('/console/stats', t('console.nav.stats'))}
+          {nav('/console/analytics', t('console.nav.analytics'))}
           {nav('/console/offers', t('offers.nav'))}
           {operator && nav('/console/operator', t('console.nav.operator'))}
         </nav>

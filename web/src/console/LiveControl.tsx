@@ -132,6 +132,9 @@ function ControlPanel({ shop, session, onSession }: { shop: Shop; session: LiveS
           <a class="btn" href={`/room/${session.id}`} target="_blank" rel="noopener">
             {t('live.openRoom')}
           </a>
+          <Link class="btn" href={`/console/live/${session.id}/analytics`} data-testid="open-analytics">
+            {t('analytics.openLive')}
+          </Link>
         </div>
       </header>
       {error !== null && <p class="form-error">{errorText(error)}</p>}

@@ -525,3 +525,97 @@ export interface Video {
   failureReason?: string | null;
   takenDown?: { at: string; reason: string } | null;
 }
+
+// Analytics (issue 18): the figures as GET /live-sessions/:id/analytics and GET /shops/:shopId/analytics answer them.
+// Their definitions are the analytics store's (src/modules/analytics/store/types.ts); money in minor units, rates 0–1.
+
+export type TrafficSource = 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct';
+export type SalesChannel = 'live' | 'video' | 'share' | 'search' | 'product';
+
+export interface LiveSessionFigures {
+  uniqueViewers: number;
+  views: number;
+  peakOnline: number;
+  watchMs: number;
+  averageWatchMs: number;
+  newFollowers: number;
+  likes: number;
+  comments: number;
+  shares: number;
+  tips: number;
+  tipAmount: number;
+  cardImpressions: number;
+  cardClicks: number;
+  ordersPlaced: number;
+  paidOrders: number;
+  buyers: number;
+  gmv: number;
+  refunded: number;
+  verifiedGmv: number;
+  gpm: number;
+  gpmPerViewer: number;
+  funnel: { step: 'entered' | 'saw_card' | 'clicked' | 'ordered' | 'paid'; users: number }[];
+  online: { minute: number; online: number }[];
+  sources: { source: TrafficSource; viewers: number; paidOrders: number; gmv: number }[];
+}
+
+/** A live session's figures over [now − 10 min, now) or the 10 minutes before. */
+export interface AnalyticsWindow {
+  views: number;
+  uniqueViewers: number;
+  likes: number;
+  comments: number;
+  cardClicks: number;
+  paidOrders: number;
+  gmv: number;
+}
+
+export interface DropFigures {
+  dropId: string;
+  productId: string;
+  title: string;
+  stock: number;
+  sold: number;
+  /** sold / stock, 0–1. */
+  sellThrough: number;
+  soldOutAfterMs: number | null;
+}
+
+export interface LiveAnalytics {
+  session: { id: string; title: string; status: LiveSession['status']; startedAt: string | null; endedAt: string | null };
+  onlineNow: number;
+  figures: LiveSessionFigures;
+  last10: AnalyticsWindow;
+  previous10: AnalyticsWindow;
+  drops: DropFigures[];
+  generatedAt: string;
+}
+
+export interface ShopFigures {
+  gmv: number;
+  refunded: number;
+  verifiedGmv: number;
+  paidOrders: number;
+  buyers: number;
+  averageOrderValue: number;
+  refundRate: number;
+  newBuyers: number;
+  returningBuyers: number;
+  repurchaseRate: number;
+  visitors: number;
+  traffic: { private: number; public: number; privateShare: number };
+  funnel: { step: 'visited' | 'clicked' | 'ordered' | 'paid'; users: number }[];
+  /** `at` in epoch ms. */
+  series: { at: number; gmv: number; paidOrders: number; buyers: number; visitors: number }[];
+  channels: { channel: SalesChannel; gmv: number; paidOrders: number }[];
+  topProducts: { productId: string; units: number; gmv: number; paidOrders: number }[];
+  lives: { sessionId: string; views: number; uniqueViewers: number; paidOrders: number; gmv: number; gpm: number }[];
+  videos: { videoId: string; impressions: number; plays: number; completionRate: number; likes: number; comments: number; paidOrders: number; gmv: number }[];
+}
+
+export interface ShopAnalytics extends ShopFigures {
+  from: string;
+  to: string;
+  bucket: 'day' | 'hour';
+  timeZone: string;
+}
