@@ -13,6 +13,8 @@ import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
 import { accountsRoutes } from './modules/accounts/routes.ts';
 import { aftersalesRoutes } from './modules/aftersales/routes.ts';
+import { recordVideoFacts } from './modules/analytics/facts.ts';
+import { openAnalytics } from './modules/analytics/index.ts';
 import { analyticsRoutes } from './modules/analytics/routes.ts';
 import { catalogRoutes } from './modules/catalog/routes.ts';
 import { seedDemo } from './modules/demo/seed.ts';
@@ -108,6 +110,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   // The room shows each drop's card and purchase ticker.
   dropEngine.listener = new RoomDropTicker(database.db, rooms, jobs);
   const settings = new PlatformSettings(database.db, clock);
+  const analytics = await openAnalytics({ config, database, log: app.log, jobs, busyUntil: () => dropEngine.busyUntil() });
+  rooms.facts = analytics.facts;
   const ctx: AppContext = {
     config,
     database,
@@ -125,6 +129,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     videoSales,
     feed: new Feed({ database, config, clock, log: app.log, jobs, bus, viewersOf: (id) => rooms.viewersOf(id) }),
     search: new Search({ db: database.db, config, log: app.log, jobs, viewersOf: (id) => rooms.viewersOf(id) }),
+    analytics,
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
@@ -132,7 +137,10 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const videos = await openVideos(ctx, media);
   const engagement = await openEngagement(ctx, videos.videos);
   // Watched to the end, swiped away, a card tapped: in the viewer's next feed page, on every node.
-  engagement.ingest.onAccepted = (viewer, events, receivedMs) => ctx.feed.engagementAccepted(viewer, events, receivedMs);
+  engagement.ingest.onAccepted = (viewer, events, receivedMs) => {
+    ctx.feed.engagementAccepted(viewer, events, receivedMs);
+    recordVideoFacts(analytics.facts, viewer, events, receivedMs);
+  };
 
   if (config.seedDemo) await seedDemo(ctx);
   // After the demo data: the first page a fresh node serves has it.
@@ -205,6 +213,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     startJobs: () => {
       ctx.jobs.start();
       engagement.start();
+      analytics.start();
     },
     async close() {
       // Before the jobs: the ffmpeg at work is stopped and its job given back, not waited for.
@@ -218,6 +227,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       await ctx.feed.close();
       await ctx.search.close();
       await rooms.close();
+      // After the rooms (their viewers' last watch time and leaving are facts): what is recorded reaches the journal.
+      await analytics.close();
       await dropEngine.writer.drain();
       await sharedReservations?.stop();
       redis?.disconnect();

@@ -16,6 +16,12 @@ export interface Config {
   searchEngine: 'memory' | 'postgres';
   /** How long a search's ranked result list is reused for the same query (0: never). */
   searchResultTtlMs: number;
+  /** Where analytics facts are kept and figured: embedded DuckDB (one process) or PostgreSQL rollups (ANALYTICS_ENGINE). */
+  analyticsEngine: 'duckdb' | 'postgres';
+  /** Raw analytics facts older than this are deleted (ANALYTICS_RETENTION_DAYS). */
+  analyticsRetentionDays: number;
+  /** Whose midnight starts a day in the figures unless a request says otherwise (ANALYTICS_TIME_ZONE). */
+  analyticsTimeZone: string;
   seedDemo: boolean;
   adminToken: string | null;
   orderTtlSeconds: number;
@@ -198,6 +204,16 @@ function storageVar(env: Env, dataDir: string): StorageConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+function timeZoneVar(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    throw new ConfigError(`${name} must be an IANA time zone such as Asia/Shanghai`);
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = intVar(env, 'PORT', 8080, 0, 65535);
   const rtmpPort = intVar(env, 'RTMP_PORT', 1935, 1, 65535);
@@ -220,6 +236,10 @@ export function loadConfig(env: Env = process.env): Config {
     // a PostgreSQL server ranks on every core, faster than one Node thread.
     searchEngine: enumVar(env, 'SEARCH_ENGINE', ['memory', 'postgres'] as const, env.DATABASE_URL ? 'postgres' : 'memory'),
     searchResultTtlMs: intVar(env, 'SEARCH_RESULT_TTL_MS', 500, 0, 1000),
+    // DuckDB is one writer per file: the one-process default; a cluster shares PostgreSQL's rollups.
+    analyticsEngine: enumVar(env, 'ANALYTICS_ENGINE', ['duckdb', 'postgres'] as const, env.DATABASE_URL ? 'postgres' : 'duckdb'),
+    analyticsRetentionDays: intVar(env, 'ANALYTICS_RETENTION_DAYS', 400, 1, 36500),
+    analyticsTimeZone: timeZoneVar(env, 'ANALYTICS_TIME_ZONE', 'Asia/Shanghai'),
     adminToken,
     orderTtlSeconds: intVar(env, 'ORDER_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
     logLevel,

@@ -5,6 +5,7 @@ import type { WindowCounters } from '../adapters/cache/counters.ts';
 import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
+import type { Analytics } from '../modules/analytics/index.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
 import type { Feed } from '../modules/feed/service.ts';
 import type { Search } from '../modules/search/service.ts';
@@ -41,4 +42,6 @@ export interface AppContext {
   feed: Feed;
   /** Search (搜一搜): the index following the database, queries, suggestions, the dictionary. */
   search: Search;
+  /** Analytics: the fact recorder (record() never waits), the store, and its feeders. */
+  analytics: Analytics;
 }

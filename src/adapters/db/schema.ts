@@ -150,6 +150,9 @@ export interface OrdersTable {
   insurance_payout: Generated<number>;
   /** The short video the order was placed through (0092). */
   video_id: Generated<string | null>;
+  /** The live session it was placed in, and the traffic source the buyer came by (0121, analytics). */
+  live_session_id: Generated<string | null>;
+  traffic_source: Generated<string | null>;
 }
 
 export interface OrderItemsTable {

@@ -5,6 +5,7 @@ import { ShopParams, Time } from '../../platform/schemas.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { shopCommissionTotals } from '../affiliate/commissions.ts';
 import { privateTraffic } from '../sharing/service.ts';
+import { analyticsDashboardRoutes } from './dashboard-routes.ts';
 import { shopStats } from './service.ts';
 
 export function analyticsRoutes(app: App, ctx: AppContext) {
@@ -66,4 +67,5 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
       return { stats: { ...stats, privateTraffic: traffic, commissions } };
     },
   );
+  analyticsDashboardRoutes(app, ctx);
 }

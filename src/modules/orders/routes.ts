@@ -19,6 +19,10 @@ export const PlaceOrderBody = Type.Object({
   shareToken: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   /** The short video the order is placed through: public, with every item's SKU under it. */
   videoId: Type.Optional(Id),
+  /** The live session the order is placed in (its product card in the room): a session of the same shop. */
+  liveSessionId: Type.Optional(Id),
+  /** Where the buyer came from, for the shop's analytics (private traffic is share and follow). */
+  source: Type.Optional(Type.Union(['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct'].map((s) => Type.Literal(s)))),
   shippingInsurance: Type.Optional(Type.Boolean()),
   address: AddressSchema,
 });

@@ -18,6 +18,9 @@ export interface PlaceOrderInput {
   shareToken?: string;
   /** The short video the order is placed through (its product card). */
   videoId?: string;
+  /** The live session the order is placed in: a session of the order's shop. */
+  liveSessionId?: string;
+  source?: 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct';
   shippingInsurance?: boolean;
   address: Address;
 }
@@ -96,6 +99,11 @@ export async function placeOrder(
   const shopIds = new Set(skus.map((s) => s.shop_id));
   if (shopIds.size > 1) throw invalidRequest('all items of an order must come from one shop');
   const shopId = skus[0].shop_id;
+  if (input.liveSessionId !== undefined) {
+    const session = await ctx.db.selectFrom('live_sessions').select('shop_id').where('id', '=', input.liveSessionId).executeTakeFirst();
+    if (!session) throw notFound(`live session ${input.liveSessionId}`);
+    if (session.shop_id !== shopId) throw invalidRequest("liveSessionId must be a live session of the order's shop");
+  }
   const lines = input.items.map((it, i) => {
     const s = byId.get(it.skuId)!;
     return { line: i + 1, sku_id: s.id, product_id: s.product_id, title: s.title, sku_name: s.name, quantity: it.quantity, price: s.price };
@@ -128,6 +136,8 @@ export async function placeOrder(
           drop_id: input.dropId ?? null,
           share_token: input.shareToken ?? null,
           video_id: input.videoId ?? null,
+          live_session_id: input.liveSessionId ?? null,
+          traffic_source: input.source ?? null,
           shipping_insurance: input.shippingInsurance ?? false,
           carrier: null,
           tracking_number: null,

@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import type { Selectable } from 'kysely';
 import type { OrderItemsTable, OrdersTable } from '../../adapters/db/schema.ts';
 
-type AftersalesColumns = 'refunded_amount' | 'refunded_at' | 'insurance_premium' | 'insurance_payout';
+/** Columns a draft does not have: after-sales, and the attribution a drop's order takes from its drop (analytics). */
+type AftersalesColumns = 'refunded_amount' | 'refunded_at' | 'insurance_premium' | 'insurance_payout' | 'live_session_id' | 'traffic_source';
 /** An order row; a draft not yet stored (a drop's order before its commit) has no after-sales columns yet. */
 type OrderRow = Omit<Selectable<OrdersTable>, AftersalesColumns> & Partial<Pick<Selectable<OrdersTable>, AftersalesColumns>>;
 

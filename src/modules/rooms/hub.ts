@@ -20,6 +20,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { newId } from '../../platform/ids.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { ONLINE_SAMPLE_MS, type AnalyticsEvent, type Source } from '../analytics/store/types.ts';
 import { activeDropOf } from '../drops/service.ts';
 import { ChatWriter } from './chat-writer.ts';
 import { CHAT_MAX_CHARS, parseClientMessage, type ChatMessage, type NoticeCode, type PersonalMessage, type RoomMessage } from './messages.ts';
@@ -158,6 +159,12 @@ class Room {
 
 interface Seat {
   socket: WebSocket;
+  /** Who, for the room's analytics: the user, or 'd:' + the app's device id, or 'a:' + this socket. */
+  actor: string;
+  /** Since when the watch time not yet recorded runs (ms). */
+  watchFrom: number;
+  /** Likes tapped since the last like fact. */
+  likes: number;
   /** Where room frames are written as ready-made bytes, when they may be (see rawSocketOf); else through `ws`. */
   raw: RawSocket | null;
   room: Room;
@@ -168,6 +175,20 @@ interface Seat {
   noticeSecond: number;
   notices: number;
 }
+
+/** Where the hub's analytics facts go (the analytics module's recorder); none in a hub without it. */
+export interface RoomFacts {
+  record(fact: AnalyticsEvent): void;
+}
+
+/** How a viewer arrived, as the room's WebSocket URL says. */
+export interface RoomArrival {
+  deviceId?: string;
+  source?: Source;
+}
+
+/** A viewer's time in a room is recorded at least this often while they stay (and when they leave). */
+const WATCH_FACT_MS = 30_000;
 
 export interface HubDeps {
   db: Db;
@@ -183,6 +204,12 @@ export class LiveRoomHub {
   readonly nodeId = `node_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   private readonly rooms = new Map<string, Room>();
   private readonly seats = new Map<WebSocket, Seat>();
+  /** The analytics recorder (set when the node has one). */
+  facts: RoomFacts | null = null;
+  /** Seats that tapped likes since the last like facts. */
+  private readonly likers = new Set<Seat>();
+  /** Rooms whose count this node sampled non-zero last time: their fall to zero is sampled once too. */
+  private readonly sampledRooms = new Set<string>();
   private fanoutTick = 0;
   private fanoutTimer: NodeJS.Timeout | null = null;
   /** sessionId → nodeId → that node's latest count (this node's own counts are its rooms' socket sets). */
@@ -212,6 +239,8 @@ export class LiveRoomHub {
     jobs.every('room-chat-writes', CHAT_WRITE_INTERVAL_MS, () => this.writer.flush());
     jobs.every('room-words', WORDS_RELOAD_MS, () => this.reloadWords());
     jobs.every('room-idle', ROOM_IDLE_MS / 2, async () => this.closeIdleRooms());
+    jobs.every('room-analytics-likes', 1000, async () => this.recordLikes());
+    jobs.every('room-analytics-online', ONLINE_SAMPLE_MS, async () => this.recordOnlineAndWatch());
   }
 
   async start(): Promise<void> {
@@ -309,9 +338,10 @@ export class LiveRoomHub {
   // ---- sockets -------------------------------------------------------------------------------------
 
   /** A viewer the route admitted (session exists, token valid, not banned) joins: snapshot first, then the room's frames. */
-  async join(sessionId: string, socket: WebSocket, viewer: RoomViewer | null): Promise<void> {
+  async join(sessionId: string, socket: WebSocket, viewer: RoomViewer | null, arrival: RoomArrival = {}): Promise<void> {
     const room = this.openRoom(sessionId);
-    const seat: Seat = { socket, raw: rawSocketOf(socket), room, viewer, group: 0, cursor: 0, noticeSecond: 0, notices: 0 };
+    const actor = viewer ? viewer.userId : arrival.deviceId ? `d:${arrival.deviceId}` : `a:${newId('sock')}`;
+    const seat: Seat = { socket, raw: rawSocketOf(socket), room, viewer, actor, watchFrom: 0, likes: 0, group: 0, cursor: 0, noticeSecond: 0, notices: 0 };
     this.seats.set(socket, seat);
     socket.on('message', (data, isBinary) => this.receive(socket, seat, data, isBinary));
     socket.on('close', () => this.leave(socket, seat));
@@ -323,6 +353,9 @@ export class LiveRoomHub {
       return;
     }
     room.seat(seat);
+    seat.watchFrom = Date.now();
+    // Staff in their own room are not its audience.
+    if (!viewer?.staff) this.facts?.record({ id: newId('afe'), type: 'room_enter', at: seat.watchFrom, sessionId, actor, source: arrival.source ?? 'direct' });
     this.stats.sockets.inc();
     this.countsChanged.add(sessionId);
     this.sendSnapshot(socket, room, viewer);
@@ -332,9 +365,54 @@ export class LiveRoomHub {
     if (this.seats.get(socket) !== seat) return;
     this.seats.delete(socket);
     if (seat.room.unseat(seat)) {
+      if (!seat.viewer?.staff) this.recordLeave(seat);
       this.stats.sockets.dec();
       this.countsChanged.add(seat.room.id);
       if (seat.room.seats.size === 0) seat.room.emptySince = Date.now();
+    }
+  }
+
+  // ---- analytics facts -----------------------------------------------------------------------------
+
+  private recordLeave(seat: Seat): void {
+    const now = Date.now();
+    if (seat.likes) this.recordLikes();
+    this.facts?.record({ id: newId('afw'), type: 'watch', at: now, sessionId: seat.room.id, actor: seat.actor, value: now - seat.watchFrom });
+    this.facts?.record({ id: newId('afl'), type: 'room_leave', at: now, sessionId: seat.room.id, actor: seat.actor });
+  }
+
+  /** A burst of taps is one fact per viewer per second. */
+  private recordLikes(): void {
+    const at = Date.now();
+    for (const seat of this.likers) {
+      if (seat.likes && seat.viewer && !seat.viewer.staff) this.facts?.record({ id: newId('afk'), type: 'like', at, sessionId: seat.room.id, actor: seat.actor, quantity: seat.likes });
+      seat.likes = 0;
+    }
+    this.likers.clear();
+  }
+
+  /**
+   * Every ONLINE_SAMPLE_MS: this node's viewers of each of its rooms (summed over nodes by the store: peak online and
+   * the online curve), and the watch time of viewers who have stayed WATCH_FACT_MS since their last watch fact.
+   */
+  private recordOnlineAndWatch(): void {
+    if (!this.facts) return;
+    const now = Date.now();
+    const slot = Math.floor(now / ONLINE_SAMPLE_MS);
+    for (const room of this.rooms.values()) {
+      let audience = 0;
+      for (const seat of room.seats) {
+        if (seat.viewer?.staff) continue;
+        audience++;
+        if (now - seat.watchFrom >= WATCH_FACT_MS) {
+          this.facts.record({ id: newId('afw'), type: 'watch', at: now, sessionId: room.id, actor: seat.actor, value: now - seat.watchFrom });
+          seat.watchFrom = now;
+        }
+      }
+      if (audience === 0 && !this.sampledRooms.has(room.id)) continue;
+      if (audience === 0) this.sampledRooms.delete(room.id);
+      else this.sampledRooms.add(room.id);
+      this.facts.record({ id: `on:${this.nodeId}:${room.id}:${slot}`, type: 'online', at: now, sessionId: room.id, actor: this.nodeId, value: audience });
     }
   }
 
@@ -393,6 +471,7 @@ export class LiveRoomHub {
     if (!seat.viewer) return this.notice(socket, seat, 'sign_in_required', 'sign in to chat and like');
     if (message.type === 'like') {
       seat.room.unsavedLikes += 1;
+      if (seat.likes++ === 0) this.likers.add(seat);
       return;
     }
     void this.chat(socket, seat, seat.viewer, message.text).catch((err) => this.deps.log.error({ err }, 'chat failed'));
@@ -415,6 +494,7 @@ export class LiveRoomHub {
     const at = clock.now();
     const message: ChatMessage = { type: 'chat', id: newId('msg'), user: { id: viewer.userId, handle: viewer.handle }, text: this.filter.mask(text), at: at.toISOString() };
     this.writer.add({ id: message.id, live_session_id: room.id, user_id: viewer.userId, handle: viewer.handle, text: message.text, created_at: at, deleted_at: null, deleted_by: null });
+    if (!viewer.staff) this.facts?.record({ id: `cm:${message.id}`, type: 'comment', at: at.getTime(), sessionId: room.id, actor: viewer.userId });
     this.stats.chat.inc();
     this.publish(room.id, message);
   }

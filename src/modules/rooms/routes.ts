@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { SOURCES } from '../analytics/store/types.ts';
 import type { App, AppContext } from '../../platform/context.ts';
 import { forbidden } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
@@ -53,7 +54,11 @@ export function roomsRoutes(app: App, ctx: AppContext) {
         tags: ['rooms'],
         summary: 'The live room channel (WebSocket): chat, likes, viewers, drop card, purchase ticker, tips',
         params: IdParams,
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 512, description: 'Sign in (browsers cannot set headers on a WebSocket); absent: read only' })) }),
+        querystring: Type.Object({
+          token: Type.Optional(Type.String({ maxLength: 512, description: 'Sign in (browsers cannot set headers on a WebSocket); absent: read only' })),
+          deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: "the app's device id: a viewer not signed in is counted once per device in the room's analytics" })),
+          source: Type.Optional(Type.Union(SOURCES.map((s) => Type.Literal(s)), { description: 'where the viewer came from (feed, follow, share, search, boost, profile, direct), for the analytics' })),
+        }),
       },
       // Checked before the upgrade, so a refusal is a plain HTTP answer: 404 unknown session, 401 bad token, 403 banned.
       preHandler: async (req) => {
@@ -63,7 +68,7 @@ export function roomsRoutes(app: App, ctx: AppContext) {
         admitted.set(req, principal ? { userId: principal.userId, handle: principal.handle, staff: session.staff } : null);
       },
     },
-    (socket, req) => ctx.rooms.join(req.params.id, socket, admitted.get(req) ?? null),
+    (socket, req) => ctx.rooms.join(req.params.id, socket, admitted.get(req) ?? null, { deviceId: req.query.deviceId, source: req.query.source }),
   );
 
   app.get(

@@ -1,0 +1,74 @@
+// The analytics module, assembled (issue 18): the fact recorder and its journal (DATA_DIR/analytics/journal), the
+// store (DuckDB in one process, PostgreSQL rollups in a cluster: ANALYTICS_ENGINE), the consumer feeding the store
+// from the journal, the tailer turning the platform's own rows (orders, refunds, tips, follows, share visits, video
+// likes and comments) into facts, and the retention sweep. Events flow one way: other modules record facts or write
+// their rows as they always did; nothing here reaches back into the order path.
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../../adapters/db/index.ts';
+import type { Config } from '../../config.ts';
+import type { Jobs } from '../../platform/jobs.ts';
+import { EventJournal } from '../engagement/journal.ts';
+import { AnalyticsConsumer } from './consumer.ts';
+import { FactRecorder } from './facts.ts';
+import { openAnalyticsStore } from './store/index.ts';
+import type { AnalyticsStore } from './store/types.ts';
+import { RowTailer } from './tailer.ts';
+
+const TAIL_MS = 1000;
+const PRUNE_MS = 3600_000;
+
+export interface Analytics {
+  facts: FactRecorder;
+  store: AnalyticsStore;
+  consumer: AnalyticsConsumer;
+  tailer: RowTailer;
+  /** Starts feeding the store from the journal (the tailer and the retention sweep run with the node's jobs). */
+  start(): void;
+  /** Everything recorded and every table row so far, in the store now (tests; figures read right after facts). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openAnalytics(deps: { config: Config; database: Database; log: FastifyBaseLogger; jobs: Jobs; busyUntil: () => number }): Promise<Analytics> {
+  const { config, database, log } = deps;
+  const dir = join(config.dataDir, 'analytics');
+  const journal = await EventJournal.open(join(dir, 'journal'), log);
+  const facts = new FactRecorder(database.db, journal, log);
+  const store = await openAnalyticsStore({ engine: config.analyticsEngine, dataDir: config.dataDir, db: database.db });
+  // The PostgreSQL engine on embedded PGlite shares the drop's one engine: it waits out a rush, as engagement does.
+  const sharesTheDropEngine = config.analyticsEngine === 'postgres' && !config.databaseUrl;
+  const consumer = new AnalyticsConsumer(journal, store, join(dir, 'offsets.json'), log, sharesTheDropEngine ? deps.busyUntil : () => 0);
+  await consumer.open();
+  const tailer = new RowTailer(database.db, store, join(dir, 'watermarks.json'), log);
+  await tailer.open();
+  let tailing: Promise<void> | null = null;
+  const tail = () => (tailing ??= tailer.tick().finally(() => (tailing = null)));
+  deps.jobs.every('analytics-tail', TAIL_MS, tail);
+  deps.jobs.every('analytics-prune', PRUNE_MS, async () => {
+    const pruned = await store.prune(Date.now() - config.analyticsRetentionDays * 86_400_000);
+    if (pruned) log.info({ pruned }, 'analytics: facts past the retention period deleted');
+  });
+  return {
+    facts,
+    store,
+    consumer,
+    tailer,
+    start() {
+      consumer.start();
+    },
+    async settle() {
+      await facts.flush();
+      await consumer.drain();
+      while (tailing) await tailing;
+      await tail();
+    },
+    async close() {
+      await facts.close();
+      await consumer.stop();
+      while (tailing) await tailing;
+      await journal.close();
+      await store.close();
+    },
+  };
+}

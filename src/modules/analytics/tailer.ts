@@ -1,0 +1,266 @@
+// Facts the platform's tables already hold, tailed into the store. Money never comes from a client nor through
+// the request path: an order, its payment, each refund and each tip are written in the same transaction as the
+// change itself (orders, order_items, payment_refunds, room_tips — the outbox is the table), and this tailer turns
+// what changed since its watermark into facts with ids derived from those rows (op:<order>, pd:<order>,
+// it:<order>:<line>, rf:<refund>, tp:<tip>). Follows, share-link visits and video likes and comments are read the
+// same way. Reading a row twice gives the same facts, which the store skips, so each watermark reads back
+// OVERLAP_MS to catch transactions that committed late, and money figures equal the orders and the ledger to the fen.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../adapters/db/index.ts';
+import type { AnalyticsEvent, AnalyticsStore, Channel, Source } from './store/types.ts';
+
+/** A transaction that commits this long after its rows' updated_at is still read. */
+const OVERLAP_MS = 5000;
+const PAGE = 2000;
+
+interface OrderRow {
+  id: string;
+  buyer_id: string;
+  shop_id: string;
+  total: string | number;
+  created_at: Date;
+  paid_at: Date | null;
+  updated_at: Date;
+  video_id: string | null;
+  share_token: string | null;
+  traffic_source: Source | null;
+  session_id: string | null;
+  drop_id: string | null;
+  video_creator: string | null;
+  host_id: string | null;
+  sharer_id: string | null;
+}
+
+/** Which channel an order's GMV belongs to (types.ts CHANNELS). */
+export function channelOf(o: { session_id: string | null; video_id: string | null; share_token: string | null; traffic_source: Source | null }): Channel {
+  if (o.session_id) return 'live';
+  if (o.video_id) return 'video';
+  if (o.share_token) return 'share';
+  if (o.traffic_source === 'search') return 'search';
+  return 'product';
+}
+
+export class RowTailer {
+  /** Per source, the newest row time written (epoch ms). */
+  private watermarks: Record<string, number> = {};
+  /** Fact ids written within the overlap, not written again each tick. */
+  private recent = new Map<string, number>();
+  /** Facts written by this node since start. */
+  appended = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: AnalyticsStore,
+    private readonly path: string,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  async open(): Promise<void> {
+    try {
+      this.watermarks = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, number>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ err }, 'analytics: unreadable watermarks; the tables are read again from the start (facts are deduplicated)');
+      this.watermarks = {};
+    }
+  }
+
+  private since(source: string): Date {
+    const w = this.watermarks[source];
+    return new Date(w === undefined ? 0 : w - OVERLAP_MS);
+  }
+
+  /** Every row changed since the watermarks, as facts in the store; then the watermarks saved. */
+  async tick(): Promise<void> {
+    const before = JSON.stringify(this.watermarks);
+    await this.orders();
+    await this.refunds();
+    await this.rows('tips', tipFacts);
+    await this.rows('follows', followFacts);
+    await this.rows('share_visits', visitFacts);
+    await this.rows('video_likes', videoLikeFacts);
+    await this.rows('video_comments', videoCommentFacts);
+    const after = JSON.stringify(this.watermarks);
+    if (after !== before) {
+      const tmp = `${this.path}.tmp`;
+      await writeFile(tmp, after);
+      await rename(tmp, this.path);
+    }
+    const forget = Date.now() - 2 * OVERLAP_MS;
+    for (const [id, at] of this.recent) if (at < forget) this.recent.delete(id);
+  }
+
+  /** Rows of an immutable table since its watermark (one query; `at` of each fact is the row's time). */
+  private async rows(source: string, read: (db: Db, since: Date) => Promise<AnalyticsEvent[]>): Promise<void> {
+    const facts = await read(this.db, this.since(source));
+    if (!facts.length) return;
+    await this.write(facts);
+    this.watermarks[source] = Math.max(this.watermarks[source] ?? 0, ...facts.map((f) => f.at));
+  }
+
+  private async orders(): Promise<void> {
+    const since = this.since('orders');
+    let newest = this.watermarks.orders ?? 0;
+    // Orders, a page at a time by (updated_at, id).
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const page: OrderRow[] = (
+        await sql<OrderRow>`
+          select o.id, o.buyer_id, o.shop_id, o.total, o.created_at, o.paid_at, o.updated_at, o.video_id, o.share_token,
+                 o.traffic_source, o.drop_id,
+                 coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end) as session_id,
+                 v.creator_id as video_creator, l.host_id, sl.sharer_id
+          from orders o
+          left join drops d on d.id = o.drop_id
+          left join videos v on v.id = o.video_id
+          left join share_links sl on o.share_token is not null and sl.id = split_part(o.share_token, '.', 1)
+          left join live_sessions l on l.id = coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end)
+          where o.updated_at >= ${since} ${after ? sql`and (o.updated_at, o.id) > (${after.at}, ${after.id})` : sql``}
+          order by o.updated_at, o.id
+          limit ${PAGE}`.execute(this.db)
+      ).rows;
+      if (!page.length) break;
+      const paid = page.filter((o) => o.paid_at).map((o) => o.id);
+      const items = paid.length
+        ? (
+            await sql<{ order_id: string; line: number; sku_id: string; product_id: string; quantity: number; price: string | number }>`
+              select order_id, line, sku_id, product_id, quantity, price from order_items where order_id = any(${paid}::text[])`.execute(this.db)
+          ).rows
+        : [];
+      const linesOf = new Map<string, typeof items>();
+      for (const it of items) linesOf.set(it.order_id, [...(linesOf.get(it.order_id) ?? []), it]);
+      const facts: AnalyticsEvent[] = [];
+      for (const o of page) {
+        const base = attribution(o);
+        facts.push({ id: `op:${o.id}`, type: 'order_placed', at: o.created_at.getTime(), amount: Number(o.total), ...base });
+        if (o.paid_at) {
+          const at = o.paid_at.getTime();
+          facts.push({ id: `pd:${o.id}`, type: 'order_paid', at, amount: Number(o.total), ...base });
+          for (const it of linesOf.get(o.id) ?? []) {
+            facts.push({ id: `it:${o.id}:${it.line}`, type: 'item_paid', at, productId: it.product_id, skuId: it.sku_id, quantity: it.quantity, amount: Number(it.price) * it.quantity, ...base });
+          }
+        }
+        newest = Math.max(newest, o.updated_at.getTime());
+      }
+      await this.write(facts);
+      this.watermarks.orders = newest;
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { at: last.updated_at, id: last.id };
+    }
+  }
+
+  /** Refunds that succeeded. */
+  private async refunds(): Promise<void> {
+    const since = this.since('refunds');
+    const refunds = (
+      await sql<OrderRow & { refund_id: string; amount: string | number; succeeded_at: Date; refund_updated_at: Date }>`
+        select r.id as refund_id, r.amount, r.succeeded_at, r.updated_at as refund_updated_at,
+               o.id, o.buyer_id, o.shop_id, o.total, o.created_at, o.paid_at, o.updated_at, o.video_id, o.share_token,
+               o.traffic_source, o.drop_id,
+               coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end) as session_id,
+               v.creator_id as video_creator, l.host_id, sl.sharer_id
+        from payment_refunds r
+        join orders o on o.id = r.order_id
+        left join drops d on d.id = o.drop_id
+        left join videos v on v.id = o.video_id
+        left join share_links sl on o.share_token is not null and sl.id = split_part(o.share_token, '.', 1)
+        left join live_sessions l on l.id = coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end)
+        where r.status = 'succeeded' and r.updated_at >= ${since}
+        order by r.updated_at, r.id`.execute(this.db)
+    ).rows;
+    if (!refunds.length) return;
+    await this.write(refunds.map((r) => ({ id: `rf:${r.refund_id}`, type: 'order_refund' as const, at: (r.succeeded_at ?? r.refund_updated_at).getTime(), amount: Number(r.amount), ...attribution(r) })));
+    this.watermarks.refunds = Math.max(this.watermarks.refunds ?? 0, ...refunds.map((r) => r.refund_updated_at.getTime()));
+  }
+
+  private async write(facts: AnalyticsEvent[]): Promise<void> {
+    const fresh = facts.filter((f) => !this.recent.has(f.id));
+    if (!fresh.length) return;
+    await this.store.append(fresh);
+    const now = Date.now();
+    for (const f of fresh) this.recent.set(f.id, now);
+    this.appended += fresh.length;
+  }
+}
+
+/** Who, where from and to whose credit: the buyer, the order's shop, session, video, source, channel and creator. */
+function attribution(o: OrderRow): Partial<AnalyticsEvent> {
+  return {
+    orderId: o.id,
+    actor: o.buyer_id,
+    shopId: o.shop_id,
+    sessionId: o.session_id,
+    videoId: o.video_id,
+    dropId: o.drop_id,
+    source: o.traffic_source ?? (o.share_token ? 'share' : 'direct'),
+    channel: channelOf(o),
+    // A share link's sharer, else the video's creator, else the live session's host.
+    creatorId: o.sharer_id ?? o.video_creator ?? o.host_id,
+  };
+}
+
+const ms = (d: Date) => d.getTime();
+const LIMIT = 20_000;
+
+async function tipFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
+  const { rows } = await sql<{ id: string; live_session_id: string; shop_id: string; tipper_id: string; amount: string | number; created_at: Date }>`
+    select id, live_session_id, shop_id, tipper_id, amount, created_at from room_tips where created_at >= ${since} order by created_at limit ${LIMIT}`.execute(db);
+  return rows.map((r) => ({ id: `tp:${r.id}`, type: 'tip' as const, at: ms(r.created_at), sessionId: r.live_session_id, shopId: r.shop_id, actor: r.tipper_id, amount: Number(r.amount) }));
+}
+
+/** A follow of a shop or a user; while one of that shop's (or that host's) sessions was live, the session's. */
+async function followFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
+  const { rows } = await sql<{ follower_id: string; followee_type: string; followee_id: string; created_at: Date; session_id: string | null; shop_id: string | null }>`
+    select f.follower_id, f.followee_type, f.followee_id, f.created_at, s.id as session_id, s.shop_id
+    from follows f
+    left join lateral (select l.id, l.shop_id from live_sessions l
+                       where ((f.followee_type = 'shop' and l.shop_id = f.followee_id) or (f.followee_type = 'user' and l.host_id = f.followee_id))
+                         and l.started_at <= f.created_at and (l.ended_at is null or l.ended_at > f.created_at)
+                       order by l.started_at desc limit 1) s on true
+    where f.created_at >= ${since} order by f.created_at limit ${LIMIT}`.execute(db);
+  return rows.map((r) => ({
+    id: `fl:${r.follower_id}:${r.followee_type}:${r.followee_id}:${ms(r.created_at)}`,
+    type: 'follow' as const,
+    at: ms(r.created_at),
+    actor: r.follower_id,
+    sessionId: r.session_id,
+    shopId: r.followee_type === 'shop' ? r.followee_id : r.shop_id,
+    creatorId: r.followee_type === 'user' ? r.followee_id : null,
+  }));
+}
+
+/** Opening a share link: private traffic of its shop (the room's, the product's or the video's). */
+async function visitFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
+  const { rows } = await sql<{ id: string; shop_id: string; visitor_id: string | null; at: Date; target_type: string; target_id: string; sharer_id: string }>`
+    select v.id, v.shop_id, v.visitor_id, v.at, l.target_type, l.target_id, l.sharer_id
+    from share_visits v join share_links l on l.id = v.link_id
+    where v.at >= ${since} order by v.at limit ${LIMIT}`.execute(db);
+  return rows.map((r) => ({
+    id: `sv:${r.id}`,
+    type: 'share' as const,
+    at: ms(r.at),
+    shopId: r.shop_id,
+    actor: r.visitor_id ?? `v:${r.id}`,
+    sessionId: r.target_type === 'live' ? r.target_id : null,
+    productId: r.target_type === 'product' ? r.target_id : null,
+    videoId: r.target_type === 'video' ? r.target_id : null,
+    creatorId: r.sharer_id,
+    source: 'share' as const,
+  }));
+}
+
+async function videoLikeFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
+  const { rows } = await sql<{ video_id: string; user_id: string; created_at: Date; shop_id: string | null; creator_id: string | null }>`
+    select k.video_id, k.user_id, k.created_at, v.shop_id, v.creator_id from video_likes k join videos v on v.id = k.video_id
+    where k.created_at >= ${since} order by k.created_at limit ${LIMIT}`.execute(db);
+  return rows.map((r) => ({ id: `vl:${r.video_id}:${r.user_id}:${ms(r.created_at)}`, type: 'video_like' as const, at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.user_id }));
+}
+
+async function videoCommentFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
+  const { rows } = await sql<{ id: string; video_id: string; author_id: string; created_at: Date; shop_id: string | null; creator_id: string | null }>`
+    select c.id, c.video_id, c.author_id, c.created_at, v.shop_id, v.creator_id from video_comments c join videos v on v.id = c.video_id
+    where c.created_at >= ${since} order by c.created_at limit ${LIMIT}`.execute(db);
+  return rows.map((r) => ({ id: `vc:${r.id}`, type: 'video_comment' as const, at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.author_id }));
+}
