@@ -33,7 +33,7 @@ export function Trend({ now, before, money = false }: { now: number; before: num
   if (diff === 0) {
     return (
       <span class="trend trend-flat" title={t('analytics.same')}>
-        <span aria-hidden="true">＝</span>
+        <span aria-hidden="true">±0</span>
         <span class="visually-hidden">{t('analytics.same')}</span>
       </span>
     );
@@ -185,7 +185,8 @@ export function CsvButton({ path, filename, label }: { path: string; filename: s
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement('a');
     a.href = url;
-    a.download = filename;
+    // The server names the file (with the session's or shop's id); ours only when it does not.
+    a.download = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? filename;
     document.body.append(a);
     a.click();
     a.remove();

@@ -105,7 +105,8 @@ function Dashboard({ a, paused, stale }: { a: Analytics; paused: boolean; stale:
             testId="live-sources"
             caption={t('analytics.sources.title')}
             empty={t('analytics.sources.empty')}
-            rows={f.sources}
+            // Every source is listed, zeros too: only those that brought anyone are rows.
+            rows={f.sources.filter((s) => s.viewers > 0 || s.paidOrders > 0 || s.gmv > 0)}
             rowKey={(s) => s.source}
             columns={[
               { key: 'source', label: t('analytics.sources.source'), sort: (s) => t(`analytics.sources.names.${s.source}`), render: (s) => t(`analytics.sources.names.${s.source}`) },

@@ -18,6 +18,9 @@ const PRESETS = ['today', 'days7', 'days30', 'custom'] as const;
 type Preset = (typeof PRESETS)[number];
 const PRESET_DAYS: Record<Exclude<Preset, 'custom'>, number> = { today: 1, days7: 7, days30: 30 };
 const DAY_MS = 86_400_000;
+/** The API's limits: a range of at most 400 days, hourly figures over at most 31. */
+const MAX_DAYS = 400;
+const MAX_HOURLY_DAYS = 31;
 
 /** How far `timeZone`'s clocks are ahead of UTC at the instant `at` (ms). */
 function zoneOffset(timeZone: string, at: number): number {
@@ -47,6 +50,9 @@ interface Period {
   last: string;
 }
 
+/** How many days a period covers, both ends included. */
+const periodDays = (p: Period) => Math.round((Date.parse(`${p.last}T00:00:00Z`) - Date.parse(`${p.first}T00:00:00Z`)) / DAY_MS) + 1;
+
 function presetPeriod(preset: Exclude<Preset, 'custom'>, timeZone: string): Period {
   const last = dateAt(timeZone, Date.now());
   return { preset, first: addDays(last, 1 - PRESET_DAYS[preset]), last };
@@ -56,14 +62,21 @@ export function ShopAnalytics({ shop }: { shop: Shop }) {
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [timeZone, setTimeZone] = useState(DEFAULT_TIME_ZONE);
   const [period, setPeriod] = useState<Period>(() => presetPeriod('days7', DEFAULT_TIME_ZONE));
-  const [bucket, setBucket] = useState<'day' | 'hour'>('day');
+  const [chosenBucket, setBucket] = useState<'day' | 'hour'>('day');
+  const days = periodDays(period);
+  const bucket = days > MAX_HOURLY_DAYS ? 'day' : chosenBucket;
   const params = { from: new Date(dayStart(period.first, timeZone)).toISOString(), to: new Date(dayStart(addDays(period.last, 1), timeZone)).toISOString(), bucket, tz: timeZone };
   const analytics = useResource(
     (signal) => get<{ analytics: Analytics }>(`/shops/${shop.id}/analytics${query(params)}`, signal).then((r) => r.analytics),
     [shop.id, params.from, params.to, bucket, timeZone],
   );
   const names = useNames(shop.id);
-  const choose = (preset: Preset) => setPeriod(preset === 'custom' ? { ...period, preset } : presetPeriod(preset, timeZone));
+  const choose = (preset: Preset) => {
+    if (preset === 'custom') return setPeriod({ ...period, preset });
+    setPeriod(presetPeriod(preset, timeZone));
+    // One day reads best hour by hour; longer periods day by day.
+    setBucket(preset === 'today' ? 'hour' : 'day');
+  };
   const rezone = (zone: string) => {
     setTimeZone(zone);
     if (period.preset !== 'custom') setPeriod(presetPeriod(period.preset, zone));
@@ -86,7 +99,16 @@ export function ShopAnalytics({ shop }: { shop: Shop }) {
         {period.preset === 'custom' && <CustomPeriod period={period} onChange={setPeriod} />}
         <div class="filters" role="group" aria-label={t('analytics.shop.bucket')}>
           {(['day', 'hour'] as const).map((b) => (
-            <button key={b} type="button" class={b === bucket ? 'chip chip-on' : 'chip'} aria-pressed={b === bucket} onClick={() => setBucket(b)} data-bucket={b}>
+            <button
+              key={b}
+              type="button"
+              class={b === bucket ? 'chip chip-on' : 'chip'}
+              aria-pressed={b === bucket}
+              disabled={b === 'hour' && days > MAX_HOURLY_DAYS}
+              title={b === 'hour' && days > MAX_HOURLY_DAYS ? t('analytics.shop.hourlyLimit', { n: MAX_HOURLY_DAYS }) : undefined}
+              onClick={() => setBucket(b)}
+              data-bucket={b}
+            >
               {t(`analytics.shop.buckets.${b}`)}
             </button>
           ))}
@@ -110,7 +132,9 @@ export function ShopAnalytics({ shop }: { shop: Shop }) {
 function CustomPeriod({ period, onChange }: { period: Period; onChange(p: Period): void }) {
   const [first, setFirst] = useState(period.first);
   const [last, setLast] = useState(period.last);
-  const valid = /^\d{4}-\d{2}-\d{2}$/.test(first) && /^\d{4}-\d{2}-\d{2}$/.test(last) && first <= last;
+  const well = /^\d{4}-\d{2}-\d{2}$/.test(first) && /^\d{4}-\d{2}-\d{2}$/.test(last) && first <= last;
+  const tooLong = well && periodDays({ preset: 'custom', first, last }) > MAX_DAYS;
+  const valid = well && !tooLong;
   const apply = (e: Event) => {
     e.preventDefault();
     if (valid) onChange({ preset: 'custom', first, last });
@@ -128,7 +152,8 @@ function CustomPeriod({ period, onChange }: { period: Period; onChange(p: Period
       <button class="btn btn-small" type="submit" disabled={!valid}>
         {t('analytics.shop.apply')}
       </button>
-      {!valid && <span class="form-error">{t('analytics.shop.badPeriod')}</span>}
+      {!well && <span class="form-error">{t('analytics.shop.badPeriod')}</span>}
+      {tooLong && <span class="form-error">{t('analytics.shop.tooLong', { n: MAX_DAYS })}</span>}
     </form>
   );
 }
@@ -194,7 +219,7 @@ function Report({ a, names, csv }: { a: Analytics; names: Names; csv(table: stri
             testId="shop-channels"
             caption={t('analytics.channels.title')}
             empty={t('analytics.channels.empty')}
-            rows={a.channels}
+            rows={a.channels.filter((c) => c.paidOrders > 0 || c.gmv > 0)}
             rowKey={(c) => c.channel}
             columns={[
               { key: 'channel', label: t('analytics.channels.channel'), sort: (c) => t(`analytics.channels.names.${c.channel}`), render: (c) => t(`analytics.channels.names.${c.channel}`) },
@@ -303,7 +328,8 @@ function SeriesChart({ a }: { a: Analytics }) {
     return {
       // Buckets start at midnight (or the hour) at the report's time zone: the axis reads in that zone too.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), a.timeZone),
-      scales: { x: { time: true }, gmv: { auto: true, range: fromZero }, count: { auto: true, range: fromZero } },
+      // The whole period on the x axis, whatever has data: a single bucket (today by day) is not stretched over years.
+      scales: { x: { time: true, range: () => [Date.parse(a.from) / 1000, Date.parse(a.to) / 1000] }, gmv: { auto: true, range: fromZero }, count: { auto: true, range: fromZero } },
       axes: [
         { stroke: '#888' },
         { scale: 'gmv', stroke: '#888', size: 80, values: (_u, ticks) => ticks.map((v) => formatMoney(Math.round(v * 100))) },
@@ -316,14 +342,14 @@ function SeriesChart({ a }: { a: Analytics }) {
         { label: t('analytics.shop.visitors'), scale: 'count', stroke: '#16a34a', width: 2, dash: [6, 4] },
       ],
     };
-  }, [lang, byHour, a.timeZone]);
+  }, [lang, byHour, a.timeZone, a.from, a.to]);
   const data = useMemo<uPlot.AlignedData>(
     () => [a.series.map((s) => s.at / 1000), a.series.map((s) => s.gmv / 100), a.series.map((s) => s.paidOrders), a.series.map((s) => s.visitors)],
     [a],
   );
   const best = a.series.reduce((top, s) => (s.gmv > top.gmv ? s : top), a.series[0]);
   const summary = t('analytics.shop.chartSummary', {
-    buckets: a.series.length,
+    unit: byHour ? t('analytics.shop.bestHour') : t('analytics.shop.bestDay'),
     gmv: formatMoney(a.gmv),
     orders: formatCount(a.paidOrders),
     visitors: formatCount(a.visitors),
