@@ -54,6 +54,7 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
   let tea: { id: string; skuId: string };
   let oolong: { id: string; skuId: string };
   let carol: User;
+  let dropId: string;
   const viewers: Viewer[] = [];
 
   const events = async (who: User, list: Record<string, unknown>[]) => {
@@ -115,6 +116,11 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
     assert.equal(refund.status, 201, JSON.stringify(refund.body));
     if (refund.body.refund.status === 'requested') assert.equal((await node.api.post(`/refunds/${refund.body.refund.id}/approve`, {}, merchant.token)).status, 200);
     await waitFor('refunded', async () => (await node.api.get(`/refunds/${refund.body.refund.id}`, merchant.token)).body.refund.status === 'refunded', 10_000);
+
+    // The host drops one unit of the tea (上链接), open at once: nobody has bought it yet.
+    const drop = await node.api.post(`/live-sessions/${sessionId}/drops`, { skuId: tea.skuId, quantity: 1, countdownSeconds: 0 }, merchant.token);
+    assert.equal(drop.status, 201, JSON.stringify(drop.body));
+    dropId = drop.body.drop.id;
   });
 
   after(async () => {
@@ -191,16 +197,24 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
     assert.match(await page.getByTestId('online-chart-summary').innerText(), /实时在线 3 人；最高在线 3 人/);
     await shot(page, 'analytics-live-dashboard', { fullPage: true });
 
-    // Carol orders and pays: the dashboard shows it by itself within seconds (it asks every 2 s).
+    // The drop: one unit, none sold.
+    const dropRow = page.getByTestId('live-drops').locator(`tr[data-row="${dropId}"]`);
+    assert.match(await dropRow.innerText(), /Green tea 绿茶\s+1\s+0\s+0%\s+未售罄/);
+
+    // Carol buys the drop's unit and pays: the dashboard shows it by itself within seconds (it asks every 2 s).
     const asked: number[] = [];
     page.on('request', (r) => r.url().includes(`/live-sessions/${sessionId}/analytics`) && asked.push(Date.now()));
-    await orderInRoom(carol, tea.skuId, 1);
+    const placed = await node.api.post('/orders', { items: [{ skuId: tea.skuId, quantity: 1 }], dropId, address: ADDRESS }, carol.token, { 'idempotency-key': newKey() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    await payOrder(node.api, carol.token, placed.body.order.id);
     const paidAt = Date.now();
     await value(page, 'kpi-gmv').filter({ hasText: /^¥79\.60$/ }).waitFor({ timeout: 8000 });
     const seenAfter = Date.now() - paidAt;
     process.stderr.write(`[analytics] a paid order on the dashboard ${seenAfter} ms after payment was confirmed\n`);
     assert.equal(await read('kpi-paid-orders'), '3');
     assert.match(await sources.locator('tr[data-row=follow]').innerText(), /关注\s+私域\s+1\s+1\s+¥19\.90/);
+    // The drop sold out: 100 %, with the time it took.
+    assert.match(await dropRow.innerText(), /Green tea 绿茶\s+1\s+1\s+100%\s+\d+ 秒/);
     // Carol never tapped the card: she is not in the funnel's later steps.
     assert.deepEqual((await funnel(page, 'live-funnel')).map(([, users]) => users), ['3', '3', '2', '2', '2']);
 
