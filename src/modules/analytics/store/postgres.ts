@@ -149,6 +149,11 @@ function appendStatement(json: string) {
       select id, type, ${ms('at')} as at, shop_id, session_id, video_id, product_id, sku_id, order_id, drop_id, actor, creator_id, source, channel,
         amount, quantity, value from fresh
     ),
+    sessions as (
+      insert into analytics_sessions as t (session_id, first_at, last_at)
+      select session_id, min(at), max(at) from b where session_id is not null group by 1 order by 1
+      on conflict (session_id) do update set first_at = least(t.first_at, excluded.first_at), last_at = greatest(t.last_at, excluded.last_at)
+    ),
     session_minute as (
       insert into analytics_session_minute as t (session_id, minute, ${sql.raw(SESSION_COUNTERS.join(', '))})
       select * from (${sessionMinuteRows(b)}) r order by 1, 2
@@ -277,11 +282,11 @@ class PostgresStore implements AnalyticsStore {
   }
 
   async liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures> {
-    const [bounds] = await this.rows<{ first: number | null; last: number | null }>(
-      sql`select min(minute) as first, max(minute) as last from analytics_session_minute where session_id = ${sessionId}`,
+    const [bounds] = await this.rows<{ first_at: number; last_at: number }>(
+      sql`select first_at, last_at from analytics_sessions where session_id = ${sessionId}`,
     );
     // The rollups answer when the range holds every fact of the session (a live dashboard from its start to now).
-    const covered = bounds?.first != null && bounds.last != null && range.from <= bounds.first && bounds.last + MINUTE_MS <= range.to;
+    const covered = bounds !== undefined && range.from <= num(bounds.first_at) && num(bounds.last_at) < range.to;
     const raw = rawFacts(sql`session_id = ${sessionId} and ${atIn(range)}`);
     const minutes = covered ? sql`(select * from analytics_session_minute where session_id = ${sessionId})` : sql`(${sessionMinuteRows(raw)})`;
     const people = covered ? sql`(select * from analytics_session_actors where session_id = ${sessionId})` : sql`(${sessionActorRows(raw)})`;
@@ -483,10 +488,11 @@ class PostgresStore implements AnalyticsStore {
   /** Views, unique viewers, paid orders, GMV and GPM of each session over the range, as liveSession counts them. */
   private async lives(sessionIds: string[], range: Range): Promise<ShopFigures['lives']> {
     if (!sessionIds.length) return [];
-    const summary = await this.rows<{ session_id: string; first: number; last: number; views: number; orders: number; gmv: number }>(sql`
-      select session_id, min(minute) as first, max(minute) as last, sum(views)::int8 as views, sum(paid_orders)::int8 as orders, sum(gmv)::int8 as gmv
-      from analytics_session_minute where session_id = any(${sessionIds}::text[]) group by 1`);
-    const covered = summary.filter((s) => range.from <= num(s.first) && num(s.last) + MINUTE_MS <= range.to);
+    const summary = await this.rows<{ session_id: string; first_at: number; last_at: number; views: number; orders: number; gmv: number }>(sql`
+      select s.session_id, s.first_at, s.last_at, sum(m.views)::int8 as views, sum(m.paid_orders)::int8 as orders, sum(m.gmv)::int8 as gmv
+      from analytics_sessions s join analytics_session_minute m on m.session_id = s.session_id
+      where s.session_id = any(${sessionIds}::text[]) group by 1, 2, 3`);
+    const covered = summary.filter((s) => range.from <= num(s.first_at) && num(s.last_at) < range.to);
     const coveredIds = covered.map((s) => s.session_id);
     const partIds = sessionIds.filter((id) => !coveredIds.includes(id));
     const [viewers, partial] = await Promise.all([
