@@ -5,6 +5,7 @@ import { t, useLanguage } from '../shared/i18n.ts';
 import { Icon, type IconName } from '../shared/icons.tsx';
 import { Link, match, navigate, searchParam, usePath } from '../shared/router.tsx';
 import { AuthForm, Empty, LanguageSwitch } from '../shared/ui.tsx';
+import { recordVisit } from './analytics-events.ts';
 import { Feed } from './Feed.tsx';
 import { lazyPage } from './lazy.tsx';
 import { OrderDetail, Orders, SignInPage } from './Orders.tsx';
@@ -37,6 +38,9 @@ const ShopPage = lazyPage<{ id: string }>(() => import('./Search.tsx').then((m) 
 export function App() {
   useLanguage();
   const path = usePath();
+  const session = useAuth();
+  // The app is in use today, by whoever uses it: again when someone signs in or out.
+  useEffect(recordVisit, [session.token, session.user?.id]);
   let params: Record<string, string> | null;
 
   if ((params = match('/room/:id', path))) return <Room key={params.id} id={params.id} />;

@@ -7,6 +7,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Address, Drop, Order, Sku } from '../shared/types.ts';
 import { AuthForm, errorText, Sheet, useSubmit } from '../shared/ui.tsx';
+import type { Source } from './analytics-events.ts';
 import { IdempotencyKeys, placeDropOrder, saveAddress, savedAddress, type OrderRequest } from './checkout.ts';
 import { PaymentPanel } from './Payment.tsx';
 import { forgetShareToken, shareForOrder } from './sharing.ts';
@@ -19,6 +20,10 @@ export interface BuyTarget {
   drop?: Drop;
   /** Bought from a short video's product card: the order records the video. */
   videoId?: string;
+  /** Bought in a live room (its product card, a drop there): the order counts in the session's figures. */
+  liveSessionId?: string;
+  /** Where the buyer came from, for the shop's analytics. */
+  source?: Source;
 }
 
 const keys = new IdempotencyKeys();
@@ -35,9 +40,17 @@ export function BuySheet({ open, target, onClose, onPaid }: { open: boolean; tar
   const { busy, error, setError, onSubmit } = useSubmit(async () => {
     if (!skuId) return;
     const cleanAddress = { name: address.name.trim(), phone: address.phone.trim(), line1: address.line1.trim(), city: address.city.trim() };
-    const body: OrderRequest = { items: [{ skuId, quantity }], ...(drop ? { dropId: drop.id } : {}), ...(target.videoId ? { videoId: target.videoId } : {}), ...(insured ? { shippingInsurance: true } : {}), address: cleanAddress };
+    const body: OrderRequest = {
+      items: [{ skuId, quantity }],
+      ...(drop ? { dropId: drop.id } : {}),
+      ...(target.videoId ? { videoId: target.videoId } : {}),
+      ...(target.liveSessionId ? { liveSessionId: target.liveSessionId } : {}),
+      ...(target.source ? { source: target.source } : {}),
+      ...(insured ? { shippingInsurance: true } : {}),
+      address: cleanAddress,
+    };
     // Came through a share link of this product or room: the order carries it, so the sharer is credited.
-    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId, target.videoId);
+    const share = shareForOrder(drop?.productId ?? sku?.productId, drop?.liveSessionId ?? target.liveSessionId, target.videoId);
     saveAddress(cleanAddress);
     let placed: Order;
     try {

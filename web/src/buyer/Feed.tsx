@@ -12,6 +12,7 @@ import { Icon } from '../shared/icons.tsx';
 import { Link } from '../shared/router.tsx';
 import type { FeedItem, FeedReason, FeedTab } from '../shared/types.ts';
 import { Empty, errorText, Failure, Sheet, Spinner, useLoadMoreOnView, useSubmit } from '../shared/ui.tsx';
+import { feedSource, withSource } from './analytics-events.ts';
 import { signInHere } from './Follow.tsx';
 import './feed.css';
 
@@ -242,7 +243,7 @@ function FeedCard({ item, tab, onMenu }: { item: FeedItem; tab: FeedTab; onMenu(
   let card;
   if (item.type === 'live') {
     card = (
-      <Link class="feed-card" href={`/room/${item.id}`} {...common} data-status={item.status}>
+      <Link class="feed-card" href={withSource(`/room/${item.id}`, feedSource(item, tab))} {...common} data-status={item.status}>
         <div class="feed-cover" style={gradient(item.id)}>
           {item.status === 'live' ? <span class="badge badge-live">● {t('feed.live')}</span> : <span class="badge badge-muted">{item.status === 'scheduled' ? t('feed.upcoming') : t('feed.ended')}</span>}
           {item.status === 'live' && (
@@ -283,7 +284,7 @@ function FeedCard({ item, tab, onMenu }: { item: FeedItem; tab: FeedTab; onMenu(
     );
   } else {
     card = (
-      <Link class="feed-card" href={`/p/${item.id}`} {...common}>
+      <Link class="feed-card" href={withSource(`/p/${item.id}`, feedSource(item, tab))} {...common}>
         <div class="feed-cover feed-cover-product">
           {item.imageUrl ? (
             <img class="feed-cover-img" src={item.imageUrl} alt="" loading="lazy" />

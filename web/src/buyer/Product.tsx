@@ -1,11 +1,12 @@
 // A product page: pictures, description, SKUs with their price and what is left, and the buy sheet.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { get, useAuth } from '../shared/api.ts';
 import { formatMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Product as ProductData } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
+import { arrivedFrom, recordProductView, type Source } from './analytics-events.ts';
 import { BuySheet } from './BuySheet.tsx';
 import { FollowButton } from './Follow.tsx';
 import { ShareButton } from './ShareButton.tsx';
@@ -13,14 +14,17 @@ import './feed.css';
 
 export function Product({ id }: { id: string }) {
   const product = useResource((signal) => get<{ product: ProductData }>(`/products/${id}`, signal).then((r) => r.product), [id]);
+  // Where the buyer came from: counted with the page's view, and carried into an order placed from it.
+  const [source] = useState(() => arrivedFrom({ type: 'product', id }));
+  useEffect(() => recordProductView(id, source), [id]);
   return (
     <main class="page product">
-      <Loaded resource={product}>{(p) => <ProductView product={p} onChanged={product.reload} />}</Loaded>
+      <Loaded resource={product}>{(p) => <ProductView product={p} source={source} onChanged={product.reload} />}</Loaded>
     </main>
   );
 }
 
-function ProductView({ product, onChanged }: { product: ProductData; onChanged(): void }) {
+function ProductView({ product, source, onChanged }: { product: ProductData; source: Source; onChanged(): void }) {
   useAuth();
   const [buying, setBuying] = useState(false);
   const prices = product.skus.map((s) => s.price);
@@ -66,7 +70,7 @@ function ProductView({ product, onChanged }: { product: ProductData; onChanged()
           setBuying(false);
           onChanged();
         }}
-        target={{ title: product.title, skus: product.skus }}
+        target={{ title: product.title, skus: product.skus, source }}
       />
     </>
   );

@@ -12,6 +12,7 @@ import { RoomChannel, type ChannelState } from '../shared/room.ts';
 import { goBack, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, RoomMessage, TipMessage } from '../shared/types.ts';
 import { AuthForm, Failure, Sheet, Spinner, useInterval, useNow, useResource } from '../shared/ui.tsx';
+import { arrivedFrom, RoomCards, type RoomCard, type Source } from './analytics-events.ts';
 import { BuySheet } from './BuySheet.tsx';
 import { FollowButton } from './Follow.tsx';
 import './feed.css';
@@ -28,17 +29,24 @@ interface Heart {
   hue: number;
 }
 
-/** `onBack`: where the back button goes when the room is shown in place of another page (a share link's). */
-export function Room({ id, onBack }: { id: string; onBack?: () => void }) {
+/**
+ * `onBack`: where the back button goes when the room is shown in place of another page (a share link's);
+ * `source`: where the viewer came from, when the address does not say (?from=).
+ */
+export function Room({ id, onBack, source }: { id: string; onBack?: () => void; source?: Source }) {
   const session = useResource((signal) => get<{ liveSession: LiveSession }>(`/live-sessions/${id}`, signal).then((r) => r.liveSession), [id]);
   if (!session.data) {
     return <div class="room room-loading">{session.error ? <Failure error={session.error} onRetry={session.reload} /> : <Spinner />}</div>;
   }
-  return <LiveRoom session={session.data} refresh={session.reload} onBack={onBack} />;
+  return <LiveRoom session={session.data} refresh={session.reload} onBack={onBack} source={source} />;
 }
 
-function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(): void; onBack?: () => void }) {
+function LiveRoom({ session, refresh, onBack, source }: { session: LiveSession; refresh(): void; onBack?: () => void; source?: Source }) {
   const { token } = useAuth();
+  // This visit to the room: where the viewer came from (told to the room and carried into an order placed here),
+  // and the product cards shown so far.
+  const [entry] = useState(() => ({ source: source ?? arrivedFrom({ type: 'live', id: session.id }) }));
+  const [cards] = useState(() => new RoomCards(session.id));
   const [lines, setLines] = useState<Line[]>([]);
   const [likes, setLikes] = useState(0);
   const [viewers, setViewers] = useState(session.viewers);
@@ -110,7 +118,7 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
           break;
       }
     };
-    const ch = new RoomChannel(session.id, { message: onMessage, state: (state, retryInMs) => setChannel({ state, retryInMs }) });
+    const ch = new RoomChannel(session.id, { message: onMessage, state: (state, retryInMs) => setChannel({ state, retryInMs }) }, entry);
     channelRef.current = ch;
     ch.start();
     return () => {
@@ -140,7 +148,10 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
     else showNotice(t('room.notConnected'));
   };
 
-  const buy = () => setBuying(true);
+  const buy = (card: RoomCard) => {
+    cards.clicked(card);
+    setBuying(true);
+  };
 
   return (
     <div class="room" data-testid="room">
@@ -193,7 +204,7 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
               ),
             )}
           </ol>
-          {drop && <DropCard drop={drop} onBuy={buy} />}
+          {drop && <DropCard drop={drop} onShown={(card) => cards.shown(card)} onBuy={buy} />}
           <div class="room-actions">
             {canChat && token ? (
               <form class="chat-form" onSubmit={sendChat}>
@@ -234,7 +245,13 @@ function LiveRoom({ session, refresh, onBack }: { session: LiveSession; refresh(
         <BuySheet
           open={buying}
           onClose={() => setBuying(false)}
-          target={{ title: drop.title, skus: [{ id: drop.skuId, productId: drop.productId, name: drop.skuName, price: drop.price, available: drop.remaining }], drop }}
+          target={{
+            title: drop.title,
+            skus: [{ id: drop.skuId, productId: drop.productId, name: drop.skuName, price: drop.price, available: drop.remaining }],
+            drop,
+            liveSessionId: session.id,
+            source: entry.source,
+          }}
         />
       )}
       <TipSheet open={tipping} sessionId={session.id} onClose={() => setTipping(false)} onTipped={(amount) => showNotice(t('tip.thanks', { amount: formatMoney(amount) }))} />
@@ -362,14 +379,30 @@ function Offline({ icon, title, hint }: { icon: IconName; title: string; hint?: 
 /**
  * The pinned product: price, what is left, the countdown to the drop opening (by the server's clock, see
  * clock.ts), and one-tap buy. The server decides whether an order is early; the buy sheet handles its answer.
+ * `onShown` once the card is on screen (at least half of it), for its impression.
  */
-function DropCard({ drop, onBuy }: { drop: Drop; onBuy(): void }) {
+function DropCard({ drop, onShown, onBuy }: { drop: Drop; onShown(card: RoomCard): void; onBuy(card: RoomCard): void }) {
   const now = useNow(200);
+  const card: RoomCard = { id: drop.id, productId: drop.productId, skuId: drop.skuId };
+  const element = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (!element.current) return;
+    const observer = new IntersectionObserver(
+      (seen) => {
+        if (!seen.some((s) => s.isIntersecting)) return;
+        observer.disconnect();
+        onShown(card);
+      },
+      { threshold: 0.5 },
+    );
+    observer.observe(element.current);
+    return () => observer.disconnect();
+  }, [drop.id]);
   const opensIn = (Date.parse(drop.startsAt) - now) / 1000;
   const soldOut = drop.remaining <= 0;
   const claimed = drop.quantity > 0 ? Math.min(1, (drop.quantity - drop.remaining) / drop.quantity) : 1;
   return (
-    <aside class={soldOut ? 'drop-card drop-sold-out' : 'drop-card'} data-testid="drop-card">
+    <aside ref={element} class={soldOut ? 'drop-card drop-sold-out' : 'drop-card'} data-testid="drop-card">
       <div class="drop-info">
         <p class="drop-title">{drop.title}</p>
         <p class="drop-sku">{drop.skuName}</p>
@@ -395,7 +428,7 @@ function DropCard({ drop, onBuy }: { drop: Drop; onBuy(): void }) {
           <small>{t('room.opensIn')}</small>
         </button>
       ) : (
-        <button class="btn btn-primary btn-buy" disabled={soldOut} onClick={onBuy} data-testid="buy">
+        <button class="btn btn-primary btn-buy" disabled={soldOut} onClick={() => onBuy(card)} data-testid="buy">
           {soldOut ? t('room.soldOut') : t('room.buy')}
         </button>
       )}

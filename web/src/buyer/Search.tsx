@@ -13,6 +13,7 @@ import { Icon } from '../shared/icons.tsx';
 import { goBack, navigate } from '../shared/router.tsx';
 import type { LiveSession, Product, Video } from '../shared/types.ts';
 import { Empty, errorText, Failure, Loaded, Sheet, Spinner, useLoadMoreOnView, useResource } from '../shared/ui.tsx';
+import { withSource } from './analytics-events.ts';
 import { FollowButton } from './Follow.tsx';
 import './feed.css';
 import './search.css';
@@ -117,9 +118,9 @@ const hitKey = (hit: Hit) => `${hit.type}:${hit.id}`;
 function hitHref(hit: Hit): string {
   switch (hit.type) {
     case 'product':
-      return `/p/${encodeURIComponent(hit.id)}`;
+      return withSource(`/p/${encodeURIComponent(hit.id)}`, 'search');
     case 'live':
-      return `/room/${encodeURIComponent(hit.id)}`;
+      return withSource(`/room/${encodeURIComponent(hit.id)}`, 'search');
     case 'video':
       return `/v/${encodeURIComponent(hit.id)}?from=search`;
     case 'shop':
@@ -820,13 +821,13 @@ function ShopProducts({ shopId }: { shopId: string }) {
             <li key={p.id}>
               <a
                 class="feed-card"
-                href={`/p/${encodeURIComponent(p.id)}`}
+                href={withSource(`/p/${encodeURIComponent(p.id)}`, 'profile')}
                 data-testid="shop-product"
                 data-id={p.id}
                 onClick={(e) => {
                   if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
                   e.preventDefault();
-                  navigate(`/p/${encodeURIComponent(p.id)}`);
+                  navigate(withSource(`/p/${encodeURIComponent(p.id)}`, 'profile'));
                 }}
               >
                 <div class="feed-cover feed-cover-product">

@@ -10,6 +10,7 @@ import { Icon } from '../shared/icons.tsx';
 import { Link, navigate } from '../shared/router.tsx';
 import type { Product, SharedLink } from '../shared/types.ts';
 import { Empty, Failure, LanguageSwitch, Spinner, useResource } from '../shared/ui.tsx';
+import { recordProductView } from './analytics-events.ts';
 import { BuySheet } from './BuySheet.tsx';
 import { Room } from './Room.tsx';
 import { ShareButton } from './ShareButton.tsx';
@@ -45,7 +46,7 @@ export function Share({ token }: { token: string }) {
     if (shared.target.type === 'video') navigate(`/v/${encodeURIComponent(shared.target.id)}?from=share`, { replace: true });
   }, [shared?.id]);
 
-  if (shared?.target.type === 'live' && joined) return <Room id={shared.target.id} onBack={() => setJoined(false)} />;
+  if (shared?.target.type === 'live' && joined) return <Room id={shared.target.id} source="share" onBack={() => setJoined(false)} />;
 
   let body;
   if (shared?.target.type === 'video') body = <Spinner />;
@@ -102,6 +103,8 @@ function SharedProduct({ link }: { link: SharedLink }) {
   const { card } = link;
   const product = useResource((signal) => get<{ product: Product }>(`/products/${link.target.id}`, signal).then((r) => r.product), [link.target.id]);
   const [buying, setBuying] = useState(false);
+  // The product's page, reached through a share link.
+  useEffect(() => recordProductView(link.target.id, 'share'), [link.target.id]);
   const p = product.data;
   const available = p ? p.skus.reduce((n, s) => n + s.available, 0) : 0;
   const listed = (p?.status ?? card.status) === 'listed';
@@ -132,7 +135,7 @@ function SharedProduct({ link }: { link: SharedLink }) {
             setBuying(false);
             product.reload();
           }}
-          target={{ title: p.title, skus: p.skus }}
+          target={{ title: p.title, skus: p.skus, source: 'share' }}
         />
       )}
     </>

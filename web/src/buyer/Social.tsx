@@ -10,6 +10,7 @@ import { Icon } from '../shared/icons.tsx';
 import { goBack, Link } from '../shared/router.tsx';
 import type { FeedSettings, Followed, Follower, Friend, Influencer, ShowcaseItem, Video } from '../shared/types.ts';
 import { CopyButton, Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
+import { withSource } from './analytics-events.ts';
 import { FollowButton, useFollow } from './Follow.tsx';
 import { MePage, More, TierBadge, usePaged } from './MePage.tsx';
 import './feed.css';
@@ -159,7 +160,7 @@ function ProfileView({ userId, data }: { userId: string; data: ProfileData }) {
             <ul class="offer-grid">
               {data.influencer.showcase.map((item) => (
                 <li key={item.offer.id}>
-                  <Link class="offer-card" href={`/p/${item.offer.productId}`}>
+                  <Link class="offer-card" href={withSource(`/p/${item.offer.productId}`, 'profile')}>
                     {item.offer.image ? (
                       <img src={item.offer.image} alt="" />
                     ) : (

@@ -4,6 +4,7 @@
 import { ApiError, get, post, storage } from '../shared/api.ts';
 import { serverNow, syncClock } from '../shared/clock.ts';
 import type { Address, Drop, Order, Payment } from '../shared/types.ts';
+import type { Source } from './analytics-events.ts';
 
 export interface OrderRequest {
   items: { skuId: string; quantity: number }[];
@@ -12,6 +13,10 @@ export interface OrderRequest {
   shareToken?: string;
   /** The short video the buyer bought from (its product card). */
   videoId?: string;
+  /** The live session bought in (its product card, a drop there). */
+  liveSessionId?: string;
+  /** Where the buyer came from (analytics-events.ts). */
+  source?: Source;
   shippingInsurance?: boolean;
   address: Address;
 }

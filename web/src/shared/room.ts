@@ -2,6 +2,7 @@
 // when the device comes back online). Every (re)connection starts with the server's snapshot — welcome,
 // recent chat, likes, viewers, the pinned drop — so the page rebuilds its state from it.
 import { auth } from './api.ts';
+import { deviceId } from './device.ts';
 import type { RoomMessage } from './types.ts';
 
 export type ChannelState = 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed';
@@ -16,10 +17,19 @@ const MAX_RETRY_MS = 15_000;
 /** Close code the server uses for a viewer banned from the room: reconnecting would be refused. */
 const BANNED = 4403;
 
-export function roomSocketUrl(sessionId: string, token: string | null): string {
+/** How a viewer entered the room, for the room's analytics: where from (feed, follow, share, …). */
+export interface RoomEntry {
+  source?: string;
+}
+
+/** Signed in with the token; else this device's id, so that a viewer not signed in is counted once. */
+export function roomSocketUrl(sessionId: string, token: string | null, entry: RoomEntry = {}): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const q = token ? `?token=${encodeURIComponent(token)}` : '';
-  return `${scheme}://${location.host}/api/v1/live-sessions/${encodeURIComponent(sessionId)}/ws${q}`;
+  const q = new URLSearchParams();
+  if (token) q.set('token', token);
+  else q.set('deviceId', deviceId());
+  if (entry.source) q.set('source', entry.source);
+  return `${scheme}://${location.host}/api/v1/live-sessions/${encodeURIComponent(sessionId)}/ws?${q}`;
 }
 
 export class RoomChannel {
@@ -31,6 +41,7 @@ export class RoomChannel {
   constructor(
     private readonly sessionId: string,
     private readonly events: ChannelEvents,
+    private readonly entry: RoomEntry = {},
   ) {}
 
   start() {
@@ -57,7 +68,7 @@ export class RoomChannel {
 
   private open() {
     this.events.state(this.failures === 0 ? 'connecting' : 'reconnecting');
-    const ws = new WebSocket(roomSocketUrl(this.sessionId, auth.token));
+    const ws = new WebSocket(roomSocketUrl(this.sessionId, auth.token, this.entry));
     this.ws = ws;
     ws.onopen = () => this.ws === ws && this.events.state('open');
     ws.onmessage = (e) => {
