@@ -253,6 +253,15 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
     assert.equal(await read('total-new-returning'), '3 / 0');
     await page.getByTestId('shop-chart').locator('canvas').first().waitFor();
     assert.match(await page.getByTestId('shop-chart-summary').innerText(), /GMV ¥79\.60/);
+    // Today reads hour by hour; a custom period of the same day, by day, gives the same figures.
+    assert.equal(await page.locator('[data-bucket=hour]').getAttribute('aria-pressed'), 'true');
+    await page.getByRole('button', { name: '自定义' }).click();
+    await page.getByTestId('custom-period').getByRole('button', { name: '查看' }).click();
+    await page.getByRole('button', { name: '按天' }).click();
+    // The summary names the bucket the answer came in: the day's figures have arrived.
+    await page.getByTestId('shop-chart-summary').filter({ hasText: '成交最高的一天' }).waitFor();
+    assert.equal(await read('total-gmv'), '¥79.60');
+    assert.equal(await read('total-paid-orders'), '3');
 
     // The session's row: 4 views, 3 viewers, 3 paid orders, ¥79.60; its title links to its dashboard.
     const row = page.getByTestId('shop-lives').locator(`tr[data-row="${sessionId}"]`);

@@ -87,7 +87,7 @@ function Dashboard({ a, paused, stale }: { a: Analytics; paused: boolean; stale:
         <PanelHead title={t('analytics.online.title')}>
           <CsvButton path={csv('online')} filename="online.csv" label={t('analytics.online.title')} />
         </PanelHead>
-        <OnlineCurve online={f.online} onlineNow={a.onlineNow} peak={f.peakOnline} />
+        <OnlineCurve online={f.online} onlineNow={a.onlineNow} peak={f.peakOnline} since={a.session.startedAt} until={a.session.endedAt ?? a.generatedAt} />
       </section>
 
       <div class="analytics-grid">
@@ -154,11 +154,20 @@ function Dashboard({ a, paused, stale }: { a: Analytics; paused: boolean; stale:
   );
 }
 
-function OnlineCurve({ online, onlineNow, peak }: { online: Analytics['figures']['online']; onlineNow: number; peak: number }) {
+function OnlineCurve({ online, onlineNow, peak, since, until }: { online: Analytics['figures']['online']; onlineNow: number; peak: number; since: string | null; until: string }) {
   const lang = language();
+  // From the start of the session to now (or its end), whatever has samples: the first minutes are not stretched
+  // over years, and the curve grows to the right as the session goes on.
+  const minute = (iso: string | null, fallback: number) => (iso ? Math.floor(Date.parse(iso) / 60_000) * 60 : fallback);
+  const first = online.length ? online[0].minute / 1000 : 0;
+  const last = online.length ? online[online.length - 1].minute / 1000 : 0;
+  const start = Math.min(minute(since, first), first || Infinity);
+  const end = Math.max(minute(until, last), last, start + 60);
+  const span = useRef({ start, end });
+  span.current = { start, end };
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
     () => ({
-      scales: { x: { time: true }, y: { auto: true, range: fromZero } },
+      scales: { x: { time: true, range: () => [span.current.start, span.current.end] }, y: { auto: true, range: fromZero } },
       axes: [{ stroke: '#888' }, { stroke: '#888', size: 50 }],
       series: [
         { label: t('analytics.online.minute'), value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' })) },
