@@ -23,7 +23,10 @@ export function LiveAnalytics({ id }: { id: string }) {
   const analytics = useResource((signal) => get<{ analytics: Analytics }>(`/live-sessions/${id}/analytics`, signal).then((r) => r.analytics), [id]);
   const visible = usePageVisible();
   const status = analytics.data?.session.status;
-  useInterval(analytics.reload, status === 'live' ? LIVE_REFRESH_MS : SCHEDULED_REFRESH_MS, visible && (status === 'live' || status === 'scheduled'));
+  // A tick while the last answer is still on its way waits for it: reloading would abort it, and a server slower
+  // than the tick would then never answer at all.
+  const tick = () => !analytics.loading && analytics.reload();
+  useInterval(tick, status === 'live' ? LIVE_REFRESH_MS : SCHEDULED_REFRESH_MS, visible && (status === 'live' || status === 'scheduled'));
   // Back on screen: the figures at once, not after the next tick.
   const wasVisible = useRef(visible);
   useEffect(() => {

@@ -124,7 +124,10 @@ export function ShopAnalytics({ shop }: { shop: Shop }) {
           </select>
         </label>
       </section>
-      <Loaded resource={analytics}>{(a) => <Report a={a} names={names} csv={csv} />}</Loaded>
+      {/* Another period's figures on their way: the ones shown are dimmed until they come. */}
+      <div class={analytics.loading && analytics.data ? 'report report-loading' : 'report'} aria-busy={analytics.loading}>
+        <Loaded resource={analytics}>{(a) => <Report a={a} names={names} csv={csv} />}</Loaded>
+      </div>
     </div>
   );
 }
