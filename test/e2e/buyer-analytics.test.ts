@@ -164,11 +164,29 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     await context.close();
   });
 
-  it('counts a phone not signed in that opens a product from the feed: its view, source and visit', { timeout: 90_000 }, async () => {
+  it('counts a phone not signed in by its device: in the room, and on a product page opened from the feed (its view, source and visit)', { timeout: 90_000 }, async () => {
     const context = await phone(browser);
+    allowStreamOffline(context);
     const facts = watchFacts(context);
     const page: Page = await context.newPage();
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
     await page.goto(`${node.url}/`);
+
+    // Into the room from the feed: the channel is told the device and the source, and the session counts a second viewer.
+    await page.locator(`[data-testid=feed-card][data-type=live][data-id="${sessionId}"]`).click();
+    await page.getByTestId('drop-card').waitFor();
+    const device = await page.evaluate(() => localStorage.getItem('hawker.deviceId'));
+    assert.ok(device);
+    const socket = new URL(sockets.find((s) => s.includes(`/live-sessions/${sessionId}/ws`))!);
+    assert.deepEqual([socket.searchParams.get('token'), socket.searchParams.get('deviceId'), socket.searchParams.get('source')], [null, device, 'feed']);
+    await waitFor('the device in the room', async () => (await sessionAnalytics()).figures.uniqueViewers === 2, 10_000);
+    assert.deepEqual(
+      (await sessionAnalytics()).figures.sources.filter((s: { viewers: number }) => s.viewers > 0),
+      [{ source: 'feed', viewers: 2, paidOrders: 1, gmv: 1990 }],
+    );
+    await page.getByRole('button', { name: '返回' }).click();
+
     const card = page.locator(`[data-testid=feed-card][data-type=product][data-id="${productId}"]`);
     await card.waitFor();
     await card.click();
@@ -178,8 +196,6 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     // Hiding the page sends what is waiting at once (keepalive).
     await page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }); document.dispatchEvent(new Event('visibilitychange'));`);
     await waitFor('product view acknowledged', async () => facts.some((f) => f.type === 'product_view'), 10_000);
-    const device = await page.evaluate(() => localStorage.getItem('hawker.deviceId'));
-    assert.ok(device);
     const views = facts.filter((f) => f.type === 'product_view');
     assert.deepEqual(
       views.map(({ productId, source, deviceId, signedIn }) => ({ productId, source, deviceId, signedIn })),
@@ -196,8 +212,8 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     await page.waitForTimeout(6000);
     assert.equal(facts.filter((f) => f.type === 'visit').length, 1);
 
-    // The shop's figures today: two visitors (the buyer in the room, this phone on the product page), both public
-    // traffic; the phone's view is a step past visiting.
+    // The shop's figures today: two visitors (the buyer, this phone: in the room and on the product page, once),
+    // both public traffic; the phone's product view is a step past visiting.
     await node.hawker.ctx.analytics.settle();
     const r = await node.api.get(`/shops/${shopId}/analytics`, merchant.token);
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -40,15 +40,13 @@ export class EventQueue<E extends QueuedEvent> {
 
   constructor(private readonly options: EventQueueOptions<E>) {}
 
-  /** Queues an event (given its id and the device's time now) and answers it. */
-  record(event: Omit<E, 'id' | 'at'>): E {
+  /** Queues an event, with an id of its own and the device's time now. */
+  record(event: Omit<E, 'id' | 'at'>) {
     this.start();
-    const queued = { id: eventId(), ...event, at: new Date().toISOString() } as unknown as E;
-    this.pending.push(queued);
+    this.pending.push({ id: eventId(), ...event, at: new Date().toISOString() } as unknown as E);
     if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
     if (this.unsent().length >= this.options.batch) void this.flush();
     else this.schedule(INTERVAL_MS);
-    return queued;
   }
 
   /** Sends what is waiting, a batch at a time, until it is all acknowledged or a batch fails. */
