@@ -123,11 +123,14 @@ const creatorVideoRows = (b: RawBuilder<unknown>, hour: RawBuilder<unknown>) => 
 
 const ADD = (cols: string[]) => sql.raw(cols.map((c) => `${c} = t.${c} + excluded.${c}`).join(', '));
 const OR = (cols: string[]) => sql.raw(cols.map((c) => `${c} = t.${c} or excluded.${c}`).join(', '));
+const earlier = (at: string, id: string) => `excluded.${at} is not null and (t.${at} is null or (excluded.${at}, excluded.${id}) < (t.${at}, t.${id}))`;
 /** Keeps the earlier of two (at, id) firsts, the stored one or the one just seen, with what goes with it. */
-const EARLIER = (at: string, id: string, rest: string[]) => {
-  const earlier = `excluded.${at} is not null and (t.${at} is null or (excluded.${at}, excluded.${id}) < (t.${at}, t.${id}))`;
-  return sql.raw([at, id, ...rest].map((c) => `${c} = case when ${earlier} then excluded.${c} else t.${c} end`).join(', '));
-};
+const EARLIER = (at: string, id: string, rest: string[]) =>
+  sql.raw([at, id, ...rest].map((c) => `${c} = case when ${earlier(at, id)} then excluded.${c} else t.${c} end`).join(', '));
+/** Only rows that change are written again: a fact that adds nothing new (a viewer seen before) costs no new row version. */
+const CHANGES = (flags: string[], at: string, id: string) =>
+  sql.raw(`where ${[...flags.map((f) => `(excluded.${f} and not t.${f})`), `(${earlier(at, id)})`].join(' or ')}`);
+const SESSION_FLAGS = ['entered', 'saw_card', 'clicked', 'ordered', 'paid', 'followed'];
 const SESSION_COUNTERS = ['facts', 'views', 'watch_ms', 'likes', 'comments', 'shares', 'tips', 'tip_amount', 'card_impressions', 'card_clicks', 'orders_placed', 'paid_orders', 'gmv'];
 const VIDEO_COUNTERS = ['impressions', 'plays', 'completes', 'likes', 'comments'];
 
@@ -153,6 +156,7 @@ function appendStatement(json: string) {
       insert into analytics_sessions as t (session_id, first_at, last_at)
       select session_id, min(at), max(at) from b where session_id is not null group by 1 order by 1
       on conflict (session_id) do update set first_at = least(t.first_at, excluded.first_at), last_at = greatest(t.last_at, excluded.last_at)
+        where excluded.first_at < t.first_at or excluded.last_at > t.last_at
     ),
     session_minute as (
       insert into analytics_session_minute as t (session_id, minute, ${sql.raw(SESSION_COUNTERS.join(', '))})
@@ -162,8 +166,8 @@ function appendStatement(json: string) {
     session_actors as (
       insert into analytics_session_actors as t (session_id, actor, entered, saw_card, clicked, ordered, paid, followed, first_enter_at, first_enter_id, first_source)
       select * from (${sessionActorRows(b)}) r order by 1, 2
-      on conflict (session_id, actor) do update set ${OR(['entered', 'saw_card', 'clicked', 'ordered', 'paid', 'followed'])},
-        ${EARLIER('first_enter_at', 'first_enter_id', ['first_source'])}
+      on conflict (session_id, actor) do update set ${OR(SESSION_FLAGS)}, ${EARLIER('first_enter_at', 'first_enter_id', ['first_source'])}
+        ${CHANGES(SESSION_FLAGS, 'first_enter_at', 'first_enter_id')}
     ),
     session_online as (
       insert into analytics_session_online as t (session_id, slot, node, at, id, value)
@@ -179,12 +183,13 @@ function appendStatement(json: string) {
     shop_buyers as (
       insert into analytics_shop_buyers as t (shop_id, actor, first_paid_at)
       select shop_id, actor, min(at) from b where type = 'order_paid' and shop_id is not null and actor is not null group by 1, 2 order by 1, 2
-      on conflict (shop_id, actor) do update set first_paid_at = least(t.first_paid_at, excluded.first_paid_at)
+      on conflict (shop_id, actor) do update set first_paid_at = excluded.first_paid_at where excluded.first_paid_at < t.first_paid_at
     ),
     shop_actors as (
       insert into analytics_shop_actor_hour as t (shop_id, hour, actor, visited, clicked, first_visit_at, first_visit_id, first_visit_source)
       select * from (${shopActorRows(b, HOUR)}) r order by 1, 2, 3
       on conflict (shop_id, hour, actor) do update set ${OR(['visited', 'clicked'])}, ${EARLIER('first_visit_at', 'first_visit_id', ['first_visit_source'])}
+        ${CHANGES(['visited', 'clicked'], 'first_visit_at', 'first_visit_id')}
     ),
     shop_sessions as (
       insert into analytics_shop_sessions (shop_id, hour, session_id)
@@ -209,7 +214,7 @@ function appendStatement(json: string) {
     actors as (
       insert into analytics_actors as t (actor, first_at)
       select actor, min(at) from b where actor is not null and type <> 'online' group by 1 order by 1
-      on conflict (actor) do update set first_at = least(t.first_at, excluded.first_at)
+      on conflict (actor) do update set first_at = excluded.first_at where excluded.first_at < t.first_at
     )
     select count(*)::int8 as inserted from b`;
 }
