@@ -25,7 +25,7 @@ const TYPES = ['impression', 'play', 'card_impression', 'card_click'] as const;
 
 export type EventBenchMode = 'embedded' | 'postgres';
 
-interface EventLoadResult {
+export interface EventLoadResult {
   batches: number;
   accepted: number;
   refused: number;
@@ -71,34 +71,52 @@ function eventBatches(base: string, videos: { id: string; skuId: string }[], cou
   });
 }
 
-/** Sends the batches at EVENT_RATE events per second (each slot keeps its own schedule; a late one goes at once). */
-async function eventLoad(batches: ReturnType<typeof eventBatches>, pool: ConnectionPool): Promise<EventLoadResult> {
-  const perBatchMs = (1000 * batches.reduce((n, b) => n + b.size, 0)) / batches.length / EVENT_RATE;
+export interface EventBatchWire {
+  size: number;
+  wire: { origin: string; bytes: Buffer };
+}
+
+/**
+ * Sends `count` batches (made when due, so a long load holds none in memory) at `rate` events per second of
+ * `meanSize`-event batches; each slot keeps its own schedule and a late one goes at once.
+ */
+export async function eventLoad(batchAt: (n: number) => EventBatchWire, count: number, meanSize: number, pool: ConnectionPool, rate = EVENT_RATE): Promise<EventLoadResult> {
+  const perBatchMs = (1000 * meanSize) / rate;
   const acks: EventLoadResult['acks'] = [];
   let accepted = 0;
   let refused = 0;
-  await Promise.all(Array.from({ length: EVENT_SLOTS }, (_, slot) => pool.connection(batches[0].wire.origin, slot)));
+  const origin = batchAt(0).wire.origin;
+  await Promise.all(Array.from({ length: EVENT_SLOTS }, (_, slot) => pool.connection(origin, slot)));
   const started = Date.now();
   await Promise.all(
     Array.from({ length: EVENT_SLOTS }, async (_, slot) => {
-      for (let n = slot; n < batches.length; n += EVENT_SLOTS) {
+      for (let n = slot; n < count; n += EVENT_SLOTS) {
         const due = started + n * perBatchMs;
         if (due - Date.now() > 1) await new Promise((r) => setTimeout(r, due - Date.now()));
-        const open = pool.connection(batches[n].wire.origin, slot);
-        const connection = open instanceof Promise ? await open : open;
+        const batch = batchAt(n);
         const at = performance.now();
         const sentAt = Date.now();
-        const { status, body } = await connection.send(batches[n].wire.bytes, true);
-        acks.push({ at: sentAt, ms: performance.now() - at, status });
-        if (status === 202) accepted += (JSON.parse(body!.toString()) as { accepted: number }).accepted;
+        let answer: { status: number; body: Buffer | null };
+        try {
+          const open = pool.connection(origin, slot);
+          const connection = open instanceof Promise ? await open : open;
+          answer = await connection.send(batch.wire.bytes, true);
+        } catch {
+          // The node went away (a SIGTERM test): counted as refused, never as accepted.
+          answer = { status: 0, body: null };
+        }
+        acks.push({ at: sentAt, ms: performance.now() - at, status: answer.status });
+        if (answer.status === 202) accepted += (JSON.parse(answer.body!.toString()) as { accepted: number }).accepted;
         else refused++;
       }
     }),
   );
-  return { batches: batches.length, accepted, refused, seconds: (Date.now() - started) / 1000, acks };
+  return { batches: count, accepted, refused, seconds: (Date.now() - started) / 1000, acks };
 }
 
-const percentile = (values: number[], p: number) => {
+const inMemory = (batches: ReturnType<typeof eventBatches>) => [(n: number) => batches[n]!, batches.length, batches.reduce((n, b) => n + b.size, 0) / batches.length] as const;
+
+export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 };
@@ -138,7 +156,7 @@ export async function runEventBench(mode: EventBenchMode = 'embedded'): Promise<
         const warmDrop = await pinDrop(api, fx.merchant.token, fx.shop.id, fx.warmUpSkuId, 1000, 0);
         await runLoad(orderAttempts([url], fx.buyers, fx.warmUpSkuId, warmDrop.id, 1000, 'warm-up'), IN_FLIGHT, false, agent);
         const batchesPerSecond = EVENT_RATE / 75;
-        const warm = await eventLoad(eventBatches(url, videos, Math.round(3 * batchesPerSecond)), eventPool);
+        const warm = await eventLoad(...inMemory(eventBatches(url, videos, Math.round(3 * batchesPerSecond))), eventPool);
         accepted += warm.accepted;
         progress(`events: warm-up ${warm.accepted} accepted in ${warm.seconds.toFixed(1)} s, ${warm.refused} batches refused, ack p99 ${percentile(warm.acks.map((a) => a.ms), 99).toFixed(1)} ms`);
 
@@ -152,7 +170,7 @@ export async function runEventBench(mode: EventBenchMode = 'embedded'): Promise<
             const skuId = product.skus[0].id as string;
             const buyers = await users(api, BUYERS);
             const batches = events ? eventBatches(url, videos, Math.round(EVENT_SECONDS * batchesPerSecond)) : [];
-            const loading = events ? eventLoad(batches, eventPool) : null;
+            const loading = events ? eventLoad(...inMemory(batches), eventPool) : null;
             if (events) await new Promise((res) => setTimeout(res, EVENTS_LEAD_MS));
             const drop = await pinDrop(api, fx.merchant.token, fx.shop.id, skuId, UNITS, COUNTDOWN_SECONDS);
             progress(`events: round ${r + 1}, drop ${events ? `with ${EVENT_RATE.toLocaleString('en-US')} events/s offered` : 'without events'}`);

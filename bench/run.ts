@@ -10,12 +10,14 @@
 //   search       relevance of 136 labelled queries against ILIKE, /search at 50 searchers over 100k products, index update latency (issue 17, bench/search.ts; search:embedded or search:postgres)
 //   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
 //   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
+//   analytics    facts ingested during flash drops, SIGTERM under load, dashboards over 10M facts against PostgreSQL's raw facts (issue 18, bench/analytics.ts; analytics:ingest|sigterm|queries)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
 import { chooseFfmpeg } from '../src/adapters/media/ffmpeg.ts';
 import { findNginx } from '../src/adapters/media/nginx.ts';
 import { DROP_BENCH_MODES, dropBenchReport, runDropBench, type DropBenchMode } from './drops.ts';
+import { ANALYTICS_PARTS, analyticsBenchTable, runAnalyticsBench, type AnalyticsPart } from './analytics.ts';
 import { eventBenchTable, runEventBench } from './events.ts';
 import { feedBenchTable, runFeedBench, type FeedBenchMode } from './feed.ts';
 import { formatGlassToGlass, measureGlassToGlass, type GlassToGlass } from './media-latency.ts';
@@ -26,11 +28,11 @@ import { runStartupBench, startupTable } from './startup.ts';
 import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search', 'analytics'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
-const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'] };
+const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'], analytics: ANALYTICS_PARTS };
 const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(MODES[a.split(':')[0] as Part] ?? []).includes(a.split(':')[1])));
 if (unknown.length > 0) {
   console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')} (drops:${DROP_BENCH_MODES.join('|')})`);
@@ -116,6 +118,11 @@ if (parts.has('feed')) {
 if (parts.has('search')) {
   const modes = args.filter((a) => a.startsWith('search:')).map((a) => a.split(':')[1] as SearchBenchMode);
   section('Search', searchBenchTable(await runSearchBench(modes.length ? modes : ['embedded', 'postgres'])));
+}
+
+if (parts.has('analytics')) {
+  const asked = args.filter((a) => a.startsWith('analytics:')).map((a) => a.split(':')[1] as AnalyticsPart);
+  section('Analytics', analyticsBenchTable(await runAnalyticsBench(asked.length ? asked : ANALYTICS_PARTS)));
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);

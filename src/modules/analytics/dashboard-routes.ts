@@ -7,6 +7,7 @@ import { Type, type TSchema } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest, notFound, rateLimited } from '../../platform/errors.ts';
 import { IdParams, ShopParams, Time } from '../../platform/schemas.ts';
+import { holdDuringRush } from '../drops/rush.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import { liveDashboard, nextMidnight, platformDashboard, toCsv, utcOffsetMinutes } from './figures.ts';
 import { CHANNELS, SOURCES, type AnalyticsEvent } from './store/types.ts';
@@ -316,6 +317,7 @@ export function analyticsDashboardRoutes(app: App, ctx: AppContext) {
   app.post(
     '/analytics/events',
     {
+      onRequest: holdDuringRush(ctx.dropEngine),
       schema: {
         tags: ['analytics'],
         summary: "Facts the app saw: product cards shown and tapped in a live room, product pages opened, the app opened (signed in, or with X-Device-Id); 202 once durable",

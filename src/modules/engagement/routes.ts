@@ -3,6 +3,7 @@ import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest, rateLimited } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
 import { IdParams, ShopParams, Time } from '../../platform/schemas.ts';
+import { holdDuringRush } from '../drops/rush.ts';
 import { requireShopStaff } from '../shops/access.ts';
 import type { Videos } from '../videos/service.ts';
 import { VideoView } from '../videos/views.ts';
@@ -12,11 +13,6 @@ import { requireVideoManager, videoStats, VideoStats } from './stats.ts';
 
 /** Batches a viewer may send per minute: an app sends one when a video is left or the page hides. */
 const BATCHES_PER_MINUTE = 120;
-/** A rush is on while a drop's order attempts arrive less than this apart. */
-const RUSH_GAP_MS = 200;
-/** The longest a batch waits for a rush to end before it is taken anyway. */
-const MAX_HOLD_MS = 3000;
-
 const EngagementEvent = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: "the app's own unique id for the event: a batch sent again is recorded once" }),
   type: Type.Enum(EVENT_TYPES as string[]),
@@ -33,28 +29,7 @@ const VideosWithStats = Type.Object({ videos: Type.Array(Type.Object({ video: Vi
 export function engagementRoutes(app: App, ctx: AppContext, ingest: EngagementIngest, videos: Videos) {
   const { accounts, db } = ctx;
 
-  let rushOver: Promise<void> | null = null;
-  /** One watcher for all the batches waiting, however many there are. */
-  const whenRushOver = () =>
-    (rushOver ??= new Promise<void>((resolve) => {
-      const look = () => {
-        if (Date.now() - ctx.dropEngine.lastAttemptAt < RUSH_GAP_MS) return void setTimeout(look, RUSH_GAP_MS / 4);
-        rushOver = null;
-        resolve();
-      };
-      setTimeout(look, RUSH_GAP_MS / 4);
-    }));
-  /**
-   * Orders first: while a drop's rush is on, a batch of events waits before its body is even read (reading, checking
-   * and journaling it all cost the node's one thread), for up to MAX_HOLD_MS. Its ack comes that much later; the app
-   * keeps the events until acknowledged.
-   */
-  async function afterTheRush() {
-    if (Date.now() - ctx.dropEngine.lastAttemptAt >= RUSH_GAP_MS) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([whenRushOver(), new Promise((r) => (timer = setTimeout(r, MAX_HOLD_MS)))]);
-    clearTimeout(timer);
-  }
+  const afterTheRush = holdDuringRush(ctx.dropEngine);
 
   app.post(
     '/events',
