@@ -1,8 +1,8 @@
 // What the buyer app tells the analytics (issue 18), in Chromium: a signed-in buyer taps a live room in the feed,
 // enters it from the feed, sees the drop's product card and taps it, buys and pays in the room; the session's
 // analytics count the viewer under the feed, the card's one impression and click, and the paid order with its GMV.
-// A phone not signed in opens a product from the feed: the product view (with its source, by the device's id) and
-// the day's visit reach the shop's figures.
+// A phone not signed in opens a product and the room from the feed: its product view (with its source), card
+// impression and the day's visit are counted by the device's id, until it signs up in the room and is the user.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -164,62 +164,92 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     await context.close();
   });
 
-  it('counts a phone not signed in by its device: in the room, and on a product page opened from the feed (its view, source and visit)', { timeout: 90_000 }, async () => {
+  it('counts a phone not signed in by its device (a product page and the room, opened from the feed), then as the user it signs in as in the room', { timeout: 120_000 }, async () => {
     const context = await phone(browser);
     allowStreamOffline(context);
     const facts = watchFacts(context);
     const page: Page = await context.newPage();
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
+    const roomSockets = () => sockets.filter((s) => s.includes(`/live-sessions/${sessionId}/ws`)).map((s) => new URL(s).searchParams);
     await page.goto(`${node.url}/`);
 
-    // Into the room from the feed: the channel is told the device and the source, and the session counts a second viewer.
-    await page.locator(`[data-testid=feed-card][data-type=live][data-id="${sessionId}"]`).click();
-    await page.getByTestId('drop-card').waitFor();
-    const device = await page.evaluate(() => localStorage.getItem('hawker.deviceId'));
-    assert.ok(device);
-    const socket = new URL(sockets.find((s) => s.includes(`/live-sessions/${sessionId}/ws`))!);
-    assert.deepEqual([socket.searchParams.get('token'), socket.searchParams.get('deviceId'), socket.searchParams.get('source')], [null, device, 'feed']);
-    await waitFor('the device in the room', async () => (await sessionAnalytics()).figures.uniqueViewers === 2, 10_000);
-    assert.deepEqual(
-      (await sessionAnalytics()).figures.sources.filter((s: { viewers: number }) => s.viewers > 0),
-      [{ source: 'feed', viewers: 2, paidOrders: 1, gmv: 1990 }],
-    );
-    await page.getByRole('button', { name: '返回' }).click();
-
-    const card = page.locator(`[data-testid=feed-card][data-type=product][data-id="${productId}"]`);
-    await card.waitFor();
-    await card.click();
+    // A product from the feed: its page's view leaves with its source and the device's id (at once when the page hides).
+    const product = page.locator(`[data-testid=feed-card][data-type=product][data-id="${productId}"]`);
+    await product.click();
     await page.locator('.product-title').waitFor();
     assert.equal(new URL(page.url()).searchParams.get('from'), 'feed');
-
-    // Hiding the page sends what is waiting at once (keepalive).
     await page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }); document.dispatchEvent(new Event('visibilitychange'));`);
     await waitFor('product view acknowledged', async () => facts.some((f) => f.type === 'product_view'), 10_000);
-    const views = facts.filter((f) => f.type === 'product_view');
+    const device = await page.evaluate(() => localStorage.getItem('hawker.deviceId'));
+    assert.ok(device);
     assert.deepEqual(
-      views.map(({ productId, source, deviceId, signedIn }) => ({ productId, source, deviceId, signedIn })),
+      facts.filter((f) => f.type === 'product_view').map(({ productId, source, deviceId, signedIn }) => ({ productId, source, deviceId, signedIn })),
       [{ productId, source: 'feed', deviceId: device, signedIn: false }],
     );
-    // One visit for the day, from this device.
-    assert.deepEqual(
-      facts.filter((f) => f.type === 'visit').map((f) => f.deviceId),
-      [device],
-    );
-    // Opening the app again the same day is not another visit (anything recorded would leave within 5 s).
+    // One visit for the day, from this device; opening the app again the same day is not another (anything
+    // recorded would leave within 5 s).
+    assert.deepEqual(facts.filter((f) => f.type === 'visit').map((f) => [f.deviceId, f.signedIn]), [[device, false]]);
     await page.goto(`${node.url}/`);
     await page.getByTestId('feed').waitFor();
     await page.waitForTimeout(6000);
     assert.equal(facts.filter((f) => f.type === 'visit').length, 1);
 
-    // The shop's figures today: two visitors (the buyer, this phone: in the room and on the product page, once),
-    // both public traffic; the phone's product view is a step past visiting.
-    await node.hawker.ctx.analytics.settle();
+    // The room from the feed: its channel is told the device and the source; the product card is seen by the device.
+    await page.locator(`[data-testid=feed-card][data-type=live][data-id="${sessionId}"]`).click();
+    await page.getByTestId('drop-card').waitFor();
+    assert.deepEqual(
+      roomSockets().map((q) => [q.get('token'), q.get('deviceId'), q.get('source')]),
+      [[null, device, 'feed']],
+    );
+    await waitFor('the device saw the card', async () => facts.some((f) => f.type === 'card_impression' && f.deviceId === device), 10_000);
+
+    // Signed up in the room, the viewer is the user from then on: the channel reconnects as them (same source), the
+    // card is seen by them, and it is their day's visit.
+    await page.getByRole('button', { name: '登录后参与聊天' }).click();
+    await page.getByRole('tab', { name: '注册' }).click();
+    await page.locator('input[name=handle]').fill(`viewer_${Date.now().toString(36)}`);
+    await page.locator('input[name=password]').fill('correct horse battery');
+    await page.getByRole('button', { name: '创建账号' }).click();
+    await page.locator('input[name=chat]').waitFor();
+    const token = await page.evaluate(() => localStorage.getItem('hawker.token'));
+    assert.ok(token);
+    await waitFor('the user saw the card', async () => facts.some((f) => f.type === 'card_impression' && f.signedIn), 15_000);
+    await waitFor("the user's visit", async () => facts.some((f) => f.type === 'visit' && f.signedIn), 15_000);
+    await waitFor('the channel as the user', async () => roomSockets().some((q) => q.get('token') === token), 10_000);
+    assert.deepEqual(
+      roomSockets().map((q) => [q.get('token'), q.get('deviceId'), q.get('source')]),
+      [
+        [null, device, 'feed'],
+        [token, null, 'feed'],
+      ],
+    );
+
+    // The session: the buyer, the device and the user, all from the feed, all saw the card; one clicked and paid.
+    const figures = (await sessionAnalytics()).figures;
+    assert.equal(figures.uniqueViewers, 3);
+    assert.deepEqual(
+      figures.sources.filter((s: { viewers: number }) => s.viewers > 0),
+      [{ source: 'feed', viewers: 3, paidOrders: 1, gmv: 1990 }],
+    );
+    assert.deepEqual(
+      figures.funnel.map((s: { step: string; users: number }) => [s.step, s.users]),
+      [
+        ['entered', 3],
+        ['saw_card', 3],
+        ['clicked', 1],
+        ['ordered', 1],
+        ['paid', 1],
+      ],
+    );
+
+    // The shop's figures today: three visitors, all public traffic; two went past visiting (the buyer's card tap,
+    // the device's product view).
     const r = await node.api.get(`/shops/${shopId}/analytics`, merchant.token);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const shop = r.body.analytics;
-    assert.equal(shop.visitors, 2);
-    assert.deepEqual(shop.traffic, { private: 0, public: 2, privateShare: 0 });
+    assert.equal(shop.visitors, 3);
+    assert.deepEqual(shop.traffic, { private: 0, public: 3, privateShare: 0 });
     assert.equal(shop.funnel.find((s: { step: string }) => s.step === 'clicked').users, 2);
     await context.close();
   });

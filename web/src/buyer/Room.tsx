@@ -397,7 +397,8 @@ function DropCard({ drop, onShown, onBuy }: { drop: Drop; onShown(card: RoomCard
     );
     observer.observe(element.current);
     return () => observer.disconnect();
-  }, [drop.id]);
+    // Watched again after a sign-in here: the card is shown to a new viewer.
+  }, [drop.id, auth.token]);
   const opensIn = (Date.parse(drop.startsAt) - now) / 1000;
   const soldOut = drop.remaining <= 0;
   const claimed = drop.quantity > 0 ? Math.min(1, (drop.quantity - drop.remaining) / drop.quantity) : 1;

@@ -69,15 +69,19 @@ export interface RoomCard {
   skuId: string;
 }
 
-/** One visit to a live room: each product card's impression is reported once, however often it is shown again. */
+/**
+ * One visit to a live room: each product card's impression is reported once, however often it is shown again —
+ * once per viewer: who signs in in the room is a viewer of their own from then on (the funnel follows users).
+ */
 export class RoomCards {
   private shownCards = new Set<string>();
 
   constructor(private readonly sessionId: string) {}
 
   shown(card: RoomCard) {
-    if (this.shownCards.has(card.id)) return;
-    this.shownCards.add(card.id);
+    const key = `${auth.user?.id ?? ''}:${card.id}`;
+    if (this.shownCards.has(key)) return;
+    this.shownCards.add(key);
     analyticsEvents.record({ type: 'card_impression', sessionId: this.sessionId, productId: card.productId, skuId: card.skuId });
   }
 
