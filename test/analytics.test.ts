@@ -165,3 +165,32 @@ describe(`analytics of a live session (${STORAGE})`, () => {
     for (const ws of sockets) ws.close();
   });
 });
+
+describe(`analytics export (${STORAGE})`, () => {
+  let node: TestNode;
+  before(async () => (node = await startNode({ ADMIN_TOKEN: ADMIN })));
+  after(() => node.close());
+
+  it('exports the raw facts of a range as NDJSON, oldest first, to the operator only', async () => {
+    const { api } = node;
+    const device = 'device-export-1';
+    const { product } = await shopWithProduct(api);
+    const events = Array.from({ length: 3 }, (_, i) => ({ id: `export-view-${i}-${Math.random().toString(36).slice(2, 8)}`, type: 'product_view', productId: product.id, source: 'search' }));
+    const sent = await api.call('POST', '/analytics/events', { body: { events }, headers: { 'x-device-id': device } });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    await node.hawker.ctx.analytics.settle();
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const r = await api.call('GET', `/admin/analytics/events.ndjson?from=${from}&to=${to}`, { token: ADMIN });
+    assert.equal(r.status, 200);
+    const lines = String(typeof r.body === 'string' ? r.body : JSON.stringify(r.body)).trim().split('\n').map((l) => JSON.parse(l));
+    const views = lines.filter((e) => e.type === 'product_view' && e.actor === `d:${device}`);
+    assert.deepEqual(views.map((e) => e.id).sort(), events.map((e) => `c:d:${device}:${e.id}`).sort());
+    assert.ok(views.every((e) => e.productId === product.id && e.source === 'search'));
+    const ats = lines.map((e) => e.at);
+    assert.deepEqual(ats, [...ats].sort((a, b) => a - b), 'oldest first');
+    const merchant = await api.user();
+    assert.equal((await api.call('GET', `/admin/analytics/events.ndjson?from=${from}&to=${to}`, { token: merchant.token })).status, 403);
+    assert.equal((await api.call('GET', `/admin/analytics/events.ndjson?from=${to}&to=${from}`, { token: ADMIN })).status, 400);
+  });
+});
