@@ -1,6 +1,7 @@
 // Demo data for a fresh installation: a merchant with shops, listed products with stock, and live
 // sessions that fill the discovery feed, and short videos (made and processed in the background after the start),
-// so `npm start` shows a working platform at once.
+// so `npm start` shows a working platform at once; the first shop with a month of trade behind it (history.ts), so
+// its analytics have charts to show.
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../adapters/db/schema.ts';
 import type { AppContext } from '../../platform/context.ts';
@@ -8,6 +9,7 @@ import { newId } from '../../platform/ids.ts';
 import { hashPassword } from '../accounts/password.ts';
 import { newStreamKey } from '../live/service.ts';
 import { insertDemoVideos } from '../videos/demo.ts';
+import { seedDemoShopHistory } from './history.ts';
 import { insertDemoSocialGraph } from './social.ts';
 
 const SEEDED_KEY = 'demo_seeded';
@@ -109,8 +111,9 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     const passwordHash = await hashPassword(DEMO_PASSWORD, ctx.config.scryptLogN);
     const now = ctx.clock.now();
     let friends: string[] = [];
+    let merchantId = '';
     await ctx.db.transaction().execute(async (trx) => {
-      const merchantId = await insertUser(trx, 'demo_merchant', '山野掌柜 Demo Merchant', passwordHash, now);
+      merchantId = await insertUser(trx, 'demo_merchant', '山野掌柜 Demo Merchant', passwordHash, now);
       const buyerId = await insertUser(trx, 'demo_buyer', '小买家 Demo Buyer', passwordHash, now);
       // An influencer (达人) with a showcase of the offered products.
       const influencerId = await insertUser(trx, 'demo_influencer', '种草达人 Demo Influencer', passwordHash, now);
@@ -122,9 +125,10 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       await insertDemoVideos(trx, merchantId, now);
       friends = await insertDemoSocialGraph(trx, { buyerId, merchantId, influencerId, newUser: (handle, name) => insertUser(trx, handle, name, passwordHash, now) }, now);
     });
+    const history = await seedDemoShopHistory(ctx, { merchantId, passwordHash }, now);
     await ctx.settings.set(SEEDED_KEY, true);
     ctx.log.info(
-      { users: ['demo_merchant', 'demo_buyer', 'demo_influencer', ...friends], shops: SHOPS.length },
+      { users: ['demo_merchant', 'demo_buyer', 'demo_influencer', ...friends], shops: SHOPS.length, history },
       `demo data seeded: sign in as demo_merchant, demo_buyer or demo_influencer with password "${DEMO_PASSWORD}" (SEED_DEMO=0 turns this off)`,
     );
   });
