@@ -224,7 +224,8 @@ export function Videos({ startId }: { startId?: string }) {
       price: p.price,
       available: p.available,
     }));
-    setBuying({ title: product.title, skus, videoId: video.id });
+    // Where the buyer came from: as the video on screen was reached (the one opened by a link, else the feed).
+    setBuying({ title: product.title, skus, videoId: video.id, source: video.id === startId ? startSource : 'feed' });
   };
 
   return (
