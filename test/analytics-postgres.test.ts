@@ -131,7 +131,8 @@ async function assertSameFigures(store: AnalyticsStore, ref: ReferenceStore) {
   const ranges = [
     { from: T0 - DAY, to: T0 + 41 * DAY }, // whole hours: shop, creator and platform from the rollups
     { from: T0 + 7 * DAY, to: T0 + 14 * DAY + 5 * HOUR },
-    { from: T0 + 7 * DAY + 20 * HOUR + 123_456, to: T0 + 7 * DAY + 21 * HOUR + 7 }, // not whole hours: raw facts
+    { from: T0 + 2 * DAY + 1_234_567, to: T0 + 20 * DAY + 7_654_321 }, // whole hours from the rollups, the ends raw
+    { from: T0 + 7 * DAY + 20 * HOUR + 123_456, to: T0 + 7 * DAY + 21 * HOUR + 7 }, // less than two hours: raw facts
   ];
   for (const range of ranges) {
     for (const id of ['live_1', 'live_2', 'live_3', 'live_none']) {

@@ -219,6 +219,22 @@ function appendStatement(json: string) {
     select count(*)::int8 as inserted from b`;
 }
 
+/**
+ * A relation over a range: the range's whole UTC hours from an hourly rollup, its two ends (less than an hour each)
+ * from the raw facts; all of it raw when buckets start at an offset of part of an hour (India, Nepal) or the range
+ * holds no whole hour. Both give the same columns, a raw row's `hour` being its fact's own time.
+ */
+function hoursAndEnds(range: Range, wholeHourOffset: boolean, rollup: (hours: Range) => RawBuilder<unknown>, raw: (part: Range) => RawBuilder<unknown>) {
+  const first = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
+  const last = Math.floor(range.to / HOUR_MS) * HOUR_MS;
+  const parts =
+    wholeHourOffset && first < last
+      ? [rollup({ from: first, to: last }), ...[{ from: range.from, to: first }, { from: last, to: range.to }].filter((r) => r.from < r.to).map(raw)]
+      : [raw(range)];
+  return sql`(${sql.join(parts.map((p) => sql`(${p})`), sql` union all `)})`;
+}
+const hoursIn = (r: Range) => sql`hour >= ${clampMs(r.from)} and hour < ${clampMs(r.to)}`;
+
 /** a / b, 0 when b is 0 (the reference's rate). */
 const rate = (a: number, b: number) => (b === 0 ? 0 : a / b);
 /** floor(a × k / b) exactly, 0 when b is 0. */
@@ -370,21 +386,27 @@ class PostgresStore implements AnalyticsStore {
   async shop(shopId: string, range: Range & { utcOffsetMinutes: number; bucket: 'hour' | 'day' }): Promise<ShopFigures> {
     const off = range.utcOffsetMinutes * MINUTE_MS;
     const size = range.bucket === 'hour' ? HOUR_MS : DAY_MS;
-    // Hourly rollups answer a range of whole hours bucketed at a whole-hour offset; anything else is read raw.
-    const hourly = range.from % HOUR_MS === 0 && range.to % HOUR_MS === 0 && off % HOUR_MS === 0;
     const from = clampMs(range.from);
-    const to = clampMs(range.to);
-    const inHours = sql`shop_id = ${shopId} and hour >= ${from} and hour < ${to}`;
-    const ofShop = sql`shop_id = ${shopId} and ${atIn(range)}`;
-    const visits = hourly
-      ? sql`(select * from analytics_shop_actor_hour where ${inHours})`
-      : sql`(${shopActorRows(rawFacts(sql`${ofShop} and type in (${SHOP_ACTOR_FACTS})`), AT)})`;
-    const sessions = hourly
-      ? sql`(select distinct session_id from analytics_shop_sessions where ${inHours})`
-      : sql`(select distinct session_id from analytics_events where ${ofShop} and session_id is not null)`;
-    const videoRows = hourly
-      ? sql`(select * from analytics_shop_video_hour where ${inHours})`
-      : sql`(${shopVideoRows(rawFacts(sql`${ofShop} and video_id is not null`), AT)})`;
+    const wholeHourOffset = off % HOUR_MS === 0;
+    const visits = hoursAndEnds(
+      range,
+      wholeHourOffset,
+      (h) => sql`select shop_id, hour, actor, visited, clicked, first_visit_at, first_visit_id, first_visit_source
+        from analytics_shop_actor_hour where shop_id = ${shopId} and ${hoursIn(h)}`,
+      (r) => shopActorRows(rawFacts(sql`shop_id = ${shopId} and ${atIn(r)} and type in (${SHOP_ACTOR_FACTS})`), AT),
+    );
+    const sessions = hoursAndEnds(
+      range,
+      wholeHourOffset,
+      (h) => sql`select session_id from analytics_shop_sessions where shop_id = ${shopId} and ${hoursIn(h)}`,
+      (r) => sql`select session_id from analytics_events where shop_id = ${shopId} and ${atIn(r)} and session_id is not null`,
+    );
+    const videoRows = hoursAndEnds(
+      range,
+      wholeHourOffset,
+      (h) => sql`select shop_id, hour, video_id, ${sql.raw(VIDEO_COUNTERS.join(', '))} from analytics_shop_video_hour where shop_id = ${shopId} and ${hoursIn(h)}`,
+      (r) => shopVideoRows(rawFacts(sql`shop_id = ${shopId} and ${atIn(r)} and video_id is not null`), AT),
+    );
     const paid = sql`(select ${ms('at')} as at, actor, order_id, channel, amount, video_id from analytics_events
       where shop_id = ${shopId} and type = 'order_paid' and ${atIn(range)})`;
     const actorsOf = (type: string) => sql`(select distinct actor from analytics_events where shop_id = ${shopId} and type = ${type} and ${atIn(range)} and actor is not null)`;
@@ -423,7 +445,7 @@ class PostgresStore implements AnalyticsStore {
         select product_id, coalesce(sum(quantity), 0)::int8 as units, coalesce(sum(amount), 0)::int8 as gmv, count(distinct order_id)::int8 as orders
         from analytics_events where shop_id = ${shopId} and type = 'item_paid' and product_id is not null and ${atIn(range)}
         group by 1 order by gmv desc, units desc, product_id limit ${TOP_PRODUCTS}`),
-      this.rows<{ session_id: string }>(sql`select session_id from ${sessions} s`),
+      this.rows<{ session_id: string }>(sql`select distinct session_id from ${sessions} s`),
       this.rows<{ video_id: string } & Record<string, number>>(sql`
         select video_id, sum(impressions)::int8 as impressions, sum(plays)::int8 as plays, sum(completes)::int8 as completes,
           sum(likes)::int8 as likes, sum(comments)::int8 as comments from ${videoRows} v group by 1`),
@@ -526,10 +548,13 @@ class PostgresStore implements AnalyticsStore {
   }
 
   async creator(creatorId: string, range: Range): Promise<CreatorFigures> {
-    const hourly = range.from % HOUR_MS === 0 && range.to % HOUR_MS === 0;
-    const videoRows = hourly
-      ? sql`(select * from analytics_creator_video_hour where creator_id = ${creatorId} and hour >= ${clampMs(range.from)} and hour < ${clampMs(range.to)})`
-      : sql`(${creatorVideoRows(rawFacts(sql`creator_id = ${creatorId} and ${atIn(range)} and video_id is not null`), AT)})`;
+    const videoRows = hoursAndEnds(
+      range,
+      true,
+      (h) => sql`select creator_id, hour, video_id, ${sql.raw(VIDEO_COUNTERS.join(', '))} from analytics_creator_video_hour
+        where creator_id = ${creatorId} and ${hoursIn(h)}`,
+      (r) => creatorVideoRows(rawFacts(sql`creator_id = ${creatorId} and ${atIn(r)} and video_id is not null`), AT),
+    );
     const [[paid], rows] = await Promise.all([
       this.rows<{ gmv: number; orders: number }>(sql`select coalesce(sum(amount), 0)::int8 as gmv, count(*)::int8 as orders from analytics_events
         where creator_id = ${creatorId} and type = 'order_paid' and ${atIn(range)}`),
@@ -568,11 +593,13 @@ class PostgresStore implements AnalyticsStore {
   async platform(range: Range & { utcOffsetMinutes: number; now: number }): Promise<PlatformFigures> {
     const off = range.utcOffsetMinutes * MINUTE_MS;
     const wholeHourOffset = off % HOUR_MS === 0;
-    const hourly = wholeHourOffset && range.from % HOUR_MS === 0 && range.to % HOUR_MS === 0;
-    const activeIn = (r: Range) =>
-      hourly
-        ? sql`(select hour as at, actor from analytics_actor_hours where hour >= ${clampMs(r.from)} and hour < ${clampMs(r.to)})`
-        : sql`(select ${ms('at')} as at, actor from analytics_events where ${atIn(r)} and actor is not null and type <> 'online')`;
+    const activeIn = (range: Range) =>
+      hoursAndEnds(
+        range,
+        wholeHourOffset,
+        (h) => sql`select hour as at, actor from analytics_actor_hours where ${hoursIn(h)}`,
+        (r) => sql`select ${ms('at')} as at, actor from analytics_events where ${atIn(r)} and actor is not null and type <> 'online'`,
+      );
     const monthFrom = Math.max(range.from, range.to - 30 * DAY_MS);
 
     // Cohorts: the weeks starting in the range hold the actors whose first fact is in [first week, week after the last).
