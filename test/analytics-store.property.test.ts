@@ -81,7 +81,7 @@ const ENGINES: Engine[] = [
   },
   {
     name: 'duckdb in memory',
-    runs: 60,
+    runs: 40,
     open: async () => {
       const { openDuckDbStore } = await engineModule<DuckDbModule>('duckdb.ts');
       const store = await openDuckDbStore({ path: ':memory:' });
@@ -90,7 +90,7 @@ const ENGINES: Engine[] = [
   },
   {
     name: 'duckdb in a file',
-    runs: 30,
+    runs: 20,
     open: async () => {
       const { openDuckDbStore } = await engineModule<DuckDbModule>('duckdb.ts');
       const dir = tempDir();

@@ -61,7 +61,7 @@ const sourceArb = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...SOURCES) 
 const ROOM_TYPES = ['room_enter', 'room_leave', 'watch', 'like', 'comment', 'tip', 'share', 'follow', 'card_impression', 'card_click'] as const;
 
 const roomFactArb: fc.Arbitrary<Draft> = fc
-  .record({ type: fc.constantFrom(...ROOM_TYPES), session: fc.constantFrom(...SESSION_IDS), at: timeArb, actor: actorArb, source: sourceArb, n: fc.nat(), value: fc.integer({ min: 0, max: 600_000 }), quantity: fc.integer({ min: 1, max: 50 }), amount: amountArb })
+  .record({ type: fc.oneof({ weight: 4, arbitrary: fc.constant('room_enter' as const) }, { weight: 9, arbitrary: fc.constantFrom(...ROOM_TYPES) }), session: fc.constantFrom(...SESSION_IDS), at: timeArb, actor: actorArb, source: sourceArb, n: fc.nat(), value: fc.integer({ min: 0, max: 600_000 }), quantity: fc.integer({ min: 1, max: 50 }), amount: amountArb })
   .map(({ type, session, at, actor, source, n, value, quantity, amount }) => {
     const { shop, host } = WORLD.sessions[session];
     const fact: Draft = { type, at, shopId: shop, sessionId: session, actor, creatorId: host };
@@ -78,8 +78,14 @@ const roomFactArb: fc.Arbitrary<Draft> = fc
     return fact;
   });
 
+/** Samples crowd into 8 slots of the busy stretch at 3 offsets in the slot, so a node's samples share slots and milliseconds. */
+const sampleTimeArb = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 0, max: 7 }), fc.constantFrom(0, 5_000, 9_999)).map(([slot, ms]) => HOT + slot * 10_000 + ms) },
+  { weight: 1, arbitrary: timeArb },
+);
+
 const onlineFactArb: fc.Arbitrary<Draft> = fc
-  .record({ session: fc.constantFrom(...SESSION_IDS), node: fc.constantFrom(...WORLD.nodes), at: timeArb, value: fc.integer({ min: 0, max: 500 }) })
+  .record({ session: fc.constantFrom(...SESSION_IDS), node: fc.constantFrom(...WORLD.nodes), at: sampleTimeArb, value: fc.integer({ min: 0, max: 500 }) })
   .map(({ session, node, at, value }) => ({ type: 'online', at, shopId: WORLD.sessions[session].shop, sessionId: session, actor: node, value }));
 
 const VIDEO_TYPES = ['video_impression', 'video_play', 'video_complete', 'video_watch', 'video_like', 'video_comment'] as const;
@@ -161,7 +167,7 @@ function orderFacts(order: Order, orderId: string): Draft[] {
 export const factsArb: fc.Arbitrary<AnalyticsEvent[]> = fc
   .record({
     room: fc.array(roomFactArb, { maxLength: 120 }),
-    online: fc.array(onlineFactArb, { maxLength: 40 }),
+    online: fc.array(onlineFactArb, { maxLength: 60 }),
     video: fc.array(videoFactArb, { maxLength: 50 }),
     other: fc.array(otherFactArb, { maxLength: 40 }),
     orders: fc.array(orderArb, { maxLength: 20 }),
