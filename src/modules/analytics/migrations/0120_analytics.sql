@@ -31,8 +31,9 @@ create index analytics_events_creator on analytics_events (creator_id, type, at)
 -- Platform GMV per day: order facts are few among the facts of a day.
 create index analytics_events_paid on analytics_events (at) where type = 'order_paid';
 
--- The first and last fact of each live session: a range holding both (a dashboard from the start to now) is
--- answered from the session's rollups alone; any other from the session's raw facts in the range.
+-- The first and last fact of each live session, refunds aside (matched by order, whenever made): a range holding
+-- both (a dashboard from the start to now) is answered from the session's rollups alone; any other from the
+-- session's raw facts in the range.
 create table analytics_sessions (
   session_id text collate "C" primary key,
   first_at int8 not null,

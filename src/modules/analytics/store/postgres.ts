@@ -154,7 +154,7 @@ function appendStatement(json: string) {
     ),
     sessions as (
       insert into analytics_sessions as t (session_id, first_at, last_at)
-      select session_id, min(at), max(at) from b where session_id is not null group by 1 order by 1
+      select session_id, min(at), max(at) from b where session_id is not null and type <> 'order_refund' group by 1 order by 1
       on conflict (session_id) do update set first_at = least(t.first_at, excluded.first_at), last_at = greatest(t.last_at, excluded.last_at)
         where excluded.first_at < t.first_at or excluded.last_at > t.last_at
     ),
@@ -306,7 +306,9 @@ class PostgresStore implements AnalyticsStore {
     const [bounds] = await this.rows<{ first_at: number; last_at: number }>(
       sql`select first_at, last_at from analytics_sessions where session_id = ${sessionId}`,
     );
-    // The rollups answer when the range holds every fact of the session (a live dashboard from its start to now).
+    // The rollups answer when the range holds every fact of the session (a live dashboard from its start to now);
+    // refunds do not count (a session's figures match them by order, whenever made), so one made days later does not
+    // send an ended session's dashboard to the raw facts.
     const covered = bounds !== undefined && range.from <= num(bounds.first_at) && num(bounds.last_at) < range.to;
     const raw = rawFacts(sql`session_id = ${sessionId} and ${atIn(range)}`);
     const minutes = covered ? sql`(select * from analytics_session_minute where session_id = ${sessionId})` : sql`(${sessionMinuteRows(raw)})`;
