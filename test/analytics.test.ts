@@ -83,6 +83,10 @@ describe(`analytics of a live session (${STORAGE})`, () => {
     const foreign = await api.post('/orders', { items: [{ skuId: other.skuIds[0], quantity: 1 }], address: ADDRESS, liveSessionId: sessionId }, b1.token, { 'idempotency-key': newKey() });
     assert.equal(foreign.status, 400, JSON.stringify(foreign.body));
 
+    // b1's connection is lost (no closing handshake) and comes back: the same view, not a new one.
+    sockets[0]!.terminate();
+    await waitFor('lost', async () => node.hawker.ctx.rooms.viewersOf(sessionId) === 2);
+    sockets[0] = await enter(node.url, sessionId, { token: b1.token, source: 'feed' });
     // The anonymous viewer leaves after a moment: watch time is recorded on leaving.
     await new Promise((r) => setTimeout(r, 300));
     sockets[2]!.close();

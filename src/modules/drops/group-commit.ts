@@ -20,6 +20,8 @@ export interface DropOrderDraft {
   address: Address;
   shareToken: string | null;
   videoId: string | null;
+  /** Where the buyer came from (the analytics' traffic source), as the order says. */
+  trafficSource: string | null;
   shippingInsurance: boolean;
   createdAt: Date;
   expiresAt: Date;
@@ -114,6 +116,7 @@ export class DropOrderWriter {
       address: d.address,
       share_token: d.shareToken,
       video_id: d.videoId,
+      traffic_source: d.trafficSource,
       shipping_insurance: d.shippingInsurance,
       created_at: d.createdAt.toISOString(),
       expires_at: d.expiresAt.toISOString(),
@@ -126,7 +129,7 @@ export class DropOrderWriter {
         select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
           n int, id text, buyer_id text, shop_id text, drop_id text, sku_id text, product_id text, title text, sku_name text,
           quantity int, price bigint, total bigint, idempotency_key text, request_hash text, address jsonb, share_token text,
-          video_id text, shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
+          video_id text, traffic_source text, shipping_insurance boolean, created_at timestamptz, expires_at timestamptz)
       ),
       room as materialized (
         select id, case when status = 'active' then quantity - held - sold else 0 end as room
@@ -139,9 +142,9 @@ export class DropOrderWriter {
       ),
       written as (
         insert into orders (id, buyer_id, shop_id, status, total, idempotency_key, request_hash, address, drop_id,
-                            share_token, video_id, shipping_insurance, created_at, expires_at, updated_at)
+                            share_token, video_id, traffic_source, shipping_insurance, created_at, expires_at, updated_at)
         select id, buyer_id, shop_id, 'pending_payment', total, idempotency_key, request_hash, address, drop_id,
-               share_token, video_id, shipping_insurance, created_at, expires_at, created_at
+               share_token, video_id, traffic_source, shipping_insurance, created_at, expires_at, created_at
         from admitted order by n
         on conflict (buyer_id, idempotency_key) do nothing
         returning id

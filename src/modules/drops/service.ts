@@ -262,6 +262,7 @@ export class DropEngine {
       address: input.address,
       shareToken: input.shareToken ?? null,
       videoId: input.videoId ?? null,
+      trafficSource: input.source ?? null,
       shippingInsurance: input.shippingInsurance ?? false,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),

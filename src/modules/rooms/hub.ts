@@ -189,6 +189,8 @@ export interface RoomArrival {
 
 /** A viewer's time in a room is recorded at least this often while they stay (and when they leave). */
 const WATCH_FACT_MS = 30_000;
+/** Back within this long after the connection was lost (no closing handshake: 1006) is the same view. */
+const REENTRY_MS = 60_000;
 
 export interface HubDeps {
   db: Db;
@@ -208,6 +210,8 @@ export class LiveRoomHub {
   facts: RoomFacts | null = null;
   /** Seats that tapped likes since the last like facts. */
   private readonly likers = new Set<Seat>();
+  /** room id + actor → when their connection to this node's room was lost: coming back soon is not a new view. */
+  private readonly lastLeft = new Map<string, number>();
   /** Rooms whose count this node sampled non-zero last time: their fall to zero is sampled once too. */
   private readonly sampledRooms = new Set<string>();
   private fanoutTick = 0;
@@ -344,7 +348,7 @@ export class LiveRoomHub {
     const seat: Seat = { socket, raw: rawSocketOf(socket), room, viewer, actor, watchFrom: 0, likes: 0, group: 0, cursor: 0, noticeSecond: 0, notices: 0 };
     this.seats.set(socket, seat);
     socket.on('message', (data, isBinary) => this.receive(socket, seat, data, isBinary));
-    socket.on('close', () => this.leave(socket, seat));
+    socket.on('close', (code) => this.leave(socket, seat, code));
     await room.ready;
     if (socket.readyState !== WebSocket.OPEN || this.seats.get(socket) !== seat) return;
     if (viewer && !viewer.staff && room.bans.has(viewer.userId)) {
@@ -355,17 +359,20 @@ export class LiveRoomHub {
     room.seat(seat);
     seat.watchFrom = Date.now();
     // Staff in their own room are not its audience.
-    if (!viewer?.staff) this.facts?.record({ id: newId('afe'), type: 'room_enter', at: seat.watchFrom, sessionId, actor, source: arrival.source ?? 'direct' });
+    const left = this.lastLeft.get(`${sessionId} ${actor}`);
+    if (!viewer?.staff && !(left !== undefined && seat.watchFrom - left < REENTRY_MS)) {
+      this.facts?.record({ id: newId('afe'), type: 'room_enter', at: seat.watchFrom, sessionId, actor, source: arrival.source ?? 'direct' });
+    }
     this.stats.sockets.inc();
     this.countsChanged.add(sessionId);
     this.sendSnapshot(socket, room, viewer);
   }
 
-  private leave(socket: WebSocket, seat: Seat): void {
+  private leave(socket: WebSocket, seat: Seat, code = 1000): void {
     if (this.seats.get(socket) !== seat) return;
     this.seats.delete(socket);
     if (seat.room.unseat(seat)) {
-      if (!seat.viewer?.staff) this.recordLeave(seat);
+      if (!seat.viewer?.staff) this.recordLeave(seat, code === 1006);
       this.stats.sockets.dec();
       this.countsChanged.add(seat.room.id);
       if (seat.room.seats.size === 0) seat.room.emptySince = Date.now();
@@ -374,11 +381,12 @@ export class LiveRoomHub {
 
   // ---- analytics facts -----------------------------------------------------------------------------
 
-  private recordLeave(seat: Seat): void {
+  private recordLeave(seat: Seat, lost: boolean): void {
     const now = Date.now();
     if (seat.likes) this.recordLikes();
     this.facts?.record({ id: newId('afw'), type: 'watch', at: now, sessionId: seat.room.id, actor: seat.actor, value: now - seat.watchFrom });
     this.facts?.record({ id: newId('afl'), type: 'room_leave', at: now, sessionId: seat.room.id, actor: seat.actor });
+    if (lost) this.lastLeft.set(`${seat.room.id} ${seat.actor}`, now);
   }
 
   /** A burst of taps is one fact per viewer per second. */
@@ -399,6 +407,7 @@ export class LiveRoomHub {
     if (!this.facts) return;
     const now = Date.now();
     const slot = Math.floor(now / ONLINE_SAMPLE_MS);
+    for (const [key, at] of this.lastLeft) if (now - at >= REENTRY_MS) this.lastLeft.delete(key);
     for (const room of this.rooms.values()) {
       let audience = 0;
       for (const seat of room.seats) {
