@@ -2,11 +2,13 @@
 // equal to its orders, its past live sessions show a dashboard with an online curve, a funnel, sources and paid
 // orders, and every money row is as the flows write it (the ledger balances; stock sold is what was bought).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { nextMidnight } from '../src/modules/analytics/figures.ts';
 import { DEMO_PASSWORD } from '../src/modules/demo/seed.ts';
-import { startNode } from './support/harness.ts';
+import { freshStorage, ROOT, startNode } from './support/harness.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 const DAY = 86_400_000;
@@ -14,7 +16,11 @@ const FEE_BPS = 200;
 
 describe('demo history', () => {
   it("shows the first demo shop's last 30 days in its analytics, equal to its orders, with past live sessions and balanced books", async () => {
-    const node = await startNode({ SEED_DEMO: '1', ADMIN_TOKEN: ADMIN, PLATFORM_FEE_BPS: String(FEE_BPS) });
+    // A fresh start: a fresh database and, on PostgreSQL too, a data directory of its own (the analytics journal
+    // and the tailer's watermarks live there).
+    const storage = await freshStorage();
+    const dataDir = storage.env.DATA_DIR ?? mkdtempSync(join(ROOT, '.tmp', 'demo-history-'));
+    const node = await startNode({ SEED_DEMO: '1', ADMIN_TOKEN: ADMIN, PLATFORM_FEE_BPS: String(FEE_BPS), DATA_DIR: dataDir }, storage);
     try {
       const { api } = node;
       await node.hawker.ctx.analytics.settle();
@@ -109,6 +115,8 @@ describe('demo history', () => {
       }
     } finally {
       await node.close();
+      await storage.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -521,6 +521,11 @@ export async function seedDemoShopHistory(ctx: AppContext, people: { merchantId:
     // Commissions, as at payment: recordCommissions books nothing for an order with no share link, drop or video.
     for (const o of orders) if (o.input.shareToken || o.input.videoId) await recordCommissions(ctx, trx, o.id, new Date(o.paidAt));
     for (const o of orders) if (o.plan.refund) await refundWholeOrder(trx, { ...o, shopId, merchantId, refund: o.plan.refund });
+    // The analytics tailer reads the orders and refunds changed since its watermark (updated_at, about when their
+    // transaction commits): rows written now say so, whatever the time of the step they record.
+    const written = ctx.clock.now();
+    await trx.updateTable('orders').set({ updated_at: written }).where('id', 'in', orders.map((o) => o.id)).execute();
+    await trx.updateTable('payment_refunds').set({ updated_at: written }).where('order_id', 'in', orders.map((o) => o.id)).execute();
   });
 
   const facts = historyFacts(plan, { catalog, merchantId, sessionIds, actorId });
