@@ -20,7 +20,7 @@ import { openEmbeddedDatabase } from '../src/adapters/db/embedded.ts';
 import { migrate } from '../src/adapters/db/migrate.ts';
 import { openServerDatabase } from '../src/adapters/db/server.ts';
 import { ReferenceStore } from '../src/modules/analytics/store/reference.ts';
-import { SOURCES, type AnalyticsEvent, type AnalyticsStore, type LiveSessionFigures } from '../src/modules/analytics/store/types.ts';
+import { EVENT_TYPES, SOURCES, type AnalyticsEvent, type AnalyticsStore, type LiveSessionFigures } from '../src/modules/analytics/store/types.ts';
 import {
   CREATOR_T0,
   DAY_MS,
@@ -105,7 +105,7 @@ const ENGINES: Engine[] = [
   },
   {
     name: 'postgres on embedded PGlite',
-    runs: 30,
+    runs: 50,
     open: async () => {
       const { openPostgresStore } = await engineModule<PostgresModule>('postgres.ts');
       const dir = tempDir();
@@ -127,7 +127,7 @@ if (process.env.DATABASE_URL) {
   const serverUrl = process.env.DATABASE_URL;
   ENGINES.push({
     name: 'postgres on the PostgreSQL server',
-    runs: 40,
+    runs: 100,
     open: async () => {
       const { openPostgresStore } = await engineModule<PostgresModule>('postgres.ts');
       const name = `hawker_analytics_${process.pid}`;
@@ -157,6 +157,27 @@ if (process.env.DATABASE_URL) {
     },
   });
 }
+
+test('the fact generator gives every type, ids held twice with other content, and samples sharing a slot and a millisecond', () => {
+  const lists = fc.sample(factsArb, { numRuns: 100, seed: 1 });
+  const all = lists.flat();
+  assert.deepEqual([...new Set(all.map((e) => e.type))].sort(), [...EVENT_TYPES].sort());
+  const reused = lists.filter((list) => {
+    const seen = new Map<string, string>();
+    return list.some((e) => {
+      const other = seen.get(e.id);
+      seen.set(e.id, JSON.stringify(e));
+      return other !== undefined && other !== JSON.stringify(e);
+    });
+  });
+  assert.ok(reused.length >= 50, `ids reused with other content in ${reused.length} lists of 100`);
+  const sharedMs = lists.filter((list) => {
+    const samples = list.filter((e) => e.type === 'online').map((e) => `${e.sessionId} ${e.actor} ${e.at}`);
+    return new Set(samples).size < samples.length;
+  });
+  assert.ok(sharedMs.length >= 20, `a node's samples at the same ms in ${sharedMs.length} lists of 100`);
+  assert.ok(all.some((e) => e.amount === 1_000_000_000) && all.some((e) => e.actor === null), 'edges: the largest amount, a fact without an actor');
+});
 
 /** ANALYTICS_ENGINES=duckdb,pglite runs only the engines whose names contain one of these words. */
 const ONLY = process.env.ANALYTICS_ENGINES?.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean) ?? [];
