@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
 
 const ROLLUPS = [
-  'analytics_sessions', 'analytics_session_minute', 'analytics_session_actors', 'analytics_session_online', 'analytics_orders', 'analytics_shop_buyers',
+  'analytics_sessions', 'analytics_session_minute', 'analytics_session_actors', 'analytics_session_actor_minute', 'analytics_session_online', 'analytics_orders', 'analytics_shop_buyers',
   'analytics_shop_actor_hour', 'analytics_shop_sessions', 'analytics_shop_video_hour', 'analytics_creator_video_hour',
   'analytics_actor_hours', 'analytics_actors',
 ];
@@ -247,14 +247,17 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
     const store = await openPostgresStore(db.database.db.withPlugin(capture));
     // While live, the dashboard asks from the start to now + 1 ms: its latest fact is in the range.
     const now = Math.max(...many.filter((e) => e.sessionId === 'live_7').map((e) => e.at));
-    for (const [what, range, rollups] of [
+    for (const [what, range, whole] of [
       ['from the start to now', { from: T0 - DAY, to: now + 1 }, true],
-      ['the last 10 minutes', { from: now - 600_000, to: now + 1 }, false],
+      ['the last 10 minutes', { from: now - 600_000 - 4321, to: now + 1 }, false],
     ] as const) {
       captured.length = 0;
       await store.liveSession('live_7', range);
       assert.ok(captured.length >= 5);
-      assert.equal(captured.some((q) => q.sql.includes('from analytics_session_actors')), rollups, `${what}: ${rollups ? 'from the rollups' : 'from the facts'}`);
+      // From the start: one row per viewer; the last 10 minutes: per viewer and minute, the ends from the facts.
+      const read = (table: string) => captured.some((q) => q.sql.includes(`from ${table} `));
+      assert.equal(read('analytics_session_actors'), whole, `${what}: viewers`);
+      assert.equal(read('analytics_session_actor_minute'), !whole, `${what}: viewers per minute`);
       for (const q of captured) {
         const plan = await db.database.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]));
         const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -76,6 +76,23 @@ create table analytics_session_actors (
   primary key (session_id, actor)
 );
 
+-- The same per minute: the uniques and funnel of any run of whole minutes (the last 10 minutes).
+create table analytics_session_actor_minute (
+  session_id text collate "C" not null,
+  minute int8 not null,
+  actor text collate "C" not null,
+  entered boolean not null,
+  saw_card boolean not null,
+  clicked boolean not null,
+  ordered boolean not null,
+  paid boolean not null,
+  followed boolean not null,
+  first_enter_at int8,
+  first_enter_id text collate "C",
+  first_source text,
+  primary key (session_id, minute, actor)
+);
+
 -- Each node's latest `online` sample per 10 s slot of a session (by at, then id): the online curve and its peak.
 create table analytics_session_online (
   session_id text collate "C" not null,

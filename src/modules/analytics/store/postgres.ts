@@ -85,14 +85,19 @@ const sessionMinuteRows = (b: RawBuilder<unknown>) => sql`
     coalesce(sum(amount) filter (where type = 'order_paid'), 0)::int8 as gmv
   from ${b} b where session_id is not null group by 1, 2`;
 
-const sessionActorRows = (b: RawBuilder<unknown>) => sql`
-  select session_id, actor,
+const sessionActorFlags = sql`
     bool_or(type = 'room_enter') as entered, bool_or(type = 'card_impression') as saw_card, bool_or(type = 'card_click') as clicked,
     bool_or(type = 'order_placed') as ordered, bool_or(type = 'order_paid') as paid, bool_or(type = 'follow') as followed,
     (array_agg(at order by at, id) filter (where type = 'room_enter'))[1] as first_enter_at,
     (array_agg(id order by at, id) filter (where type = 'room_enter'))[1] as first_enter_id,
-    (array_agg(coalesce(source, 'direct') order by at, id) filter (where type = 'room_enter'))[1] as first_source
+    (array_agg(coalesce(source, 'direct') order by at, id) filter (where type = 'room_enter'))[1] as first_source`;
+const sessionActorRows = (b: RawBuilder<unknown>) => sql`
+  select session_id, actor, ${sessionActorFlags}
   from ${b} b where session_id is not null and actor is not null and type in (${SESSION_ACTOR_FACTS}) group by 1, 2`;
+/** The same per minute (`minute` the fact's own time when read raw). */
+const sessionActorMinuteRows = (b: RawBuilder<unknown>, minute: RawBuilder<unknown>) => sql`
+  select session_id, ${minute} as minute, actor, ${sessionActorFlags}
+  from ${b} b where session_id is not null and actor is not null and type in (${SESSION_ACTOR_FACTS}) group by 1, 2, 3`;
 
 /** Each node's latest sample per slot (a fact without an actor is one node of its own, ''). */
 const sessionOnlineRows = (b: RawBuilder<unknown>) => sql`
@@ -169,6 +174,12 @@ function appendStatement(json: string) {
       on conflict (session_id, actor) do update set ${OR(SESSION_FLAGS)}, ${EARLIER('first_enter_at', 'first_enter_id', ['first_source'])}
         ${CHANGES(SESSION_FLAGS, 'first_enter_at', 'first_enter_id')}
     ),
+    session_actor_minutes as (
+      insert into analytics_session_actor_minute as t (session_id, minute, actor, ${sql.raw(SESSION_FLAGS.join(', '))}, first_enter_at, first_enter_id, first_source)
+      select * from (${sessionActorMinuteRows(b, floorTo(AT, MINUTE_MS))}) r order by 1, 2, 3
+      on conflict (session_id, minute, actor) do update set ${OR(SESSION_FLAGS)}, ${EARLIER('first_enter_at', 'first_enter_id', ['first_source'])}
+        ${CHANGES(SESSION_FLAGS, 'first_enter_at', 'first_enter_id')}
+    ),
     session_online as (
       insert into analytics_session_online as t (session_id, slot, node, at, id, value)
       select * from (${sessionOnlineRows(b)}) r order by 1, 2, 3
@@ -225,10 +236,15 @@ function appendStatement(json: string) {
  * holds no whole hour. Both give the same columns, a raw row's `hour` being its fact's own time.
  */
 function hoursAndEnds(range: Range, wholeHourOffset: boolean, rollup: (hours: Range) => RawBuilder<unknown>, raw: (part: Range) => RawBuilder<unknown>) {
-  const first = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
-  const last = Math.floor(range.to / HOUR_MS) * HOUR_MS;
+  return wholeAndEnds(range, HOUR_MS, wholeHourOffset, rollup, raw);
+}
+
+/** As hoursAndEnds, in units of `unit` ms (minutes, online sample slots). */
+function wholeAndEnds(range: Range, unit: number, usable: boolean, rollup: (whole: Range) => RawBuilder<unknown>, raw: (part: Range) => RawBuilder<unknown>) {
+  const first = Math.ceil(range.from / unit) * unit;
+  const last = Math.floor(range.to / unit) * unit;
   const parts =
-    wholeHourOffset && first < last
+    usable && first < last
       ? [rollup({ from: first, to: last }), ...[{ from: range.from, to: first }, { from: last, to: range.to }].filter((r) => r.from < r.to).map(raw)]
       : [raw(range)];
   return sql`(${sql.join(parts.map((p) => sql`(${p})`), sql` union all `)})`;
@@ -310,10 +326,36 @@ class PostgresStore implements AnalyticsStore {
     // refunds do not count (a session's figures match them by order, whenever made), so one made days later does not
     // send an ended session's dashboard to the raw facts.
     const covered = bounds !== undefined && range.from <= num(bounds.first_at) && num(bounds.last_at) < range.to;
-    const raw = rawFacts(sql`session_id = ${sessionId} and ${atIn(range)}`);
-    const minutes = covered ? sql`(select * from analytics_session_minute where session_id = ${sessionId})` : sql`(${sessionMinuteRows(raw)})`;
-    const people = covered ? sql`(select * from analytics_session_actors where session_id = ${sessionId})` : sql`(${sessionActorRows(raw)})`;
-    const samples = covered ? sql`(select * from analytics_session_online where session_id = ${sessionId})` : sql`(${sessionOnlineRows(raw)})`;
+    // Otherwise (the last 10 minutes, an ended session with facts before its start) the whole minutes and sample
+    // slots of the range are read from the per-minute rollups, its ends (under a minute each) from the raw facts.
+    const of = sql`session_id = ${sessionId}`;
+    const raw = (r: Range) => rawFacts(sql`${of} and ${atIn(r)}`);
+    const minutesIn = (r: Range) => sql`${of} and minute >= ${clampMs(r.from)} and minute < ${clampMs(r.to)}`;
+    const minutes = covered
+      ? sql`(select * from analytics_session_minute where ${of})`
+      : wholeAndEnds(range, MINUTE_MS, true, (w) => sql`select session_id, minute, ${sql.raw(SESSION_COUNTERS.join(', '))} from analytics_session_minute where ${minutesIn(w)}`, (r) => sessionMinuteRows(raw(r)));
+    const people = covered
+      ? sql`(select * from analytics_session_actors where ${of})`
+      : sql`(select session_id, actor, ${sql.raw(SESSION_FLAGS.map((f) => `bool_or(${f}) as ${f}`).join(', '))},
+          (array_agg(first_source order by first_enter_at, first_enter_id) filter (where entered))[1] as first_source
+          from ${wholeAndEnds(
+            range,
+            MINUTE_MS,
+            true,
+            (w) => sql`select session_id, minute, actor, ${sql.raw(SESSION_FLAGS.join(', '))}, first_enter_at, first_enter_id, first_source
+              from analytics_session_actor_minute where ${minutesIn(w)}`,
+            (r) => sessionActorMinuteRows(raw(r), AT),
+          )} m group by session_id, actor)`;
+    const samples = covered
+      ? sql`(select * from analytics_session_online where ${of})`
+      : wholeAndEnds(
+          range,
+          ONLINE_SAMPLE_MS,
+          true,
+          (w) => sql`select session_id, slot, node, at, id, value from analytics_session_online
+            where ${of} and slot >= ${clampMs(w.from) / ONLINE_SAMPLE_MS} and slot < ${clampMs(w.to) / ONLINE_SAMPLE_MS}`,
+          (r) => sessionOnlineRows(raw(r)),
+        );
     const paid = sql`(select ${ms('at')} as at, actor, order_id, source, amount from analytics_events
       where session_id = ${sessionId} and type = 'order_paid' and ${atIn(range)})`;
 
