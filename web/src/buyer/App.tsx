@@ -18,6 +18,7 @@ import './sharing.css';
 // Sharing's and selling's own pages load when opened.
 const Earnings = lazyPage(() => import('./Earnings.tsx').then((m) => m.Earnings));
 const MyShareLinks = lazyPage(() => import('./Earnings.tsx').then((m) => m.MyShareLinks));
+const CreatorAnalytics = lazyPage(() => import('./CreatorAnalytics.tsx').then((m) => m.CreatorAnalytics));
 const InfluencerCenter = lazyPage(() => import('./Influencer.tsx').then((m) => m.InfluencerCenter));
 const UserProfile = lazyPage<{ userId: string }>(() => import('./Social.tsx').then((m) => m.UserProfile));
 const Followers = lazyPage<{ userId: string }>(() => import('./Social.tsx').then((m) => m.Followers));
@@ -66,6 +67,7 @@ export function App() {
   else if (path === '/me/earnings') page = <Earnings />;
   else if (path === '/me/shares') page = <MyShareLinks />;
   else if (path === '/me/influencer') page = <InfluencerCenter />;
+  else if (path === '/me/analytics') page = <CreatorAnalytics />;
   else if (path === '/me/invitations') page = <Invitations />;
   else if (path === '/me/credits') page = <Credits />;
   else if (path === '/me/group-leader') page = <GroupLeader />;
@@ -167,6 +169,7 @@ function Me() {
       </section>
       <section class="card menu me-menu">
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
+        <MenuLink href="/me/analytics" icon="eye" label={t('analytics.creator.title')} />
         <MenuLink href="/me/videos" icon="film" label={t('creatorVideos.title')} />
         <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
         <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />

@@ -262,3 +262,43 @@ export function usePageVisible(): boolean {
 
 /** A count axis that starts at 0 and leaves room above the highest value. */
 export const fromZero: uPlot.Scale['range'] = (_u, _min, max) => [0, Math.max(1, max) * 1.1];
+
+const DAY_MS = 86_400_000;
+
+/** How far `timeZone`'s clocks are ahead of UTC at the instant `at` (ms). */
+export function zoneOffset(timeZone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(at);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - Math.floor(at / 1000) * 1000;
+}
+
+/** The date (YYYY-MM-DD) it is at `timeZone` at the instant `at`. */
+export const dateAt = (timeZone: string, at: number): string => new Date(at + zoneOffset(timeZone, at)).toISOString().slice(0, 10);
+
+/** The instant the day `date` (YYYY-MM-DD) starts at `timeZone`: computed twice, for a day whose offset is not the guess's (DST). */
+export function dayStart(date: string, timeZone: string): number {
+  const wall = Date.parse(`${date}T00:00:00Z`);
+  const guess = wall - zoneOffset(timeZone, wall);
+  return wall - zoneOffset(timeZone, guess);
+}
+
+export const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+/** The last `days` days at `timeZone`, today included: from its first midnight to the next midnight, as the API takes them. */
+export function lastDays(days: number, timeZone: string): { from: string; to: string } {
+  const today = dateAt(timeZone, Date.now());
+  return { from: new Date(dayStart(addDays(today, 1 - days), timeZone)).toISOString(), to: new Date(dayStart(addDays(today, 1), timeZone)).toISOString() };
+}
+
+/** The period chips of a report (last 7, 30, … days): one pressed. */
+export function DayPresets({ choices, days, onChange, label }: { choices: readonly number[]; days: number; onChange(days: number): void; label: string }) {
+  return (
+    <div class="filters" role="group" aria-label={label}>
+      {choices.map((n) => (
+        <button key={n} type="button" class={n === days ? 'chip chip-on' : 'chip'} aria-pressed={n === days} onClick={() => onChange(n)} data-days={n}>
+          {t('analytics.lastDays', { n })}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -11,6 +11,7 @@ import { LiveAnalytics } from './LiveAnalytics.tsx';
 import { LiveControl } from './LiveControl.tsx';
 import { LiveSessions } from './LiveSessions.tsx';
 import { Operator } from './Operator.tsx';
+import { PlatformAnalytics } from './PlatformAnalytics.tsx';
 import { ShopOrders } from './Orders.tsx';
 import { Products } from './Products.tsx';
 import { Offers } from './Offers.tsx';
@@ -71,6 +72,7 @@ function Console() {
   let params: Record<string, string> | null;
   let page;
   if (path === '/console/operator') page = operator ? <Operator /> : <Empty icon="lock" title={t('common.notFound')} />;
+  else if (path === '/console/operator/analytics') page = operator ? <PlatformAnalytics /> : <Empty icon="lock" title={t('common.notFound')} />;
   else if (path === '/console/new-shop') page = <NewShop onOpened={opened} />;
   // A merchant with no shop opens one; a list that did not load is not an empty one.
   else if (!shop) page = shops.error ? <Failure error={shops.error} onRetry={shops.reload} /> : shops.loading ? <Spinner /> : <NewShop onOpened={opened} first />;

@@ -1,10 +1,11 @@
 // Operator pages: after-sales escalations to decide, limits for shops in trial, a shop's status, the chat
 // sensitive-word list, the return shipping the insurance pays, whether boosts may be paid with money, the ledger's
-// trial balance.
+// trial balance; and a link to the platform's analytics.
 import { useState } from 'preact/hooks';
 import { api, get, post } from '../shared/api.ts';
 import { formatMoney, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
+import { Link } from '../shared/router.tsx';
 import type { Refund } from '../shared/types.ts';
 import { errorText, Loaded, RefundStatusBadge, useResource, useSubmit } from '../shared/ui.tsx';
 import { History } from './AfterSales.tsx';
@@ -14,6 +15,9 @@ export function Operator() {
     <>
       <header class="page-head">
         <h1>{t('operator.title')}</h1>
+        <Link class="btn btn-small actions" href="/console/operator/analytics" data-testid="open-platform-analytics">
+          {t('analytics.platform.open')}
+        </Link>
       </header>
       <Escalations />
       <TrialLimits />

@@ -619,3 +619,43 @@ export interface ShopAnalytics extends ShopFigures {
   bucket: 'day' | 'hour';
   timeZone: string;
 }
+
+/** A search text over a period: how often it was searched, results tapped, and searches that found nothing. */
+export interface SearchQueryFigures {
+  text: string;
+  searches: number;
+  clicks: number;
+  zeroResults: number;
+}
+
+/** The platform's figures (GET /admin/analytics): days at the time zone; `at` in epoch ms. */
+export interface PlatformAnalytics {
+  daily: { at: number; activeUsers: number; gmv: number; paidOrders: number }[];
+  monthlyActiveUsers: number;
+  /** Average daily active users over MAU, 0–1. */
+  dauOverMau: number;
+  gmv: number;
+  paidOrders: number;
+  /** Per week of first activity (Monday 00:00 at the time zone): size and the share active 1, 7 and 30 days on; null until known. */
+  cohorts: { week: number; users: number; day1: number | null; day7: number | null; day30: number | null }[];
+  platformFees: number;
+  /** Platform fees over GMV. */
+  takeRate: number;
+  topQueries: SearchQueryFigures[];
+  zeroQueries: SearchQueryFigures[];
+  from: string;
+  to: string;
+  timeZone: string;
+}
+
+/** A creator's own figures (GET /me/creator-analytics): what their videos, share links and live sessions drove. */
+export interface CreatorAnalytics {
+  gmv: number;
+  paidOrders: number;
+  completionRate: number;
+  interactionRate: number;
+  videos: { videoId: string; impressions: number; plays: number; completionRate: number; interactionRate: number; likes: number; comments: number }[];
+  commissions: { pending: number; settled: number };
+  from: string;
+  to: string;
+}
