@@ -1,11 +1,11 @@
 // The PostgreSQL analytics engine (issue 18), for multi-node mode: the raw facts in analytics_events and, written in
 // the same statement as the facts that feed them (only those newly inserted: `on conflict (id) do nothing
 // returning`), rollups small enough for a dashboard to read (migrations/0120_analytics.sql): per live session and
-// minute, per session and viewer, per shop and hour and visitor, per video and hour, per active user and hour.
-// A figure the rollups cannot answer exactly is computed from the raw facts with the same SQL over the facts of the
-// range: a live session's range that does not hold all its facts (the last 10 minutes), a shop's, creator's or
-// platform's range or time zone that is not whole hours. Order money is read from the order facts themselves
-// (index by shop, session, creator), few beside the views, with each order's refunds from a per-order table.
+// minute, per session and viewer (and minute), online samples per slot and node, per shop and hour and visitor, per
+// video and hour, per active user and hour. A live dashboard from the start to now reads its session's rollups
+// alone; any other range reads its whole minutes or hours from the rollups and its ends from the raw facts, with the
+// same SQL (a time zone of part of an hour reads raw). Order money is read from the order facts themselves (indexed
+// by shop, session, creator; few beside the views), each order's refunds from a per-order table.
 // Appends are serialized by a transaction-scoped advisory lock (a mutex on PGlite): two nodes appending the same
 // facts at once count each once, and the rollups' read-then-merge steps never race.
 import { sql, type RawBuilder } from 'kysely';
@@ -67,7 +67,7 @@ const rawFacts = (where: RawBuilder<unknown>) => sql`(select id, type, ${ms('at'
   order_id, drop_id, actor, creator_id, source, channel, amount, quantity, value from analytics_events where ${where})`;
 
 // The rollups' rows computed from a set of facts `b`: from the facts just inserted when appending, and from the raw
-// facts of a range when a query cannot use the rollups (then `hour` is the fact's own time, `exact`).
+// facts of a range's ends when querying (then the time column is the fact's own time, not its minute or hour).
 
 const sessionMinuteRows = (b: RawBuilder<unknown>) => sql`
   select session_id, ${floorTo(AT, MINUTE_MS)} as minute, count(*)::int8 as facts,
@@ -231,15 +231,11 @@ function appendStatement(json: string) {
 }
 
 /**
- * A relation over a range: the range's whole UTC hours from an hourly rollup, its two ends (less than an hour each)
- * from the raw facts; all of it raw when buckets start at an offset of part of an hour (India, Nepal) or the range
- * holds no whole hour. Both give the same columns, a raw row's `hour` being its fact's own time.
+ * A relation over a range: its whole units (minutes, sample slots, UTC hours) from a rollup, its two ends (less than
+ * a unit each) from the raw facts; all of it raw when the rollup cannot be used (day buckets at an offset of part of
+ * an hour, India, Nepal) or the range holds no whole unit. Both give the same columns, a raw row's time being its
+ * fact's own.
  */
-function hoursAndEnds(range: Range, wholeHourOffset: boolean, rollup: (hours: Range) => RawBuilder<unknown>, raw: (part: Range) => RawBuilder<unknown>) {
-  return wholeAndEnds(range, HOUR_MS, wholeHourOffset, rollup, raw);
-}
-
-/** As hoursAndEnds, in units of `unit` ms (minutes, online sample slots). */
 function wholeAndEnds(range: Range, unit: number, usable: boolean, rollup: (whole: Range) => RawBuilder<unknown>, raw: (part: Range) => RawBuilder<unknown>) {
   const first = Math.ceil(range.from / unit) * unit;
   const last = Math.floor(range.to / unit) * unit;
@@ -333,7 +329,13 @@ class PostgresStore implements AnalyticsStore {
     const minutesIn = (r: Range) => sql`${of} and minute >= ${clampMs(r.from)} and minute < ${clampMs(r.to)}`;
     const minutes = covered
       ? sql`(select * from analytics_session_minute where ${of})`
-      : wholeAndEnds(range, MINUTE_MS, true, (w) => sql`select session_id, minute, ${sql.raw(SESSION_COUNTERS.join(', '))} from analytics_session_minute where ${minutesIn(w)}`, (r) => sessionMinuteRows(raw(r)));
+      : wholeAndEnds(
+          range,
+          MINUTE_MS,
+          true,
+          (w) => sql`select session_id, minute, ${sql.raw(SESSION_COUNTERS.join(', '))} from analytics_session_minute where ${minutesIn(w)}`,
+          (r) => sessionMinuteRows(raw(r)),
+        );
     const people = covered
       ? sql`(select * from analytics_session_actors where ${of})`
       : sql`(select session_id, actor, ${sql.raw(SESSION_FLAGS.map((f) => `bool_or(${f}) as ${f}`).join(', '))},
@@ -432,21 +434,24 @@ class PostgresStore implements AnalyticsStore {
     const size = range.bucket === 'hour' ? HOUR_MS : DAY_MS;
     const from = clampMs(range.from);
     const wholeHourOffset = off % HOUR_MS === 0;
-    const visits = hoursAndEnds(
+    const visits = wholeAndEnds(
       range,
+      HOUR_MS,
       wholeHourOffset,
       (h) => sql`select shop_id, hour, actor, visited, clicked, first_visit_at, first_visit_id, first_visit_source
         from analytics_shop_actor_hour where shop_id = ${shopId} and ${hoursIn(h)}`,
       (r) => shopActorRows(rawFacts(sql`shop_id = ${shopId} and ${atIn(r)} and type in (${SHOP_ACTOR_FACTS})`), AT),
     );
-    const sessions = hoursAndEnds(
+    const sessions = wholeAndEnds(
       range,
+      HOUR_MS,
       wholeHourOffset,
       (h) => sql`select session_id from analytics_shop_sessions where shop_id = ${shopId} and ${hoursIn(h)}`,
       (r) => sql`select session_id from analytics_events where shop_id = ${shopId} and ${atIn(r)} and session_id is not null`,
     );
-    const videoRows = hoursAndEnds(
+    const videoRows = wholeAndEnds(
       range,
+      HOUR_MS,
       wholeHourOffset,
       (h) => sql`select shop_id, hour, video_id, ${sql.raw(VIDEO_COUNTERS.join(', '))} from analytics_shop_video_hour where shop_id = ${shopId} and ${hoursIn(h)}`,
       (r) => shopVideoRows(rawFacts(sql`shop_id = ${shopId} and ${atIn(r)} and video_id is not null`), AT),
@@ -592,8 +597,9 @@ class PostgresStore implements AnalyticsStore {
   }
 
   async creator(creatorId: string, range: Range): Promise<CreatorFigures> {
-    const videoRows = hoursAndEnds(
+    const videoRows = wholeAndEnds(
       range,
+      HOUR_MS,
       true,
       (h) => sql`select creator_id, hour, video_id, ${sql.raw(VIDEO_COUNTERS.join(', '))} from analytics_creator_video_hour
         where creator_id = ${creatorId} and ${hoursIn(h)}`,
@@ -638,8 +644,9 @@ class PostgresStore implements AnalyticsStore {
     const off = range.utcOffsetMinutes * MINUTE_MS;
     const wholeHourOffset = off % HOUR_MS === 0;
     const activeIn = (range: Range) =>
-      hoursAndEnds(
+      wholeAndEnds(
         range,
+        HOUR_MS,
         wholeHourOffset,
         (h) => sql`select hour as at, actor from analytics_actor_hours where ${hoursIn(h)}`,
         (r) => sql`select ${ms('at')} as at, actor from analytics_events where ${atIn(r)} and actor is not null and type <> 'online'`,
