@@ -103,6 +103,14 @@ describe('demo history', () => {
       const balance = (account: string) => books.body.accounts.find((x: { account: string }) => x.account === account)?.balance ?? 0;
       assert.equal(-balance('platform_fees'), fees);
       assert.equal(balance('provider_clearing:sandbox'), s.gmv - s.refunded);
+      // Sharers earned commissions on the orders their links brought; those received more than a week ago settle
+      // and are paid out by the platform's own job, and the books still balance.
+      assert.ok(s.commissions.pending > 0, 'commissions booked at payment');
+      await node.hawker.ctx.jobs.runNow('settle-commissions');
+      const settled = (await api.get(`/shops/${shop.id}/stats?${range}`, token)).body.stats.commissions;
+      assert.ok(settled.settled > 0, JSON.stringify(settled));
+      const after = await api.get('/admin/ledger/trial-balance', ADMIN);
+      assert.equal(after.body.total, 0, 'trial balance after settlement');
 
       // Stock: what each SKU sold is what its paid, unrefunded orders bought.
       const { rows: stock } = await sql<{ id: string; sold: number; bought: string | number; held: number }>`

@@ -44,7 +44,9 @@ const SHOP_OFFSET = 8 * HOUR;
 /** The node that sampled the past rooms' viewers (the `online` facts' actor). */
 const SAMPLING_NODE = 'demo-node';
 
-const BUYERS = 30;
+const BUYERS = 80;
+/** Regulars: the first few buyers, who buy again and again. */
+const REGULARS = 6;
 /** Viewers who never signed in, as devices; some come back to a later session. */
 const DEVICES = 320;
 
@@ -78,7 +80,7 @@ const PRODUCT_SOURCES: [Source, number][] = [
 const CARRIERS = ['顺丰 SF Express', '中通 ZTO', '圆通 YTO'];
 const CITIES = ['Shanghai', 'Hangzhou', 'Beijing', 'Chengdu', 'Guangzhou', 'Shenzhen', 'Wuhan', 'Xiamen'];
 const SURNAMES = ['李', '王', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
-const GIVEN = ['小茶', '清风', '明月', '山青', '云舒', '一叶'];
+const GIVEN = ['小茶', '清风', '明月', '山青', '云舒', '一叶', '若水', '半夏'];
 
 interface Sku {
   id: string;
@@ -127,7 +129,7 @@ interface Plan {
   /** Product pages opened without an order (devices), and before each order the buyer's own. */
   productViews: { actor: string; at: number; sku: number; source: Source }[];
   /** Short-video watching: impressions, plays, completions. */
-  videoViews: { actor: string; at: number; video: number; played: boolean; completed: boolean; watchedMs: number }[];
+  videoViews: { actor: string; at: number; video: number; played: boolean; completed: boolean; watchedMs: number; tappedSku?: number }[];
   /** When each buyer first came (their account's creation). */
   joinedAt: number[];
 }
@@ -147,8 +149,8 @@ function weighted<T>(rand: Random, choices: readonly [T, number][]): T {
   for (const [c, w] of choices) if ((r -= w) < 0) return c;
   return choices[choices.length - 1][0];
 }
-/** A few loyal buyers buy often, most now and then. */
-const someBuyer = (rand: Random) => Math.floor(BUYERS * rand() ** 1.6);
+/** A few regulars place a third of the orders; the other buyers come once, now and then twice. */
+const someBuyer = (rand: Random) => (rand() < 0.3 ? int(rand, 0, REGULARS - 1) : int(rand, REGULARS, BUYERS - 1));
 const device = (i: number) => `d:demo-viewer-${i}`;
 
 /** Midnight at the shop's offset of the day `daysAgo` before the one `now` is in. */
@@ -207,8 +209,8 @@ function planHistory(now: number, catalog: Catalog): Plan {
         const placedAt = start + int(rand, 12 * 60, 22 * 60) * MINUTE;
         const buyer = someBuyer(rand);
         if (placedAt <= latest) {
-          videoViews.push({ actor: `b${buyer}`, at: placedAt - int(rand, 1, 5) * MINUTE, video, played: true, completed: true, watchedMs: 6000 });
           const sku = catalog.skus.findIndex((s) => s.id === catalog.videos[video].skuId);
+          videoViews.push({ actor: `b${buyer}`, at: placedAt - int(rand, 1, 5) * MINUTE, video, played: true, completed: true, watchedMs: 6000, tappedSku: sku });
           order({ buyer, placedAt, lines: [{ sku, quantity: 1 }], source: 'feed', session: null, video, share: null });
         }
       }
@@ -221,7 +223,7 @@ function planHistory(now: number, catalog: Catalog): Plan {
     const visits: { buyer: number | null; at: number }[] = [];
     for (let i = 0; i < s.visits; i++) {
       // The first visitors are the buyers to be (other than the sharer); the rest never sign in.
-      const buyer = i < s.orders ? 3 + ((k * 7 + i * 5) % (BUYERS - 3)) : null;
+      const buyer = i < s.orders ? REGULARS + ((k * 7 + i * 5) % (BUYERS - REGULARS)) : null;
       visits.push({ buyer, at: at + int(rand, 10, 40 * 60) * MINUTE });
     }
     for (const v of visits.filter((x) => x.buyer !== null)) {
@@ -682,6 +684,12 @@ function historyFacts(plan: Plan, c: { catalog: Catalog; merchantId: string; ses
       facts.push({ id: `demo:vw:${i}`, type: 'video_watch', at: v.at + 500 + v.watchedMs, ...video, value: v.watchedMs });
     }
     if (v.completed) facts.push({ id: `demo:vc:${i}`, type: 'video_complete', at: v.at + 500 + v.watchedMs, ...video });
+    // A buyer through the video saw its product card and tapped it (as the player reports them).
+    if (v.tappedSku !== undefined) {
+      const skuId = catalog.skus[v.tappedSku].id;
+      facts.push({ id: `demo:vci:${i}`, type: 'card_impression', at: v.at + 2000, ...video, skuId, value: 0 });
+      facts.push({ id: `demo:vcc:${i}`, type: 'card_click', at: v.at + 4000, ...video, skuId, value: 0 });
+    }
   }
   for (const o of plan.orders) activity(`b${o.buyer}`, o.placedAt);
   for (const s of plan.shares) for (const v of s.visits) if (v.buyer !== null) activity(`b${v.buyer}`, v.at);
