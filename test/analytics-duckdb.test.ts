@@ -86,6 +86,19 @@ test('close releases the file: another process cannot open it while the store is
   });
 });
 
+test('close waits for the appends already asked for, and refuses later ones', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'analytics.duckdb');
+    const store = await openDuckDbStore({ path });
+    const facts = liveScenario();
+    const appends = [store.append(facts.slice(0, 10)), store.append(facts.slice(10, 30)), store.append(facts.slice(30))];
+    await store.close();
+    await Promise.all(appends);
+    await assert.rejects(store.append(facts), /closed/);
+    assert.equal(await countInAnotherProcess(path), facts.length);
+  });
+});
+
 test('reads while appends run see whole batches, never part of one', async () => {
   await withDir(async (dir) => {
     const store = await openDuckDbStore({ path: join(dir, 'analytics.duckdb') });
