@@ -44,6 +44,10 @@ const SHOP_OFFSET = 8 * HOUR;
 /** The node that sampled the past rooms' viewers (the `online` facts' actor). */
 const SAMPLING_NODE = 'demo-node';
 
+/** After placing an order, the buyer opens the payment, and pays in the wallet. */
+const PAYMENT_OPENED_MS = 40_000;
+const PAID_MS = 90_000;
+
 const BUYERS = 80;
 /** Regulars: the first few buyers, who buy again and again. */
 const REGULARS = 6;
@@ -295,7 +299,7 @@ function planHistory(now: number, catalog: Catalog): Plan {
   orders.sort((a, b) => a.placedAt - b.placedAt);
   let refundable = 0;
   for (const o of orders) {
-    const paidAt = o.placedAt + 2 * MINUTE;
+    const paidAt = o.placedAt + PAID_MS;
     if (o.share === null && o.video === null && paidAt < now - 2 * DAY && ++refundable % 22 === 0) {
       const askedAt = paidAt + int(rand, 1, 6) * HOUR;
       const approvedAt = askedAt + int(rand, 20, 90) * MINUTE;
@@ -387,7 +391,7 @@ export async function seedDemoShopHistory(ctx: AppContext, people: { merchantId:
       source: o.source,
       address,
     };
-    const paymentCreatedAt = o.placedAt + 40_000;
+    const paymentCreatedAt = o.placedAt + PAYMENT_OPENED_MS;
     const total = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
     const id = idAt('ord', o.placedAt);
     return {
@@ -402,7 +406,7 @@ export async function seedDemoShopHistory(ctx: AppContext, people: { merchantId:
       shipment: { carrier: CARRIERS[o.buyer % CARRIERS.length], tracking_number: `DEMO${id.slice(-12)}` },
       key: `demo-history-${n + 1}`,
       paymentCreatedAt,
-      paidAt: paymentCreatedAt + 50_000,
+      paidAt: o.placedAt + PAID_MS,
     };
   });
 
@@ -449,7 +453,7 @@ export async function seedDemoShopHistory(ctx: AppContext, people: { merchantId:
 
     // Each order as the flows leave it: placed (placeOrder), paid (applyPayment → markOrderPaid), shipped by the
     // shop, confirmed received by the buyer (transitionOrder), with a status event for every step. Written a table
-    // at a time: one statement per table keeps the whole history well under a second on embedded storage.
+    // at a time: a statement per row and step would make the history the slowest part of a fresh start.
     await trx
       .insertInto('orders')
       .values(
