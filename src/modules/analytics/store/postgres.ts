@@ -305,13 +305,16 @@ class PostgresStore implements AnalyticsStore {
       seen.add(e.id);
       facts.push(e);
     }
-    if (!facts.length) return;
-    await this.db.transaction().execute(async (tx) => {
-      await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
-      for (let i = 0; i < facts.length; i += STATEMENT_FACTS) {
-        await appendStatement(JSON.stringify(facts.slice(i, i + STATEMENT_FACTS))).execute(tx);
-      }
-    });
+    // A transaction per few thousand facts: on PGlite the one connection is the whole node's, and a 50,000-fact batch
+    // in one transaction would hold every other query for seconds. A batch cut short by a failure is appended
+    // again whole; the facts already held are skipped.
+    for (let i = 0; i < facts.length; i += STATEMENT_FACTS) {
+      const json = JSON.stringify(facts.slice(i, i + STATEMENT_FACTS));
+      await this.db.transaction().execute(async (tx) => {
+        await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(tx);
+        await appendStatement(json).execute(tx);
+      });
+    }
   }
 
   async liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures> {
