@@ -167,7 +167,7 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
     await sql`truncate ${sql.join(['analytics_events', ...ROLLUPS].map((t) => sql.table(t)))}`.execute(db.database.db);
   };
 
-  it('rollups after 40 batches (duplicates, out of order) equal those of one batch, and every figure equals the reference', async () => {
+  it('rollups after 40 batches (duplicates, out of order) equal those of one append, and every figure equals the reference', async () => {
     await reset();
     const all = facts(6000, 7);
     const store = await openPostgresStore(db.database.db);
@@ -187,7 +187,7 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
     assert.ok(incremental.analytics_session_minute!.length > 50 && incremental.analytics_actor_hours!.length > 500, 'the rollups hold rows');
     await assertSameFigures(store, ref);
 
-    // The same facts again, as one batch on empty tables (the first of each id, as the store kept it).
+    // The same facts again, in one append on empty tables (the first of each id, as the store kept it).
     const exported: AnalyticsEvent[] = [];
     await store.exportEvents({ from: T0 - 10 * DAY, to: T0 + 50 * DAY }, (page) => void exported.push(...page));
     assert.equal(exported.length, held.rows[0]!.n);
@@ -212,7 +212,7 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
     await assertSameFigures(a, ref);
   });
 
-  it('a batch of 50,000 facts is one append', async () => {
+  it('a batch of 50,000 facts is taken whole', async () => {
     await reset();
     const all = facts(50_000, 5).map((e, i) => ({ ...e, id: `big${i}` }));
     const store = await openPostgresStore(db.database.db);
@@ -228,7 +228,7 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
     assertFigures(await store.liveSession('live_1', range), await ref.liveSession('live_1', range), 'live_1');
   });
 
-  it('the live dashboard reads rollups through their keys, and the last 10 minutes through the facts index', async () => {
+  it('the live dashboard reads its rollups by key, the last 10 minutes per-minute rollups and the facts index for the ends', async () => {
     await reset();
     // 300 sessions' worth of facts, so that the planner has a reason to prefer an index.
     const base = facts(30_000, 3);
@@ -261,7 +261,7 @@ describe(`analytics on PostgreSQL (${SERVER_URL ? 'server' : 'PGlite'})`, () => 
       for (const q of captured) {
         const plan = await db.database.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${q.sql}`, [...q.parameters]));
         const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-        console.log(`live session, ${what}:\n  ${q.sql.replace(/\s+/g, ' ').slice(0, 160)}…\n${text.replace(/^/gm, "    ")}`);
+        console.log(`live session, ${what}:\n  ${q.sql.replace(/\s+/g, ' ').slice(0, 160)}…\n${text.replace(/^/gm, '    ')}`);
         assert.doesNotMatch(text, /Seq Scan on analytics_(events|session_\w+)/, `${what}: no full scan\n${q.sql}\n${text}`);
       }
     }
