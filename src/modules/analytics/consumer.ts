@@ -1,9 +1,11 @@
 // Feeds the analytics store from the node's journal, in the background: a chunk of whole lines at a time, appended
-// to the store (which skips ids it holds), then the segment's offset saved (DATA_DIR/analytics/offsets.json,
-// written to a temporary file and renamed). A consumer killed between the two appends the chunk again on restart,
-// and the store's dedup makes that harmless: at least once into an idempotent store is exactly once.
-import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+// to the store (which skips ids it holds), then the segment's offset saved (analytics_journal_offsets). A consumer
+// killed between the two appends the chunk again on restart, and the store's dedup makes that harmless: at least
+// once into an idempotent store is exactly once.
+import { open, type FileHandle } from 'node:fs/promises';
+import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../adapters/db/index.ts';
 import type { EventJournal, JournalSegment } from '../engagement/journal.ts';
 import type { AnalyticsEvent, AnalyticsStore } from './store/types.ts';
 
@@ -19,7 +21,6 @@ interface Cursor {
 
 export class AnalyticsConsumer {
   private readonly cursors = new Map<string, Cursor>();
-  private offsets: Record<string, number> = {};
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -30,20 +31,11 @@ export class AnalyticsConsumer {
   constructor(
     private readonly journal: EventJournal,
     private readonly store: AnalyticsStore,
-    private readonly offsetsPath: string,
+    private readonly db: Db,
     private readonly log: FastifyBaseLogger,
     /** Until when (epoch ms) the store's engine is busy with a drop (PostgreSQL engine on PGlite); 0 otherwise. */
     private readonly busyUntil: () => number = () => 0,
   ) {}
-
-  async open(): Promise<void> {
-    try {
-      this.offsets = JSON.parse(await readFile(this.offsetsPath, 'utf8')) as Record<string, number>;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ err }, 'analytics: unreadable offsets; the journal is read again from its start (facts are deduplicated)');
-      this.offsets = {};
-    }
-  }
 
   start(): void {
     const tick = () => {
@@ -90,7 +82,8 @@ export class AnalyticsConsumer {
   private async cursor(segment: JournalSegment): Promise<Cursor> {
     let c = this.cursors.get(segment.name);
     if (!c) {
-      c = { handle: await open(segment.path, 'r'), committed: this.offsets[segment.name] ?? 0 };
+      const row = await sql<{ committed_bytes: string | number }>`select committed_bytes from analytics_journal_offsets where segment = ${segment.name}`.execute(this.db);
+      c = { handle: await open(segment.path, 'r'), committed: Number(row.rows[0]?.committed_bytes ?? 0) };
       this.cursors.set(segment.name, c);
     }
     return c;
@@ -107,8 +100,8 @@ export class AnalyticsConsumer {
       await c.handle.close();
       this.cursors.delete(segment.name);
       await this.journal.remove(segment);
-      delete this.offsets[segment.name];
-      await this.saveOffsets();
+      // The file went first: a crash between leaves a row naming no file, never a file whose offset is lost.
+      await sql`delete from analytics_journal_offsets where segment = ${segment.name}`.execute(this.db);
       return 'done';
     }
     const facts: AnalyticsEvent[] = [];
@@ -122,16 +115,11 @@ export class AnalyticsConsumer {
     }
     if (facts.length) await this.store.append(facts);
     c.committed += end + 1;
-    this.offsets[segment.name] = c.committed;
-    await this.saveOffsets();
+    await sql`
+      insert into analytics_journal_offsets (segment, committed_bytes, updated_at) values (${segment.name}, ${c.committed}, now())
+      on conflict (segment) do update set committed_bytes = excluded.committed_bytes, updated_at = excluded.updated_at`.execute(this.db);
     this.appended += facts.length;
     this.lastAppendAt = Date.now();
     return bytesRead < CHUNK_BYTES && !segment.sealed ? 'caught-up' : 'more';
-  }
-
-  private async saveOffsets(): Promise<void> {
-    const tmp = `${this.offsetsPath}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.offsets));
-    await rename(tmp, this.offsetsPath);
   }
 }

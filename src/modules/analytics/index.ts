@@ -3,7 +3,9 @@
 // from the journal, the tailer turning the platform's own rows (orders, refunds, tips, follows, share visits, video
 // likes and comments) into facts, and the retention sweep. Events flow one way: other modules record facts or write
 // their rows as they always did; nothing here reaches back into the order path.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../adapters/db/index.ts';
 import type { Config } from '../../config.ts';
@@ -35,12 +37,15 @@ export async function openAnalytics(deps: { config: Config; database: Database; 
   const dir = join(config.dataDir, 'analytics');
   const journal = await EventJournal.open(join(dir, 'journal'), log);
   const facts = new FactRecorder(database.db, journal, log);
+  // A DuckDB file made afresh (first start, or deleted to rebuild it) holds nothing: the tables are read again from
+  // their start, whatever the watermarks say.
+  const freshFile = config.analyticsEngine === 'duckdb' && !existsSync(join(dir, 'analytics.duckdb'));
   const store = await openAnalyticsStore({ engine: config.analyticsEngine, dataDir: config.dataDir, db: database.db });
+  if (freshFile) await sql`delete from analytics_watermarks`.execute(database.db);
   // The PostgreSQL engine on embedded PGlite shares the drop's one engine: it waits out a rush, as engagement does.
   const sharesTheDropEngine = config.analyticsEngine === 'postgres' && !config.databaseUrl;
-  const consumer = new AnalyticsConsumer(journal, store, join(dir, 'offsets.json'), log, sharesTheDropEngine ? deps.busyUntil : () => 0);
-  await consumer.open();
-  const tailer = new RowTailer(database.db, store, join(dir, 'watermarks.json'), log);
+  const consumer = new AnalyticsConsumer(journal, store, database.db, log, sharesTheDropEngine ? deps.busyUntil : () => 0);
+  const tailer = new RowTailer(database.db, store);
   await tailer.open();
   let tailing: Promise<void> | null = null;
   const tail = () => (tailing ??= tailer.tick().finally(() => (tailing = null)));

@@ -5,9 +5,7 @@
 // it:<order>:<line>, rf:<refund>, tp:<tip>). Follows, share-link visits and video likes and comments are read the
 // same way. Reading a row twice gives the same facts, which the store skips, so each watermark reads back
 // OVERLAP_MS to catch transactions that committed late, and money figures equal the orders and the ledger to the fen.
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { sql } from 'kysely';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../adapters/db/index.ts';
 import type { AnalyticsEvent, AnalyticsStore, Channel, Source } from './store/types.ts';
 
@@ -53,17 +51,12 @@ export class RowTailer {
   constructor(
     private readonly db: Db,
     private readonly store: AnalyticsStore,
-    private readonly path: string,
-    private readonly log: FastifyBaseLogger,
   ) {}
 
+  /** The watermarks kept in analytics_watermarks (none yet: every table is read from its start). */
   async open(): Promise<void> {
-    try {
-      this.watermarks = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, number>;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ err }, 'analytics: unreadable watermarks; the tables are read again from the start (facts are deduplicated)');
-      this.watermarks = {};
-    }
+    const { rows } = await sql<{ source: string; at_ms: string | number }>`select source, at_ms from analytics_watermarks`.execute(this.db);
+    this.watermarks = Object.fromEntries(rows.map((r) => [r.source, Number(r.at_ms)]));
   }
 
   private since(source: string): Date {
@@ -73,7 +66,7 @@ export class RowTailer {
 
   /** Every row changed since the watermarks, as facts in the store; then the watermarks saved. */
   async tick(): Promise<void> {
-    const before = JSON.stringify(this.watermarks);
+    const before = { ...this.watermarks };
     await this.orders();
     await this.refunds();
     await this.rows('tips', tipFacts);
@@ -81,11 +74,12 @@ export class RowTailer {
     await this.rows('share_visits', visitFacts);
     await this.rows('video_likes', videoLikeFacts);
     await this.rows('video_comments', videoCommentFacts);
-    const after = JSON.stringify(this.watermarks);
-    if (after !== before) {
-      const tmp = `${this.path}.tmp`;
-      await writeFile(tmp, after);
-      await rename(tmp, this.path);
+    // Moved forward only: nodes of a cluster tail the same tables, each from where any of them got to.
+    for (const [source, at] of Object.entries(this.watermarks)) {
+      if (before[source] === at) continue;
+      await sql`
+        insert into analytics_watermarks as w (source, at_ms) values (${source}, ${at})
+        on conflict (source) do update set at_ms = greatest(w.at_ms, excluded.at_ms)`.execute(this.db);
     }
     const forget = Date.now() - 2 * OVERLAP_MS;
     for (const [id, at] of this.recent) if (at < forget) this.recent.delete(id);
