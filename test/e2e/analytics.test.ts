@@ -2,7 +2,8 @@
 // link, the feed and a follow, see and tap the product card, like, chat, order in the room and pay, one refund; the
 // merchant's live dashboard shows exactly those figures, picks up a new order by itself within seconds, stops
 // asking while the tab is hidden, and gives its tables as CSV; the shop's analytics shows the day's GMV, the
-// session's row and sorts its tables; both in zh-CN and English.
+// session's row and sorts its tables; both in zh-CN and English. Its browser and the shop's page count days at a
+// zone where it is about noon (middayZone): the day's figures are the same at whatever hour the test runs.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, payOrder, shopWithProduct } from '../support/shop.ts';
-import { allowStreamOffline, desktop, ensureWebBuilt, launchBrowser, noBrowser, shot, signIn } from './browser.ts';
+import { allowStreamOffline, desktop, ensureWebBuilt, figuresAtOwnZone, launchBrowser, middayZone, noBrowser, shot, signIn } from './browser.ts';
 
 type User = { token: string; user: { id: string; handle: string } };
 
@@ -56,6 +57,7 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
   let carol: User;
   let dropId: string;
   const viewers: Viewer[] = [];
+  const zone = middayZone();
 
   const events = async (who: User, list: Record<string, unknown>[]) => {
     const r = await node.api.post('/analytics/events', { events: list.map((e) => ({ id: `ev_${randomUUID()}`, ...e })) }, who.token);
@@ -130,7 +132,7 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
   });
 
   const consoleAs = async (path: string): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await desktop(browser);
+    const context = await desktop(browser, 'zh-CN', zone);
     // The control page's preview asks for a stream no encoder pushes.
     allowStreamOffline(context);
     await signIn(context, merchant.token);
@@ -240,7 +242,10 @@ describe(`the analytics console in the browser (${STORAGE})`, { skip: noBrowser 
     const { page } = await consoleAs('/console');
     await page.getByRole('navigation').getByRole('link', { name: '数据分析', exact: true }).click();
     await page.getByTestId('shop-analytics').waitFor();
-    await page.getByRole('button', { name: '今天' }).click();
+    // Days at the browser's own zone, where it is about noon: everything above happened today.
+    const route = `/shops/${shopId}/analytics`;
+    assert.equal(await figuresAtOwnZone(page, route), zone);
+    await figuresAtOwnZone(page, route, () => page.getByRole('button', { name: '今天' }).click(), { bucket: 'hour' });
 
     // Today: Alice's ¥19.90, Bob's ¥39.80 (¥10.00 refunded) and Carol's ¥19.90.
     await value(page, 'total-gmv').filter({ hasText: /^¥79\.60$/ }).waitFor({ timeout: 10_000 });

@@ -102,13 +102,30 @@ export async function signIn(context: BrowserContext, token: string): Promise<vo
   await context.addInitScript((t) => location.protocol.startsWith('http') && localStorage.setItem('hawker.token', t), token);
 }
 
-/** A phone: 375 px wide, touch, Chinese unless told otherwise. */
-export async function phone(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return watch(await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale }), 'phone');
+/** A phone: 375 px wide, touch, Chinese unless told otherwise; at the machine's time zone unless given one. */
+export async function phone(browser: Browser, locale = 'zh-CN', timezoneId?: string): Promise<BrowserContext> {
+  return watch(await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale, timezoneId }), 'phone');
 }
 
-export async function desktop(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {
-  return watch(await browser.newContext({ viewport: { width: 1360, height: 900 }, locale }), 'desktop');
+export async function desktop(browser: Browser, locale = 'zh-CN', timezoneId?: string): Promise<BrowserContext> {
+  return watch(await browser.newContext({ viewport: { width: 1360, height: 900 }, locale, timezoneId }), 'desktop');
+}
+
+/**
+ * A time zone whose clocks read about noon at `at`: a test that checks one day's figures (today's GMV, the
+ * day's active users) counts its days there, so that no midnight falls between what it does and what it reads,
+ * whatever the hour it runs at (Asia/Shanghai's midnight is 16:00 UTC). An `Etc/GMT±N` zone, whose sign is the
+ * inverse of its offset (Etc/GMT-8 is UTC+8). ANALYTICS_TEST_TZ forces another zone: one whose midnight falls
+ * during the run shows what the tests would see without this.
+ */
+export function middayZone(at = Date.now()): string {
+  const forced = process.env.ANALYTICS_TEST_TZ;
+  if (forced) return forced;
+  const hours = new Date(at).getUTCHours() + new Date(at).getUTCMinutes() / 60;
+  // -12 … +12 hours: the range of the Etc zones (UTC−12 to UTC+14).
+  const offset = Math.round(12 - hours);
+  // (UTC rather than Etc/GMT: browsers name that zone UTC.)
+  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
 export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
@@ -124,6 +141,28 @@ export function publishScreenshot(path: string, name: string): void {
   const dir = join(ROOT, 'docs', 'screenshots');
   mkdirSync(dir, { recursive: true });
   copyFileSync(path, join(dir, name));
+}
+
+/**
+ * On an analytics page (of the console): has its days counted at the browser's own time zone (see middayZone),
+ * by `act` (choosing it in the page's zone list, by default), and waits until the figures shown are the answer
+ * of `route` at that zone, with `params` if given. Answers the zone.
+ */
+export async function figuresAtOwnZone(page: Page, route: string, act?: () => Promise<void>, params: Record<string, string> = {}): Promise<string> {
+  const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const wanted = { ...params, tz: zone };
+  const select = page.locator('label.zone select');
+  const choose = act ?? ((await select.inputValue()) !== zone ? () => select.selectOption(zone).then(() => undefined) : undefined);
+  if (choose) {
+    const answered = page.waitForResponse((r) => {
+      const url = new URL(r.url());
+      return url.pathname === `/api/v1${route}` && Object.entries(wanted).every(([k, v]) => url.searchParams.get(k) === v);
+    });
+    await choose();
+    await answered;
+  }
+  await page.locator('.report[aria-busy=false]').waitFor();
+  return zone;
 }
 
 /** The video element's playback position, in seconds. */

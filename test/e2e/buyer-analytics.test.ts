@@ -3,12 +3,14 @@
 // analytics count the viewer under the feed, the card's one impression and click, and the paid order with its GMV.
 // A phone not signed in opens a product and the room from the feed: its product view (with its source), card
 // impression and the day's visit are counted by the device's id, until it signs up in the room and is the user.
+// The phones and the shop's figures count days at a zone where it is about noon (middayZone): one day whatever
+// the hour the test runs at.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
-import { allowStreamOffline, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowStreamOffline, ensureWebBuilt, launchBrowser, middayZone, noBrowser, phone, shot, signIn } from './browser.ts';
 
 type User = { token: string; user: { id: string; handle: string } };
 interface SentFact {
@@ -42,6 +44,7 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
   let productId: string;
   let skuId: string;
   let sessionId: string;
+  const zone = middayZone();
 
   before(async () => {
     ensureWebBuilt();
@@ -72,7 +75,7 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
 
   it('counts a buyer who came from the feed, saw and tapped the product card and paid in the room', { timeout: 120_000 }, async () => {
     const buyer = await node.api.user();
-    const context = await phone(browser);
+    const context = await phone(browser, 'zh-CN', zone);
     allowStreamOffline(context);
     await signIn(context, buyer.token);
     const facts = watchFacts(context);
@@ -165,7 +168,7 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
   });
 
   it('counts a phone not signed in by its device (a product page and the room, opened from the feed), then as the user it signs in as in the room', { timeout: 120_000 }, async () => {
-    const context = await phone(browser);
+    const context = await phone(browser, 'zh-CN', zone);
     allowStreamOffline(context);
     const facts = watchFacts(context);
     const page: Page = await context.newPage();
@@ -243,9 +246,9 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
       ],
     );
 
-    // The shop's figures today: three visitors, all public traffic; two went past visiting (the buyer's card tap,
-    // the device's product view).
-    const r = await node.api.get(`/shops/${shopId}/analytics`, merchant.token);
+    // The shop's figures of the last 7 days (to the end of today): three visitors, all public traffic; two went
+    // past visiting (the buyer's card tap, the device's product view).
+    const r = await node.api.get(`/shops/${shopId}/analytics?tz=${encodeURIComponent(zone)}`, merchant.token);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const shop = r.body.analytics;
     assert.equal(shop.visitors, 3);

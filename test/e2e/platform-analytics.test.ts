@@ -2,7 +2,8 @@
 // who pays for an order through the sandbox, two phones not signed in open the app and a product page, people
 // search; the operator's page shows exactly the month's active users, GMV, paid orders, take rate and the week's
 // cohort, and the searches; the sharer's own page under Me shows the GMV they drove, the commission pending and
-// their videos' figures, sortable. Both pages in zh-CN and English.
+// their videos' figures, sortable. Both pages in zh-CN and English. Days are counted at a zone where it is about
+// noon (middayZone), so everything here happens on one day at whatever hour the test runs.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { AnalyticsEvent } from '../../src/modules/analytics/store/types.ts';
 import { startNode, STORAGE, type TestNode } from '../support/harness.ts';
 import { ADDRESS, newKey, payOrder, shopWithProduct } from '../support/shop.ts';
-import { desktop, ensureWebBuilt, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { desktop, ensureWebBuilt, figuresAtOwnZone, launchBrowser, middayZone, noBrowser, phone, shot, signIn } from './browser.ts';
 
 const ADMIN_TOKEN = 'operator-token-for-platform-analytics';
 const FEE_BPS = 200;
@@ -25,6 +26,7 @@ describe(`the platform's and a creator's analytics in the browser (${STORAGE})`,
   let sharer: User;
   let buyer: User;
   let total: number;
+  const zone = middayZone();
 
   const events = async (who: { token?: string; device?: string }, list: Record<string, unknown>[]) => {
     const r = await node.api.post('/analytics/events', { events: list.map((e) => ({ id: `ev_${randomUUID()}`, ...e })) }, who.token, who.device ? { 'x-device-id': who.device } : {});
@@ -93,17 +95,17 @@ describe(`the platform's and a creator's analytics in the browser (${STORAGE})`,
   const read = async (page: Page, testId: string, cls?: string) => (await value(page, testId, cls).innerText()).trim();
 
   it('shows the operator the platform: active users, GMV, take rate, the week’s cohort and the searches', { timeout: 90_000 }, async () => {
-    // What the API answers for the page's default period (the last 7 days at Asia/Shanghai): four people and
-    // phones active (the sharer, the buyer, two phones), one paid order of ¥99.99, a 2 % fee on it.
+    // What the API answers for the last 7 days at the test's zone: four people and phones active (the sharer, the
+    // buyer, two phones), one paid order of ¥99.99, a 2 % fee on it.
     const fee = Math.floor((total * FEE_BPS) / 10_000);
-    const r = await node.api.get(`/admin/analytics?tz=Asia/Shanghai&from=${new Date(Date.now() - 6 * DAY_MS - DAY_MS).toISOString()}`, ADMIN_TOKEN);
+    const r = await node.api.get(`/admin/analytics?tz=${encodeURIComponent(zone)}&from=${new Date(Date.now() - 6 * DAY_MS - DAY_MS).toISOString()}`, ADMIN_TOKEN);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.analytics.monthlyActiveUsers, 4);
     assert.equal(r.body.analytics.gmv, total);
     assert.equal(r.body.analytics.paidOrders, 1);
     assert.equal(r.body.analytics.platformFees, fee);
 
-    const context = await desktop(browser);
+    const context = await desktop(browser, 'zh-CN', zone);
     await signIn(context, ADMIN_TOKEN);
     const page = await context.newPage();
     await page.goto(`${node.url}/console/operator`);
@@ -112,6 +114,8 @@ describe(`the platform's and a creator's analytics in the browser (${STORAGE})`,
     assert.equal(new URL(page.url()).pathname, '/console/operator/analytics');
     await page.getByRole('heading', { name: '平台数据' }).waitFor();
     assert.equal(await page.getByRole('button', { name: '近 7 天' }).getAttribute('aria-pressed'), 'true');
+    // Days at the browser's own zone, where it is about noon: everything above happened today.
+    assert.equal(await figuresAtOwnZone(page, '/admin/analytics'), zone);
 
     await value(page, 'platform-gmv').filter({ hasText: /^¥99\.99$/ }).waitFor({ timeout: 10_000 });
     assert.equal(await read(page, 'platform-mau'), '4');
@@ -155,7 +159,8 @@ describe(`the platform's and a creator's analytics in the browser (${STORAGE})`,
 
   it('shows the sharer the GMV they drove, the commission pending and their videos, sortable', { timeout: 60_000 }, async () => {
     const commission = Math.floor((total * COMMISSION_BPS) / 10_000);
-    const context = await phone(browser);
+    // The page counts days at the browser's zone.
+    const context = await phone(browser, 'zh-CN', zone);
     await signIn(context, sharer.token);
     const page = await context.newPage();
     await page.goto(`${node.url}/me`);

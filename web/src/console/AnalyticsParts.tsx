@@ -263,7 +263,46 @@ export function usePageVisible(): boolean {
 /** A count axis that starts at 0 and leaves room above the highest value. */
 export const fromZero: uPlot.Scale['range'] = (_u, _min, max) => [0, Math.max(1, max) * 1.1];
 
+/** A GMV series and its ¥ axis on the left, for a chart that has counts on the right (see periodAxes). */
+export const gmvSeries = (): uPlot.Series => ({ label: t('analytics.kpi.gmv'), scale: 'gmv', stroke: '#ff2d55', fill: 'rgba(255,45,85,0.12)', width: 2, value: (_u, v) => (v == null ? '—' : formatMoney(Math.round(v * 100))) });
+
+/**
+ * The time axis of a report's chart over its whole period, whatever has data (a single bucket is not stretched
+ * over years), read at the report's time zone, where its buckets start; ¥ on the left, counts on the right.
+ */
+export function periodAxes(report: { timeZone: string; from: string; to: string }): Pick<uPlot.Options, 'tzDate' | 'scales' | 'axes'> {
+  return {
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), report.timeZone),
+    scales: { x: { time: true, range: () => [Date.parse(report.from) / 1000, Date.parse(report.to) / 1000] }, gmv: { auto: true, range: fromZero }, count: { auto: true, range: fromZero } },
+    axes: [
+      { stroke: '#888' },
+      { scale: 'gmv', stroke: '#888', size: 80, values: (_u, ticks) => ticks.map((v) => formatMoney(Math.round(v * 100))) },
+      { scale: 'count', side: 1, stroke: '#888', grid: { show: false } },
+    ],
+  };
+}
+
 const DAY_MS = 86_400_000;
+
+/** Where a report's days start unless its reader picks their own zone: the platform's market's. */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+/** The time zone a report's days are counted at: the default or the browser's own. */
+export function ZoneSelect({ value, onChange }: { value: string; onChange(zone: string): void }) {
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return (
+    <label class="zone">
+      {t('analytics.shop.timeZone')}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {[...new Set([DEFAULT_TIME_ZONE, browserZone])].map((z) => (
+          <option key={z} value={z}>
+            {z}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 /** How far `timeZone`'s clocks are ahead of UTC at the instant `at` (ms). */
 export function zoneOffset(timeZone: string, at: number): number {

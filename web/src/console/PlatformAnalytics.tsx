@@ -2,7 +2,7 @@
 // monthly active users and how many of them come daily, GMV, paid orders and the take rate, daily active users and
 // GMV day by day, the weekly retention cohorts, and what people search for (and find nothing for).
 import { useMemo, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import { get, query } from '../shared/api.ts';
 import { formatPercent } from '../shared/CreatorVideos.tsx';
 import { formatMoney } from '../shared/format.ts';
@@ -10,13 +10,11 @@ import { language, t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { PlatformAnalytics as Analytics, SearchQueryFigures } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
-import { DayPresets, formatCount, fromZero, lastDays, PanelHead, Plot, SortableTable, Tile } from './AnalyticsParts.tsx';
+import { DayPresets, DEFAULT_TIME_ZONE, formatCount, gmvSeries, lastDays, PanelHead, periodAxes, Plot, SortableTable, Tile, ZoneSelect } from './AnalyticsParts.tsx';
 
-const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 const PRESETS = [7, 30, 90] as const;
 
 export function PlatformAnalytics() {
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [timeZone, setTimeZone] = useState(DEFAULT_TIME_ZONE);
   const [days, setDays] = useState<number>(7);
   const range = lastDays(days, timeZone);
@@ -34,16 +32,7 @@ export function PlatformAnalytics() {
       </header>
       <section class="panel analytics-controls" aria-label={t('analytics.platform.period')}>
         <DayPresets choices={PRESETS} days={days} onChange={setDays} label={t('analytics.platform.period')} />
-        <label class="zone">
-          {t('analytics.shop.timeZone')}
-          <select value={timeZone} onChange={(e) => setTimeZone(e.currentTarget.value)}>
-            {[...new Set([DEFAULT_TIME_ZONE, browserZone])].map((z) => (
-              <option key={z} value={z}>
-                {z}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ZoneSelect value={timeZone} onChange={setTimeZone} />
       </section>
       {/* Another period's figures on their way: the ones shown are dimmed until they come. */}
       <div class={analytics.loading && analytics.data ? 'report report-loading' : 'report'} aria-busy={analytics.loading}>
@@ -135,17 +124,10 @@ function DailyChart({ a }: { a: Analytics }) {
   const day = (ms: number) => new Date(ms).toLocaleDateString(lang, { timeZone: a.timeZone, dateStyle: 'medium' });
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
     () => ({
-      // Days start at midnight at the report's time zone: the axis reads in that zone too.
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), a.timeZone),
-      scales: { x: { time: true, range: () => [Date.parse(a.from) / 1000, Date.parse(a.to) / 1000] }, gmv: { auto: true, range: fromZero }, count: { auto: true, range: fromZero } },
-      axes: [
-        { stroke: '#888' },
-        { scale: 'gmv', stroke: '#888', size: 80, values: (_u, ticks) => ticks.map((v) => formatMoney(Math.round(v * 100))) },
-        { scale: 'count', side: 1, stroke: '#888', grid: { show: false } },
-      ],
+      ...periodAxes(a),
       series: [
         { label: t('analytics.platform.day'), value: (_u, v) => (v == null ? '—' : day(v * 1000)) },
-        { label: t('analytics.kpi.gmv'), scale: 'gmv', stroke: '#ff2d55', fill: 'rgba(255,45,85,0.12)', width: 2, value: (_u, v) => (v == null ? '—' : formatMoney(Math.round(v * 100))) },
+        gmvSeries(),
         { label: t('analytics.platform.activeUsers'), scale: 'count', stroke: '#2f80ed', width: 2 },
       ],
     }),

@@ -2,7 +2,7 @@
 // (Asia/Shanghai unless the merchant picks their own): GMV, orders and visitors over time, totals, channels, the
 // funnel, and the products, lives and videos that sold, each table sortable and downloadable as CSV.
 import { useMemo, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import { get, query } from '../shared/api.ts';
 import { formatPercent } from '../shared/CreatorVideos.tsx';
 import type { VideoWithStats } from '../shared/CreatorVideos.tsx';
@@ -11,9 +11,8 @@ import { language, t } from '../shared/i18n.ts';
 import { Link } from '../shared/router.tsx';
 import type { LiveSession, Product, Shop, ShopAnalytics as Analytics } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
-import { CsvButton, formatCount, fromZero, FunnelBars, PanelHead, Plot, SortableTable, Tile } from './AnalyticsParts.tsx';
+import { addDays, CsvButton, dateAt, dayStart, DEFAULT_TIME_ZONE, formatCount, FunnelBars, gmvSeries, PanelHead, periodAxes, Plot, SortableTable, Tile, ZoneSelect } from './AnalyticsParts.tsx';
 
-const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 const PRESETS = ['today', 'days7', 'days30', 'custom'] as const;
 type Preset = (typeof PRESETS)[number];
 const PRESET_DAYS: Record<Exclude<Preset, 'custom'>, number> = { today: 1, days7: 7, days30: 30 };
@@ -21,27 +20,6 @@ const DAY_MS = 86_400_000;
 /** The API's limits: a range of at most 400 days, hourly figures over at most 31. */
 const MAX_DAYS = 400;
 const MAX_HOURLY_DAYS = 31;
-
-/** How far `timeZone`'s clocks are ahead of UTC at the instant `at` (ms). */
-function zoneOffset(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(at);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - Math.floor(at / 1000) * 1000;
-}
-
-/** The date (YYYY-MM-DD) it is at `timeZone` at the instant `at`. */
-function dateAt(timeZone: string, at: number): string {
-  return new Date(at + zoneOffset(timeZone, at)).toISOString().slice(0, 10);
-}
-
-/** The instant the day `date` (YYYY-MM-DD) starts at `timeZone`: computed twice, for a day whose offset is not the guess's (DST). */
-function dayStart(date: string, timeZone: string): number {
-  const wall = Date.parse(`${date}T00:00:00Z`);
-  const guess = wall - zoneOffset(timeZone, wall);
-  return wall - zoneOffset(timeZone, guess);
-}
-
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 interface Period {
   preset: Preset;
@@ -59,7 +37,6 @@ function presetPeriod(preset: Exclude<Preset, 'custom'>, timeZone: string): Peri
 }
 
 export function ShopAnalytics({ shop }: { shop: Shop }) {
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [timeZone, setTimeZone] = useState(DEFAULT_TIME_ZONE);
   const [period, setPeriod] = useState<Period>(() => presetPeriod('days7', DEFAULT_TIME_ZONE));
   const [chosenBucket, setBucket] = useState<'day' | 'hour'>('day');
@@ -113,16 +90,7 @@ export function ShopAnalytics({ shop }: { shop: Shop }) {
             </button>
           ))}
         </div>
-        <label class="zone">
-          {t('analytics.shop.timeZone')}
-          <select value={timeZone} onChange={(e) => rezone(e.currentTarget.value)}>
-            {[...new Set([DEFAULT_TIME_ZONE, browserZone])].map((z) => (
-              <option key={z} value={z}>
-                {z}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ZoneSelect value={timeZone} onChange={rezone} />
       </section>
       {/* Another period's figures on their way: the ones shown are dimmed until they come. */}
       <div class={analytics.loading && analytics.data ? 'report report-loading' : 'report'} aria-busy={analytics.loading}>
@@ -329,18 +297,10 @@ function SeriesChart({ a }: { a: Analytics }) {
     const when = (seconds: number) =>
       new Date(seconds * 1000).toLocaleString(lang, byHour ? { timeZone: a.timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { timeZone: a.timeZone, dateStyle: 'medium' });
     return {
-      // Buckets start at midnight (or the hour) at the report's time zone: the axis reads in that zone too.
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), a.timeZone),
-      // The whole period on the x axis, whatever has data: a single bucket (today by day) is not stretched over years.
-      scales: { x: { time: true, range: () => [Date.parse(a.from) / 1000, Date.parse(a.to) / 1000] }, gmv: { auto: true, range: fromZero }, count: { auto: true, range: fromZero } },
-      axes: [
-        { stroke: '#888' },
-        { scale: 'gmv', stroke: '#888', size: 80, values: (_u, ticks) => ticks.map((v) => formatMoney(Math.round(v * 100))) },
-        { scale: 'count', side: 1, stroke: '#888', grid: { show: false } },
-      ],
+      ...periodAxes(a),
       series: [
         { label: byHour ? t('analytics.shop.buckets.hour') : t('analytics.shop.buckets.day'), value: (_u, v) => (v == null ? '—' : when(v)) },
-        { label: t('analytics.kpi.gmv'), scale: 'gmv', stroke: '#ff2d55', fill: 'rgba(255,45,85,0.12)', width: 2, value: (_u, v) => (v == null ? '—' : formatMoney(Math.round(v * 100))) },
+        gmvSeries(),
         { label: t('analytics.kpi.paidOrders'), scale: 'count', stroke: '#2f80ed', width: 2 },
         { label: t('analytics.shop.visitors'), scale: 'count', stroke: '#16a34a', width: 2, dash: [6, 4] },
       ],
