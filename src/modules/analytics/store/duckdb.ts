@@ -59,7 +59,6 @@ export async function openDuckDbStore(opts: { path: string }): Promise<Analytics
   const writer = await instance.connect();
   try {
     await writer.run(`CREATE TABLE IF NOT EXISTS analytics_events (${COLUMNS_SQL}, PRIMARY KEY (id))`);
-    await writer.run(`CREATE TEMP TABLE analytics_staging (${COLUMNS_SQL})`);
   } catch (err) {
     writer.closeSync();
     instance.closeSync();
@@ -91,7 +90,9 @@ class DuckDbStore implements AnalyticsStore {
       const seen = new Set<string>();
       const batch = events.filter((e) => !seen.has(e.id) && seen.add(e.id));
       if (batch.length === 0) return;
-      await this.writer.run('DELETE FROM analytics_staging');
+      // A fresh staging table per batch: DuckDB keeps the memory of rows deleted from a temporary table, and a
+      // staging table emptied by DELETE grew by every batch (18 MB per 50,000 facts), slowing appends as it grew.
+      await this.writer.run(`CREATE OR REPLACE TEMP TABLE analytics_staging (${COLUMNS_SQL})`);
       const appender = await this.writer.createAppender('analytics_staging', 'main', 'temp');
       try {
         for (const e of batch) {
@@ -116,7 +117,7 @@ class DuckDbStore implements AnalyticsStore {
       }
       // The primary key makes the skip exact and atomic: one statement, so a batch is written whole or not at all.
       await this.writer.run('INSERT OR IGNORE INTO analytics_events SELECT * FROM analytics_staging');
-      await this.writer.run('DELETE FROM analytics_staging');
+      await this.writer.run('DROP TABLE analytics_staging');
     });
   }
 
