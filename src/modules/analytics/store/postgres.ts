@@ -660,13 +660,21 @@ class PostgresStore implements AnalyticsStore {
     const firstWeek = weekStart(range.from, off) === range.from ? range.from : weekStart(range.from, off) + WEEK_MS;
     const pastWeeks = weekStart(range.to, off) === range.to ? range.to : weekStart(range.to, off) + WEEK_MS;
     const day = sql`(${bucketOf(sql.ref('first_at'), DAY_MS, off)})`;
-    const activeOn = (n: number) =>
-      wholeHourOffset
-        ? sql`exists (select 1 from analytics_actor_hours h where h.actor = m.actor and h.hour >= m.day + ${sql.raw(String(n * DAY_MS))}
-            and h.hour < m.day + ${sql.raw(String((n + 1) * DAY_MS))})`
-        : sql`exists (select 1 from analytics_events e where e.actor = m.actor and e.type <> 'online'
-            and e.at >= timestamptz 'epoch' + (m.day + ${sql.raw(String(n * DAY_MS))}) * interval '1 millisecond'
-            and e.at < timestamptz 'epoch' + (m.day + ${sql.raw(String((n + 1) * DAY_MS))}) * interval '1 millisecond')`;
+    // A member's day N lies in [first week + N days, week after the last + N days): the (actor, day) pairs active
+    // there, read in one pass per N and joined to the members. A day N still unknown for the first week (so for
+    // every week) is not read.
+    const known = [1, 7, 30].filter((n) => range.now >= firstWeek + WEEK_MS + (n + 1) * DAY_MS);
+    const returns = known.length
+      ? sql`(select distinct actor, ${bucketOf(AT, DAY_MS, off)} as day from (${sql.join(
+          known.map((n) => sql`select at, actor from ${activeIn({ from: firstWeek + n * DAY_MS, to: pastWeeks + n * DAY_MS })} w`),
+          sql` union all `,
+        )}) x)`
+      : sql`(select null::text as actor, null::int8 as day where false)`;
+    const returned = (n: number) => (known.includes(n) ? sql.raw(`count(a${n}.actor)::int8`) : sql.raw('0::int8'));
+    const joins = sql.join(
+      known.map((n) => sql.raw(`left join a a${n} on a${n}.actor = m.actor and a${n}.day = m.day + ${n * DAY_MS}`)),
+      sql` `,
+    );
 
     const [active, money, [month], cohorts] = await Promise.all([
       this.rows<{ at: number; users: number }>(sql`
@@ -677,10 +685,10 @@ class PostgresStore implements AnalyticsStore {
       this.rows<{ users: number }>(sql`select count(distinct actor)::int8 as users from ${activeIn({ from: monthFrom, to: range.to })} a`),
       firstWeek < pastWeeks
         ? this.rows<{ day: number; users: number; d1: number; d7: number; d30: number }>(sql`
-            with m as (select actor, first_at, ${day} as day from analytics_actors where first_at >= ${clampMs(firstWeek)} and first_at < ${clampMs(pastWeeks)})
-            select day, count(*)::int8 as users, count(*) filter (where ${activeOn(1)})::int8 as d1,
-              count(*) filter (where ${activeOn(7)})::int8 as d7, count(*) filter (where ${activeOn(30)})::int8 as d30
-            from m group by day`)
+            with m as (select actor, ${day} as day from analytics_actors where first_at >= ${clampMs(firstWeek)} and first_at < ${clampMs(pastWeeks)}),
+              a as materialized ${returns}
+            select m.day, count(*)::int8 as users, ${returned(1)} as d1, ${returned(7)} as d7, ${returned(30)} as d30
+            from m ${joins} group by m.day`)
         : [],
     ]);
 
