@@ -53,9 +53,10 @@ const COLUMNS_SQL = [
 export async function openDuckDbStore(opts: { path: string }): Promise<AnalyticsStore> {
   if (opts.path !== ':memory:') await mkdir(dirname(opts.path), { recursive: true });
   // The WAL is checkpointed into the file once it holds this much. A checkpoint with 10M facts held took 0.4–1.3 s
-  // here, and DuckDB's 16 MB default would run one every few batches of 50,000; the price is a longer WAL to replay
-  // after a crash.
-  const instance = await DuckDBInstance.create(opts.path, { checkpoint_threshold: '256MB' });
+  // here, and DuckDB's 16 MB default runs one every few batches of 50,000. From empty to 10M facts held, 64 MB
+  // appended as fast as 256 MB (60–150k facts/s) in two thirds of the memory (RSS ≤ 670 MB), and its last
+  // checkpoint, at close, took 0.75 s against 2.3 s.
+  const instance = await DuckDBInstance.create(opts.path, { checkpoint_threshold: '64MB' });
   const writer = await instance.connect();
   try {
     await writer.run(`CREATE TABLE IF NOT EXISTS analytics_events (${COLUMNS_SQL}, PRIMARY KEY (id))`);
