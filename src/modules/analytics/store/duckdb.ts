@@ -568,7 +568,7 @@ class DuckDbStore implements AnalyticsStore {
       try {
         return await work(c);
       } finally {
-        // A read writes nothing but its temporary tables, which the rollback drops.
+        // A read writes nothing; its transaction was only for one snapshot across the statements of a figure.
         await c.run('ROLLBACK');
         this.idle.push(c);
       }
