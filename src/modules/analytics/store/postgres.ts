@@ -24,26 +24,28 @@ import {
   type Range,
   type ShopFigures,
   type Source,
+  MINUTE_MS,
+  HOUR_MS,
+  DAY_MS,
+  WEEK_MS,
+  EXPORT_PAGE,
+  TOP_PRODUCTS,
+  VIDEO_FACTS,
+  VISIT_FACTS,
 } from './types.ts';
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
 /** Facts per insert statement: one jsonb parameter, so no bind-parameter limit; a few MB of text at most. */
 const STATEMENT_FACTS = 5_000;
-const EXPORT_PAGE = 1000;
-const TOP_PRODUCTS = 50;
 const APPEND_LOCK = 72_018_001;
 /** JS Date's (and so our parameters') limits; PostgreSQL's timestamptz holds them. */
 const MAX_MS = 8.64e15;
 
 const list = (items: readonly string[]) => sql.join(items.map((s) => sql.lit(s)));
-const VISITS = list(['room_enter', 'product_view', 'video_impression']);
+const VISITS = list(VISIT_FACTS);
 const CLICKS = list(['card_click', 'product_view']);
 const SHOP_ACTOR_FACTS = list(['room_enter', 'product_view', 'video_impression', 'card_click']);
 const SESSION_ACTOR_FACTS = list(['room_enter', 'card_impression', 'card_click', 'order_placed', 'order_paid', 'follow']);
-const VIDEO_FACTS = list(['video_impression', 'video_play', 'video_complete', 'video_watch', 'video_like', 'video_comment']);
+const VIDEO_FACT_LIST = list(VIDEO_FACTS);
 const PRIVATE = list(PRIVATE_SOURCES);
 
 /** floor(expr / size) × size, right for times before 1970 too. */
@@ -124,7 +126,7 @@ const shopVideoRows = (b: RawBuilder<unknown>, hour: RawBuilder<unknown>) => sql
 
 const creatorVideoRows = (b: RawBuilder<unknown>, hour: RawBuilder<unknown>) => sql`
   select creator_id, ${hour} as hour, video_id, ${videoCounters} from ${b} b
-  where creator_id is not null and video_id is not null and type in (${VIDEO_FACTS}) group by 1, 2, 3`;
+  where creator_id is not null and video_id is not null and type in (${VIDEO_FACT_LIST}) group by 1, 2, 3`;
 
 const ADD = (cols: string[]) => sql.raw(cols.map((c) => `${c} = t.${c} + excluded.${c}`).join(', '));
 const OR = (cols: string[]) => sql.raw(cols.map((c) => `${c} = t.${c} or excluded.${c}`).join(', '));

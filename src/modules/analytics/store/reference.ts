@@ -30,16 +30,16 @@ import {
   type Range,
   type ShopFigures,
   type Source,
+  MINUTE_MS,
+  HOUR_MS,
+  DAY_MS,
+  WEEK_MS,
+  EXPORT_PAGE,
+  TOP_PRODUCTS,
+  VIDEO_FACTS,
+  VISIT_FACTS,
 } from './types.ts';
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-const WEEK_MS = 7 * DAY_MS;
-const EXPORT_PAGE = 1000;
-const TOP_PRODUCTS = 50;
-const VIDEO_FACTS: readonly EventType[] = ['video_impression', 'video_play', 'video_complete', 'video_watch', 'video_like', 'video_comment'];
-const VISIT_FACTS: readonly EventType[] = ['room_enter', 'product_view', 'video_impression'];
 
 export class ReferenceStore implements AnalyticsStore {
   readonly engine = 'reference' as const;

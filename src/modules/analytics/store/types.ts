@@ -227,3 +227,16 @@ export interface AnalyticsStore {
 
 /** How often each node samples the viewers of each of its rooms. */
 export const ONLINE_SAMPLE_MS = 10_000;
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+/** Facts per page of exportEvents. */
+export const EXPORT_PAGE = 1000;
+/** ShopFigures.topProducts holds at most this many. */
+export const TOP_PRODUCTS = 50;
+/** The facts of a short video (CreatorFigures, ShopFigures.videos). */
+export const VIDEO_FACTS: readonly EventType[] = ['video_impression', 'video_play', 'video_complete', 'video_watch', 'video_like', 'video_comment'];
+/** The facts that make someone a shop's visitor (ShopFigures.visitors). */
+export const VISIT_FACTS: readonly EventType[] = ['room_enter', 'product_view', 'video_impression'];
