@@ -9,11 +9,12 @@
 //   sigterm    the same load against a fresh node that is sent SIGTERM mid-load and started again on its DATA_DIR:
 //              every fact acknowledged (202) before the signal must be in the figures after the restart.
 //   queries    BENCH_ANALYTICS_FACTS (default 10,000,000) generated facts (30 days, 200 shops, 6,000 live sessions,
-//              a big session and a busy shop among them) appended to the DuckDB engine and, with DATABASE_URL, to the
-//              PostgreSQL engine; then a live session's dashboard (the figures from its start, the last 10 minutes and
-//              the 10 before) and a 30-day shop overview, p50/p95 of 20 runs each, against the same figures
-//              computed straight from PostgreSQL's raw facts table in the same run (the engine's own raw path, asked
-//              for a range its rollups do not cover).
+//              a big session and a busy shop among them) appended to the DuckDB engine (the default) and, with
+//              DATABASE_URL, loaded into a plain PostgreSQL table of the same facts; then a live session's dashboard
+//              (the figures from its start, the last 10 minutes and the 10 before) and a 30-day shop overview, p50/p95
+//              of 20 runs each, against the same figures as SQL straight on that PostgreSQL table in the same run.
+//              BENCH_ANALYTICS_PG_ENGINE=1 also appends them to the PostgreSQL engine (raw facts + rollups) and times
+//              it (a long run: ~20k facts/s).
 // Part of `npm run bench -- analytics[:ingest|:sigterm|:queries]` (bench/run.ts); alone: node --import tsx bench/analytics.ts [part…]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -324,6 +325,57 @@ const dashboard = (store: AnalyticsStore, from: number) =>
   ]);
 const overview = (store: AnalyticsStore, from: number) => store.shop(BUSY_SHOP, { from, to: T_END, utcOffsetMinutes: 480, bucket: 'day' });
 
+/** The live dashboard's figures, as SQL straight on a table of raw facts (the baseline): one statement per window. */
+function rawLive(c: pg.Client, from: number, to: number) {
+  return c.query(
+    `with f as (select * from bench_facts where session_id = $1 and at >= $2 and at < $3),
+          people as (select actor,
+                            bool_or(type = 'room_enter') as entered, bool_or(type = 'card_impression') as saw,
+                            bool_or(type = 'card_click') as clicked, bool_or(type = 'order_placed') as ordered,
+                            bool_or(type = 'order_paid') as paid
+                     from f where actor is not null group by actor),
+          slots as (select at / 10000 as slot, sum(value) as online
+                    from (select distinct on (at / 10000, actor) at, actor, value from f where type = 'online' order by at / 10000, actor, at desc, id desc) s
+                    group by 1),
+          firsts as (select distinct on (actor) actor, coalesce(source, 'direct') as source from f where type = 'room_enter' order by actor, at, id),
+          paid as (select f.actor, f.amount, coalesce(firsts.source, f.source, 'direct') as source from f left join firsts using (actor) where f.type = 'order_paid')
+     select (select count(*) from f where type = 'room_enter') as views,
+            (select count(distinct actor) from f where type = 'room_enter') as viewers,
+            (select coalesce(sum(value), 0) from f where type = 'watch') as watch,
+            (select coalesce(sum(quantity), 0) from f where type = 'like') as likes,
+            (select count(*) from f where type = 'card_click') as clicks,
+            (select coalesce(sum(amount), 0) from f where type = 'order_paid') as gmv,
+            (select coalesce(sum(r.amount), 0) from bench_facts r where r.type = 'order_refund' and r.order_id in (select order_id from f where type = 'order_paid')) as refunded,
+            (select max(online) from slots) as peak,
+            (select json_agg(json_build_object('minute', m, 'online', o)) from (select slot * 10000 / 60000 as m, max(online) as o from slots group by 1) x) as curve,
+            (select count(*) filter (where entered) || '/' || count(*) filter (where entered and saw) || '/' || count(*) filter (where entered and saw and clicked)
+                    || '/' || count(*) filter (where entered and saw and clicked and ordered) || '/' || count(*) filter (where entered and saw and clicked and ordered and paid) from people) as funnel,
+            (select json_agg(json_build_object('source', source, 'gmv', g)) from (select source, sum(amount) as g from paid group by 1) x) as sources`,
+    [BIG_SESSION, from, to],
+  );
+}
+
+/** The 30-day shop overview as SQL on the raw facts table (the baseline): totals, days, channels, top products, lives. */
+function rawShop(c: pg.Client, from: number, to: number, offsetMs: number) {
+  return c.query(
+    `with f as (select * from bench_facts where shop_id = $1 and at >= $2 and at < $3),
+          paid as (select * from f where type = 'order_paid')
+     select (select coalesce(sum(amount), 0) from paid) as gmv,
+            (select count(*) from paid) as orders,
+            (select count(distinct actor) from paid) as buyers,
+            (select count(distinct actor) from f where type in ('room_enter', 'product_view', 'video_impression')) as visitors,
+            (select json_agg(d) from (select (at + $4) / 86400000 as day, sum(amount) filter (where type = 'order_paid') as gmv,
+                                             count(distinct actor) filter (where type = 'order_paid') as buyers,
+                                             count(distinct actor) filter (where type in ('room_enter', 'product_view', 'video_impression')) as visitors
+                                      from f group by 1) d) as days,
+            (select json_agg(x) from (select channel, sum(amount) as gmv from paid group by 1) x) as channels,
+            (select json_agg(x) from (select product_id, sum(amount) as gmv, sum(quantity) as units from f where type = 'item_paid' group by 1 order by 2 desc limit 50) x) as top,
+            (select json_agg(x) from (select session_id, count(*) filter (where type = 'room_enter') as views, count(distinct actor) filter (where type = 'room_enter') as viewers,
+                                             sum(amount) filter (where type = 'order_paid') as gmv from f where session_id is not null group by 1) x) as lives`,
+    [BUSY_SHOP, from, to, offsetMs],
+  );
+}
+
 async function queries(): Promise<QueriesResult> {
   const { openDuckDbStore } = await import('../src/modules/analytics/store/duckdb.ts');
   const dir = mkdtempSync(join(tmpdir(), 'hawker-analytics-bench-'));
@@ -333,6 +385,7 @@ async function queries(): Promise<QueriesResult> {
   let skipped: string | null = null;
   const server = process.env.DATABASE_URL;
   const dbName = `hawker_analytics_bench_${process.pid}`;
+  let raw: pg.Client | null = null;
   if (server) {
     const admin = new pg.Client({ connectionString: server });
     await admin.connect();
@@ -340,44 +393,80 @@ async function queries(): Promise<QueriesResult> {
     await admin.end();
     const url = new URL(server);
     url.pathname = `/${dbName}`;
-    const [{ openDatabase }, { migrate }, { openPostgresStore }] = await Promise.all([
-      import('../src/adapters/db/index.ts'),
-      import('../src/adapters/db/migrate.ts'),
-      import('../src/modules/analytics/store/postgres.ts'),
-    ]);
-    const database = await openDatabase({ databaseUrl: url.toString(), dataDir: dir });
-    await migrate(database);
-    const store = await openPostgresStore(database.db);
-    stores.push({ name: 'postgres', store, close: async () => (await store.close(), await database.close()) });
-  } else skipped = 'DATABASE_URL is not set: the PostgreSQL engine and its raw-facts baseline are skipped';
+    raw = new pg.Client({ connectionString: url.toString() });
+    await raw.connect();
+    // The facts as a plain table with the indexes such queries want (at as epoch ms, as the figures take it).
+    await raw.query(`create table bench_facts (id text primary key, type text not null, at bigint not null, shop_id text, session_id text, video_id text, product_id text,
+                       sku_id text, order_id text, actor text, creator_id text, source text, channel text, amount bigint, quantity bigint, value bigint)`);
+    if (process.env.BENCH_ANALYTICS_PG_ENGINE === '1') {
+      const [{ openDatabase }, { migrate }, { openPostgresStore }] = await Promise.all([
+        import('../src/adapters/db/index.ts'),
+        import('../src/adapters/db/migrate.ts'),
+        import('../src/modules/analytics/store/postgres.ts'),
+      ]);
+      const database = await openDatabase({ databaseUrl: url.toString(), dataDir: dir });
+      await migrate(database);
+      const store = await openPostgresStore(database.db);
+      stores.push({ name: 'postgres', store, close: async () => (await store.close(), await database.close()) });
+    }
+  } else skipped = 'DATABASE_URL is not set: the PostgreSQL baseline is skipped';
   try {
     const appendSeconds: Record<string, number> = {};
-    for (const { name, store } of stores) {
-      progress(`analytics queries: appending ${fmt(FACTS)} facts to ${name}`);
-      const t = performance.now();
-      let n = 0;
-      for (const batch of generate(FACTS, 50_000)) {
+    const started: Record<string, number> = {};
+    const counts: Record<string, number> = {};
+    const targets = [...stores.map((s) => s.name), ...(raw ? ['postgres table'] : [])];
+    for (const name of targets) (started[name] = 0), (counts[name] = 0), (appendSeconds[name] = 0);
+    progress(`analytics queries: ${fmt(FACTS)} facts into ${targets.join(', ')}`);
+    let n = 0;
+    for (const batch of generate(FACTS, 50_000)) {
+      for (const { name, store } of stores) {
+        const t = performance.now();
         await store.append(batch);
-        n += batch.length;
-        if (n % 1_000_000 < batch.length) progress(`analytics queries: ${name} ${fmt(n)} facts, ${fmt(n / ((performance.now() - t) / 1000))}/s`);
+        appendSeconds[name] += (performance.now() - t) / 1000;
       }
-      appendSeconds[name] = (performance.now() - t) / 1000;
+      if (raw) {
+        const t = performance.now();
+        await raw.query(
+          `insert into bench_facts select id, type, at, "shopId", "sessionId", "videoId", "productId", "skuId", "orderId", actor, "creatorId", source, channel, amount, quantity, value
+           from json_to_recordset($1::json) as x(id text, type text, at bigint, "shopId" text, "sessionId" text, "videoId" text, "productId" text, "skuId" text, "orderId" text,
+                                                  actor text, "creatorId" text, source text, channel text, amount bigint, quantity bigint, value bigint)`,
+          [JSON.stringify(batch)],
+        );
+        appendSeconds['postgres table'] += (performance.now() - t) / 1000;
+      }
+      n += batch.length;
+      if (n % 1_000_000 < batch.length) progress(`analytics queries: ${fmt(n)} facts (${targets.map((k) => `${k} ${fmt(n / Math.max(0.001, appendSeconds[k]!))}/s`).join(', ')})`);
+    }
+    if (raw) {
+      progress('analytics queries: indexing the PostgreSQL table');
+      await raw.query('create index on bench_facts (session_id, type, at)');
+      await raw.query('create index on bench_facts (shop_id, at)');
+      await raw.query('create index on bench_facts (order_id) where type = \'order_refund\'');
+      await raw.query('analyze bench_facts');
     }
     const rows: QueryRow[] = [];
     const sessionStart = T_END - 2 * 3600_000;
+    const LIVE = 'live dashboard (big session: from its start, last 10 min, the 10 before)';
+    const SHOP = '30-day shop overview (busy shop, by day at +08:00)';
     for (const { name, store } of stores) {
       progress(`analytics queries: ${name}, ${QUERY_RUNS} runs of each`);
-      rows.push({ engine: name, query: 'live dashboard (big session: from its start, last 10 min, the 10 before)', ...(await timed(QUERY_RUNS, () => dashboard(store, sessionStart))) });
-      rows.push({ engine: name, query: '30-day shop overview (busy shop, by day at +08:00)', ...(await timed(QUERY_RUNS, () => overview(store, T_START))) });
-      if (name === 'postgres') {
-        // The same figures from the raw facts table: the engine's own raw path, for ranges its rollups do not cover.
-        rows.push({ engine: 'postgres raw facts (baseline)', query: 'live dashboard (big session: from its start, last 10 min, the 10 before)', ...(await timed(5, () => dashboard(store, sessionStart + 1))) });
-        rows.push({ engine: 'postgres raw facts (baseline)', query: '30-day shop overview (busy shop, by day at +08:00)', ...(await timed(3, () => overview(store, T_START + 1))) });
-      }
+      rows.push({ engine: name, query: LIVE, ...(await timed(QUERY_RUNS, () => dashboard(store, sessionStart))) });
+      rows.push({ engine: name, query: SHOP, ...(await timed(QUERY_RUNS, () => overview(store, T_START))) });
+    }
+    if (raw) {
+      const c = raw;
+      progress('analytics queries: the same figures as SQL on the PostgreSQL table');
+      rows.push({
+        engine: 'PostgreSQL 15, SQL on the raw facts table (baseline)',
+        query: LIVE,
+        ...(await timed(5, () => Promise.all([rawLive(c, sessionStart, T_END + 1), rawLive(c, T_END - 600_000, T_END + 1), rawLive(c, T_END - 1_200_000, T_END - 600_000)]))),
+      });
+      rows.push({ engine: 'PostgreSQL 15, SQL on the raw facts table (baseline)', query: SHOP, ...(await timed(5, () => rawShop(c, T_START, T_END, 480 * 60_000))) });
     }
     return { facts: FACTS, appendSeconds, rows, skipped };
   } finally {
     for (const s of stores) await s.close();
+    await raw?.end();
     rmSync(dir, { recursive: true, force: true });
     if (server) {
       const admin = new pg.Client({ connectionString: server });
