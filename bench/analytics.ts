@@ -8,8 +8,8 @@
 //              in the dashboards afterwards.
 //   sigterm    the same load against a fresh node that is sent SIGTERM mid-load and started again on its DATA_DIR:
 //              every fact acknowledged (202) before the signal must be in the figures after the restart.
-//   queries    BENCH_ANALYTICS_FACTS (default 10,000,000) generated facts (30 days, 200 shops, 6,000 live sessions,
-//              a big session and a busy shop among them) appended to the DuckDB engine (the default) and, with
+//   queries    BENCH_ANALYTICS_FACTS (default 10,000,000) generated facts in time order (30 days, 200 shops, 2,880
+//              live sessions, 500,000 users, a big session and a busy shop among them) appended to the DuckDB engine (the default) and, with
 //              DATABASE_URL, loaded into a plain PostgreSQL table of the same facts; then a live session's dashboard
 //              (the figures from its start, the last 10 minutes and the 10 before) and a 30-day shop overview, p50/p95
 //              of 20 runs each, against the same figures as SQL straight on that PostgreSQL table in the same run.
@@ -238,25 +238,30 @@ const BIG_SESSION = 'bs_big';
 const BUSY_SHOP = 'bsh_busy';
 
 /**
- * The facts, in batches, from a seeded generator: 200 shops (the busy one with a tenth of everything), 6,000 live
- * sessions of 2 hours over 30 days (the big one 5 % of all room facts), viewers entering from five sources, watching,
- * liking, commenting, seeing and tapping cards, online samples of 3 nodes, 2 % ordering and most paying, some refunds,
- * product views, visits, short-video facts.
+ * The facts, in batches, from a seeded generator, in the order a platform records them (time moves forward; within a
+ * minute they come in any order): 30 days of 8 live sessions at a time, 2 hours each (2,880 sessions over 200 shops,
+ * the busy shop with a tenth of them), 500,000 users; the last 2 hours are a flash live, the big session, with 5 % of
+ * all facts and 50,000 viewers. Viewers enter from five sources, watch, like, comment, see and tap cards; 3 nodes
+ * sample the online count; 3 % order and most pay, some are refunded a day later; product views, visits, short-video
+ * facts.
  */
 function* generate(total: number, batch: number): Generator<AnalyticsEvent[]> {
   const random = seededRandom(18);
   const int = (n: number) => Math.floor(random() * n);
   const sources = ['feed', 'follow', 'share', 'search', 'boost'] as const;
+  const SLOT = 2 * 3600_000;
+  const PER_SLOT = 8;
+  const bigFrom = Math.floor(total * 0.95);
   let id = 0;
   let out: AnalyticsEvent[] = [];
   while (id < total) {
-    const big = random() < 0.05;
-    const s = big ? 0 : 1 + int(5999);
+    const late = id >= bigFrom;
+    const big = late && random() < 0.8;
+    const at = (late ? T_END - SLOT + Math.floor(((id - bigFrom) / (total - bigFrom)) * SLOT) : T_START + Math.floor((id / bigFrom) * (T_END - SLOT - T_START))) + int(60_000);
+    const s = Math.floor((at - T_START) / SLOT) * PER_SLOT + int(PER_SLOT);
     const sessionId = big ? BIG_SESSION : `bs_${s}`;
     const shopId = big || s % 10 === 0 ? BUSY_SHOP : `bsh_${s % 200}`;
-    const start = big ? T_END - 2 * 3600_000 : T_START + (s % 30) * DAY + (s % 24) * 3600_000;
-    const at = start + int(2 * 3600_000);
-    const actor = `u${int(big ? 200_000 : 2_000_000)}`;
+    const actor = `u${int(big ? 50_000 : 500_000)}`;
     const source = sources[int(5)]!;
     const r = random();
     const base = { at, shopId, sessionId, actor };
