@@ -193,7 +193,8 @@ describe(`the discovery feed in Chromium (${STORAGE})`, { skip: noBrowser || NO_
       const productCard = page.locator('[data-testid=feed-card][data-type=product]').first();
       const productId = (await productCard.getAttribute('data-id'))!;
       await productCard.click();
-      await page.waitForURL(`${node.url}/p/${productId}`);
+      // The product page is told where it was opened from (the analytics' traffic source).
+      await page.waitForURL(new RegExp(`/p/${productId}\\?from=(feed|follow|boost)$`));
       const shopFollow = page.getByTestId('shop-follow');
       await page.locator('[data-testid=shop-follow][aria-pressed=false]').waitFor();
       await shopFollow.click();

@@ -294,7 +294,8 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
       assert.equal(report.id, tea);
       assert.equal(report.position, position);
       assert.ok(report.searchId, 'the click names its search');
-      await page.waitForURL(`${node.url}/p/${tea}`);
+      // The product page is told it was opened from search (the analytics' traffic source).
+      await page.waitForURL((url) => url.pathname === `/p/${tea}` && url.searchParams.get('from') === 'search');
       await page.getByTestId('buy').waitFor();
       await waitFor('the click in the operator’s figures', async () => (await clicksOn('龙井')) > clicksBefore, 5000);
 

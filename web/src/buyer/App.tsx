@@ -169,7 +169,7 @@ function Me() {
       </section>
       <section class="card menu me-menu">
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
-        <MenuLink href="/me/analytics" icon="eye" label={t('analytics.creator.title')} />
+        <MenuLink href="/me/analytics" icon="eye" label={t('analyticsLinks.creator')} />
         <MenuLink href="/me/videos" icon="film" label={t('creatorVideos.title')} />
         <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
         <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />

@@ -11,6 +11,7 @@ import type { CreatorAnalytics as Analytics } from '../shared/types.ts';
 import { Loaded, useResource } from '../shared/ui.tsx';
 import { MePage, Stat } from './MePage.tsx';
 import './creator-analytics.css';
+import '../shared/locales/analytics.ts';
 
 const PRESETS = [7, 30] as const;
 

@@ -10,6 +10,7 @@ import { formatMoney } from '../shared/format.ts';
 import { language, t } from '../shared/i18n.ts';
 import { errorText, useSubmit } from '../shared/ui.tsx';
 import './analytics.css';
+import '../shared/locales/analytics.ts';
 
 /** An exact count in the reader's language (1234 → "1,234"): figures on these pages are never rounded. */
 export const formatCount = (n: number) => new Intl.NumberFormat(language()).format(n);

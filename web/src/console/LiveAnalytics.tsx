@@ -11,6 +11,7 @@ import { Link } from '../shared/router.tsx';
 import type { AnalyticsWindow, DropFigures, LiveAnalytics as Analytics, TrafficSource } from '../shared/types.ts';
 import { Loaded, useInterval, useResource } from '../shared/ui.tsx';
 import { CsvButton, formatCount, formatDuration, fromZero, FunnelBars, PanelHead, Plot, SortableTable, Tile, Trend, usePageVisible } from './AnalyticsParts.tsx';
+import '../shared/locales/analytics.ts';
 
 /** How often the dashboard asks while the session is live (the freshness is 5 s from event to screen). */
 const LIVE_REFRESH_MS = 2000;

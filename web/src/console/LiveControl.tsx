@@ -133,7 +133,7 @@ function ControlPanel({ shop, session, onSession }: { shop: Shop; session: LiveS
             {t('live.openRoom')}
           </a>
           <Link class="btn" href={`/console/live/${session.id}/analytics`} data-testid="open-analytics">
-            {t('analytics.openLive')}
+            {t('analyticsLinks.openLive')}
           </Link>
         </div>
       </header>

@@ -16,7 +16,7 @@ export function Operator() {
       <header class="page-head">
         <h1>{t('operator.title')}</h1>
         <Link class="btn btn-small actions" href="/console/operator/analytics" data-testid="open-platform-analytics">
-          {t('analytics.platform.open')}
+          {t('analyticsLinks.platform')}
         </Link>
       </header>
       <Escalations />

@@ -11,6 +11,7 @@ import { Link } from '../shared/router.tsx';
 import type { PlatformAnalytics as Analytics, SearchQueryFigures } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
 import { DayPresets, DEFAULT_TIME_ZONE, formatCount, gmvSeries, lastDays, PanelHead, periodAxes, Plot, SortableTable, Tile, ZoneSelect } from './AnalyticsParts.tsx';
+import '../shared/locales/analytics.ts';
 
 const PRESETS = [7, 30, 90] as const;
 

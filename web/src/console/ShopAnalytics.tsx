@@ -12,6 +12,7 @@ import { Link } from '../shared/router.tsx';
 import type { LiveSession, Product, Shop, ShopAnalytics as Analytics } from '../shared/types.ts';
 import { Empty, Loaded, useResource } from '../shared/ui.tsx';
 import { addDays, CsvButton, dateAt, dayStart, DEFAULT_TIME_ZONE, formatCount, FunnelBars, gmvSeries, PanelHead, periodAxes, Plot, SortableTable, Tile, ZoneSelect } from './AnalyticsParts.tsx';
+import '../shared/locales/analytics.ts';
 
 const PRESETS = ['today', 'days7', 'days30', 'custom'] as const;
 type Preset = (typeof PRESETS)[number];

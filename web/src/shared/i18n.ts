@@ -5,10 +5,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { storage } from './api.ts';
 import en from './locales/en.ts';
 import zhCN from './locales/zh-CN.ts';
+import type { analyticsEn } from './locales/analytics.ts';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
-    resources: { translation: typeof en };
+    // The analytics strings are added when an analytics page loads (locales/analytics.ts); typed here like the rest.
+    resources: { translation: typeof en & { analytics: typeof analyticsEn } };
   }
 }
 
