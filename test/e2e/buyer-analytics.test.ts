@@ -201,6 +201,8 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     // The room from the feed: its channel is told the device and the source; the product card is seen by the device.
     await page.locator(`[data-testid=feed-card][data-type=live][data-id="${sessionId}"]`).click();
     await page.getByTestId('drop-card').waitFor();
+    // The card can show (from the room's page data) before the channel opens.
+    await waitFor('the room channel', async () => roomSockets().length > 0, 10_000);
     assert.deepEqual(
       roomSockets().map((q) => [q.get('token'), q.get('deviceId'), q.get('source')]),
       [[null, device, 'feed']],

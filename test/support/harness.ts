@@ -47,13 +47,17 @@ export async function freshStorage(): Promise<{ env: Record<string, string>; dis
     await admin.end();
     const url = new URL(SERVER_URL);
     url.pathname = `/${name}`;
+    // A directory of its own too: a node's journals (engagement, analytics) and files are kept there, and nodes
+    // of different tests sharing ./data would consume each other's journals into the wrong database.
+    const dataDir = mkdtempSync(join(TMP, 'node-'));
     return {
-      env: { DATABASE_URL: url.toString() },
+      env: { DATABASE_URL: url.toString(), DATA_DIR: dataDir },
       async dispose() {
         const c = new pg.Client({ connectionString: SERVER_URL });
         await c.connect();
         await c.query(`drop database if exists ${name} with (force)`);
         await c.end();
+        rmSync(dataDir, { recursive: true, force: true });
       },
     };
   }
