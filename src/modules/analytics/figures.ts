@@ -104,7 +104,7 @@ export async function platformDashboard(ctx: AppContext, range: { from: number; 
 /** Rows as CSV (RFC 4180: fields with a comma, quote or line break quoted, quotes doubled), a header first. */
 export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'number' ? String(v) : String(v);
+    const s = v === null || v === undefined ? '' : String(v);
     // A cell a spreadsheet would run as a formula is prefixed with a quote (CSV injection).
     const safe = /^[=+\-@\t\r]/.test(s) && typeof v !== 'number' ? `'${s}` : s;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;

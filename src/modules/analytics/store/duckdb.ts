@@ -35,7 +35,6 @@ import {
   VISIT_FACTS,
 } from './types.ts';
 
-
 /** The text fields of a fact, in column order after id, type and at. */
 const TEXT_FIELDS = ['shopId', 'sessionId', 'videoId', 'productId', 'skuId', 'orderId', 'dropId', 'actor', 'creatorId', 'source', 'channel'] as const;
 const NUMBER_FIELDS = ['amount', 'quantity', 'value'] as const;
