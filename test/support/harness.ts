@@ -49,6 +49,7 @@ export async function freshStorage(): Promise<{ env: Record<string, string>; dis
     url.pathname = `/${name}`;
     // A directory of its own too: a node's journals (engagement, analytics) and files are kept there, and nodes
     // of different tests sharing ./data would consume each other's journals into the wrong database.
+    mkdirSync(TMP, { recursive: true });
     const dataDir = mkdtempSync(join(TMP, 'node-'));
     return {
       env: { DATABASE_URL: url.toString(), DATA_DIR: dataDir },
