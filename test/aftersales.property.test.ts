@@ -3,7 +3,8 @@
 // reordered refund notifications, refunds the provider fails and the shop sends again, payouts of what buyers are
 // owed) against one node's services, checked like an auditor would after every sequence: every ledger transaction
 // balances, refunds never exceed payments per order, stock is conserved, the shop's verified GMV is what was paid
-// less what was refunded, and every buyer is paid out exactly what the insurance owed them.
+// less what was refunded, every buyer is paid out exactly what the insurance owed them, and the analytics engine's
+// GMV, refunds and paid orders equal the ledger's and the orders' to the fen.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -292,7 +293,7 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
     return { shopId, skuId, merchant: principal(users[0]), buyers: users.slice(1).map((u) => principal(u)), operator: { ...principal(users[0]), userId: newId('usr'), role: 'operator' as const } };
   }
 
-  it('balances every transaction, never refunds more than was paid, applies each refund once and keeps verified GMV = paid − refunded', async () => {
+  it('balances every transaction, never refunds more than was paid, applies each refund once, keeps verified GMV = paid − refunded, and analytics equal to the ledger', async () => {
     const { ctx } = hawker;
     const { db } = ctx;
     // The deep paths the model must reach in some runs, or it proves nothing about them.
@@ -300,6 +301,7 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 45, size: 'max' }), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), async (ops, finalPicks) => {
         const { shopId, skuId, merchant, buyers, operator } = await freshWorld();
+        const startedAt = ctx.clock.nowMs();
         const orders: { id: string; buyer: Principal }[] = [];
         const requests: { id: string; buyer: Principal }[] = [];
         const outcomes = new Map<string, RefundOutcome[]>();
@@ -506,6 +508,22 @@ describe(`after-sales money path (property, ${STORAGE})`, () => {
         assert.equal(stats.verifiedGmv, paid - refundedTotal);
         assert.equal(stats.insurancePremiums, rows.reduce((s, o) => s + (o.insurance_premium ?? 0), 0));
         assert.equal(stats.insurancePayouts, rows.reduce((s, o) => s + o.insurance_payout, 0));
+
+        // The analytics engine (DuckDB embedded, the PostgreSQL rollups on a server), fed by the tailer from the same
+        // rows, gives the ledger's figures to the fen: GMV is what the provider's clearing account took in payments,
+        // refunded what it gave back; paid orders, buyers and the refund rate are the orders'.
+        await ctx.analytics.settle();
+        const clearing = (kind: string) => ledger.filter((l) => l.kind === kind && l.account === 'provider_clearing:sandbox').reduce((s, l) => s + l.amount, 0);
+        const paidRows = rows.filter((o) => o.paid_at);
+        const figures = await ctx.analytics.store.shop(shopId, { from: startedAt, to: ctx.clock.nowMs() + 1, utcOffsetMinutes: 480, bucket: 'day' });
+        assert.deepEqual(
+          [figures.gmv, figures.refunded, figures.verifiedGmv, figures.paidOrders, figures.buyers],
+          [clearing('payment'), 0 - clearing('refund'), clearing('payment') + clearing('refund'), paidRows.length, new Set(paidRows.map((o) => o.buyer_id)).size],
+          'analytics GMV, refunded, verified GMV, paid orders and buyers against the ledger and the orders',
+        );
+        assert.equal(figures.refundRate, paidRows.length ? paidRows.filter((o) => o.refunded_amount > 0).length / paidRows.length : 0);
+        assert.equal(figures.series.reduce((s, b) => s + b.gmv, 0), figures.gmv, 'the day series adds up to the GMV');
+        assert.equal(figures.topProducts.reduce((s, p) => s + p.gmv, 0), figures.gmv, 'the products add up to the GMV');
 
         // Stock is conserved: sold = units of paid orders less units that came back to the shop.
         const units = rows.reduce((n, o) => n + (o.paid_at ? o.total / PRICE : 0), 0);
