@@ -43,6 +43,8 @@ describe(`analytics of a live session (${STORAGE})`, () => {
       await enter(node.url, sessionId, { token: b2.token, source: 'share' }),
       await enter(node.url, sessionId, { deviceId: device, source: 'search' }),
     ];
+    // The room's online count is sampled now, with all three in (the job samples every 10 s too: never more than 3).
+    await node.hawker.ctx.jobs.runNow('room-analytics-online');
 
     // The app reports the product card shown to all three and tapped by b1.
     const card = (type: string, n: number) => ({ id: `${type}-${n}-${Math.random().toString(36).slice(2, 10)}`, type, sessionId, productId: product.id, skuId: skuIds[0] });
@@ -91,6 +93,9 @@ describe(`analytics of a live session (${STORAGE})`, () => {
     await new Promise((r) => setTimeout(r, 300));
     sockets[2]!.close();
     await waitFor('left', async () => node.hawker.ctx.rooms.viewersOf(sessionId) === 2);
+    // The merchant watches their own room from the console: in the room's count, not in its audience.
+    const host = await enter(node.url, sessionId, { token: merchant.token });
+    await waitFor('host in', async () => node.hawker.ctx.rooms.viewersOf(sessionId) === 3);
     await node.hawker.ctx.jobs.runNow('room-analytics-online');
     await node.hawker.ctx.jobs.runNow('room-analytics-likes');
     await node.hawker.ctx.analytics.settle();
@@ -100,10 +105,11 @@ describe(`analytics of a live session (${STORAGE})`, () => {
     const a = r.body.analytics;
     assert.equal(a.session.id, sessionId);
     assert.equal(a.onlineNow, 2);
+    host.close();
     const f = a.figures;
     assert.deepEqual(
       { views: f.views, uniqueViewers: f.uniqueViewers, peakOnline: f.peakOnline, likes: f.likes, comments: f.comments, newFollowers: f.newFollowers },
-      { views: 3, uniqueViewers: 3, peakOnline: 2, likes: 3, comments: 1, newFollowers: 1 },
+      { views: 3, uniqueViewers: 3, peakOnline: 3, likes: 3, comments: 1, newFollowers: 1 },
     );
     assert.deepEqual(
       { cardImpressions: f.cardImpressions, cardClicks: f.cardClicks, ordersPlaced: f.ordersPlaced, paidOrders: f.paidOrders, buyers: f.buyers },

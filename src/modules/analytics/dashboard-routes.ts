@@ -51,7 +51,7 @@ const Window = Obj({ views: Int, uniqueViewers: Int, likes: Int, comments: Int, 
 const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const LiveDashboard = Obj({
   session: Obj({ id: Type.String(), shopId: Type.String(), title: Type.String(), status: Type.String(), startedAt: NullableTime, endedAt: NullableTime }),
-  onlineNow: Type.Integer({ description: 'viewers in the room now, over every node' }),
+  onlineNow: Type.Integer({ description: "viewers in the room now, over every node (the shop's staff not counted)" }),
   figures: LiveFigures,
   last10: Window,
   previous10: Window,

@@ -73,7 +73,7 @@ export async function liveDashboard(ctx: AppContext, sessionId: string) {
       startedAt: session.started_at?.toISOString() ?? null,
       endedAt: session.ended_at?.toISOString() ?? null,
     },
-    onlineNow: session.status === 'live' ? ctx.rooms.viewersOf(sessionId) : 0,
+    onlineNow: session.status === 'live' ? ctx.rooms.audienceOf(sessionId) : 0,
     figures,
     last10: windowOf(last10),
     previous10: windowOf(previous10),

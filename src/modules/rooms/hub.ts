@@ -103,6 +103,8 @@ function rawSocketOf(socket: WebSocket): RawSocket | null {
 
 class Room {
   readonly seats = new Set<Seat>();
+  /** Seats of staff (the shop's own people, operators): in the room, not its audience. */
+  staff = 0;
   readonly groups: Set<Seat>[] = Array.from({ length: FANOUT_GROUPS }, () => new Set());
   private nextGroup = 0;
   /** Messages said recently, serialized once and numbered; kept until every seat has been sent them. */
@@ -134,11 +136,19 @@ class Room {
     seat.cursor = this.head;
     this.seats.add(seat);
     this.groups[seat.group].add(seat);
+    if (seat.viewer?.staff) this.staff++;
   }
 
   unseat(seat: Seat): boolean {
     this.groups[seat.group].delete(seat);
-    return this.seats.delete(seat);
+    if (!this.seats.delete(seat)) return false;
+    if (seat.viewer?.staff) this.staff--;
+    return true;
+  }
+
+  /** Seats that are the room's audience (staff excluded). */
+  get audience(): number {
+    return this.seats.size - this.staff;
   }
 
   /** One frame with every message after `cursor`: one message as an object, several as an array. */
@@ -217,7 +227,7 @@ export class LiveRoomHub {
   private fanoutTick = 0;
   private fanoutTimer: NodeJS.Timeout | null = null;
   /** sessionId → nodeId → that node's latest count (this node's own counts are its rooms' socket sets). */
-  private readonly remoteViewers = new Map<string, Map<string, { count: number; at: number }>>();
+  private readonly remoteViewers = new Map<string, Map<string, { count: number; audience: number; at: number }>>();
   private readonly countsChanged = new Set<string>();
   private readonly writer: ChatWriter;
   private filter = new WordFilter([]);
@@ -630,13 +640,23 @@ export class LiveRoomHub {
 
   // ---- viewers -------------------------------------------------------------------------------------
 
-  /** Open sockets in the room across all nodes. */
+  /** Open sockets in the room across all nodes (what viewers see as the room's count). */
   viewersOf(sessionId: string): number {
-    let count = this.rooms.get(sessionId)?.seats.size ?? 0;
+    return this.countOf(sessionId, 'count');
+  }
+
+  /** The room's audience across all nodes: open sockets less the staff's (the analytics' online now). */
+  audienceOf(sessionId: string): number {
+    return this.countOf(sessionId, 'audience');
+  }
+
+  private countOf(sessionId: string, what: 'count' | 'audience'): number {
+    const room = this.rooms.get(sessionId);
+    let count = room ? (what === 'count' ? room.seats.size : room.audience) : 0;
     const remote = this.remoteViewers.get(sessionId);
     if (remote) {
       const fresh = Date.now() - VIEWERS_EXPIRY_MS;
-      for (const entry of remote.values()) if (entry.at >= fresh) count += entry.count;
+      for (const entry of remote.values()) if (entry.at >= fresh) count += entry[what];
     }
     return count;
   }
@@ -645,7 +665,8 @@ export class LiveRoomHub {
     const ids = all ? [...this.rooms.keys()].filter((id) => this.rooms.get(id)!.seats.size > 0 || this.countsChanged.has(id)) : [...this.countsChanged];
     this.countsChanged.clear();
     if (ids.length > 0) {
-      const counts = ids.map((id) => [id, this.rooms.get(id)?.seats.size ?? 0] as const);
+      // [session, sockets, audience]; a node of an older version sends no audience (taken as all of its sockets).
+      const counts = ids.map((id) => [id, this.rooms.get(id)?.seats.size ?? 0, this.rooms.get(id)?.audience ?? 0] as const);
       this.bus.publish(VIEWERS_SUBJECT, JSON.stringify({ n: this.nodeId, counts }));
     }
     if (all) this.forgetSilentNodes();
@@ -653,7 +674,7 @@ export class LiveRoomHub {
   }
 
   private onViewerCounts(raw: string): void {
-    let env: { n: string; counts: [string, number][] };
+    let env: { n: string; counts: [string, number, number?][] };
     try {
       env = JSON.parse(raw);
     } catch {
@@ -661,7 +682,7 @@ export class LiveRoomHub {
     }
     if (env.n === this.nodeId || !Array.isArray(env.counts)) return;
     const at = Date.now();
-    for (const [sessionId, count] of env.counts) {
+    for (const [sessionId, count, audience = count] of env.counts) {
       let nodes = this.remoteViewers.get(sessionId);
       if (count === 0) {
         nodes?.delete(env.n);
@@ -669,7 +690,7 @@ export class LiveRoomHub {
         continue;
       }
       if (!nodes) this.remoteViewers.set(sessionId, (nodes = new Map()));
-      nodes.set(env.n, { count, at });
+      nodes.set(env.n, { count, audience, at });
     }
   }
 

@@ -163,10 +163,12 @@ export class ShortVideoPlayer {
     return {
       // hls.js reads its buffer goal on every tick: a neighbour holds at a few seconds, the one on screen reads on.
       setBufferAhead: (seconds) => void (hls.config.maxBufferLength = seconds),
+      // The element lets go of the media source before hls.js revokes its blob URL (an element still about to load
+      // a revoked URL logs a load error).
       destroy: () => {
-        hls.destroy();
         this.video.removeAttribute('src');
         this.video.load();
+        hls.destroy();
       },
     };
   }

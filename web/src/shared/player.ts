@@ -100,31 +100,52 @@ async function attachFlv(video: HTMLVideoElement, playback: Playback, fail: () =
     { type: 'flv', isLive: true, url: playback.flv, hasAudio: true, hasVideo: true },
     { enableStashBuffer: false, liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: 3, liveBufferLatencyMinRemain: 0.5, lazyLoad: false },
   );
-  player.on(mpegts.Events.ERROR, fail);
+  let destroyed = false;
+  const failOnce = () => !destroyed && fail();
+  player.on(mpegts.Events.ERROR, failOnce);
   // The HTTP stream ending means the host stopped publishing.
-  player.on(mpegts.Events.LOADING_COMPLETE, fail);
+  player.on(mpegts.Events.LOADING_COMPLETE, failOnce);
   player.attachMediaElement(video);
   player.load();
   return {
     destroy() {
+      destroyed = true;
       player.pause();
       player.unload();
+      releaseMedia(video);
       player.detachMediaElement();
       player.destroy();
     },
   };
 }
 
+/**
+ * The element lets go of its media source before the engine revokes the source's blob URL: an element still about
+ * to load a revoked URL (a player torn down just after attaching, as when the page is left) logs a load error.
+ */
+function releaseMedia(video: HTMLVideoElement) {
+  if (!video.getAttribute('src')?.startsWith('blob:')) return;
+  video.removeAttribute('src');
+  video.load();
+}
+
 async function attachHls(video: HTMLVideoElement, playback: Playback, fail: () => void): Promise<Attached> {
   const { default: Hls } = await import('hls.js/light');
   if (!Hls.isSupported()) throw new Error('hls.js is not supported here');
   const hls = new Hls({ liveSyncDurationCount: 2, manifestLoadingMaxRetry: 1, levelLoadingMaxRetry: 2 });
+  let destroyed = false;
   hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (data.fatal) fail();
+    if (data.fatal && !destroyed) fail();
   });
   hls.loadSource(playback.hls);
   hls.attachMedia(video);
-  return { destroy: () => hls.destroy() };
+  return {
+    destroy() {
+      destroyed = true;
+      releaseMedia(video);
+      hls.destroy();
+    },
+  };
 }
 
 async function attachNative(video: HTMLVideoElement, playback: Playback, fail: () => void): Promise<Attached> {
