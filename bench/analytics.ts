@@ -232,8 +232,8 @@ async function sigterm(): Promise<SigtermResult> {
 // ------------------------------------------------------------------ queries
 
 const DAY = 86_400_000;
-const T_END = Date.UTC(2026, 10, 30, 16); // midnight at +08:00
-const T_START = T_END - 30 * DAY;
+export const T_END = Date.UTC(2026, 10, 30, 16); // midnight at +08:00
+export const T_START = T_END - 30 * DAY;
 const BIG_SESSION = 'bs_big';
 const BUSY_SHOP = 'bsh_busy';
 
@@ -245,7 +245,7 @@ const BUSY_SHOP = 'bsh_busy';
  * sample the online count; 3 % order and most pay, some are refunded a day later; product views, visits, short-video
  * facts.
  */
-function* generate(total: number, batch: number): Generator<AnalyticsEvent[]> {
+export function* generate(total: number, batch: number): Generator<AnalyticsEvent[]> {
   const random = seededRandom(18);
   const int = (n: number) => Math.floor(random() * n);
   const sources = ['feed', 'follow', 'share', 'search', 'boost'] as const;
