@@ -129,7 +129,11 @@ export async function spawnNode(env: Record<string, string>): Promise<{ url: str
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`node did not start: ${stderr}`);
+    if (Date.now() > deadline) {
+      // A node that never answered is not left running (it would keep the test's process alive after the test).
+      child.kill('SIGKILL');
+      throw new Error(`node did not start in 30 s: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

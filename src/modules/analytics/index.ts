@@ -11,7 +11,8 @@ import type { Database } from '../../adapters/db/index.ts';
 import type { Config } from '../../config.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import { EventJournal } from '../engagement/journal.ts';
-import { AnalyticsConsumer } from './consumer.ts';
+import type { JournalReader } from '../engagement/journal-reader.ts';
+import { analyticsConsumer } from './consumer.ts';
 import { FactRecorder } from './facts.ts';
 import { openAnalyticsStore } from './store/index.ts';
 import type { AnalyticsStore } from './store/types.ts';
@@ -23,7 +24,7 @@ const PRUNE_MS = 3600_000;
 export interface Analytics {
   facts: FactRecorder;
   store: AnalyticsStore;
-  consumer: AnalyticsConsumer;
+  consumer: JournalReader;
   tailer: RowTailer;
   /** Starts feeding the store from the journal (the tailer and the retention sweep run with the node's jobs). */
   start(): void;
@@ -44,7 +45,7 @@ export async function openAnalytics(deps: { config: Config; database: Database; 
   if (freshFile) await sql`delete from analytics_watermarks`.execute(database.db);
   // The PostgreSQL engine on embedded PGlite shares the drop's one engine: it waits out a rush, as engagement does.
   const sharesTheDropEngine = config.analyticsEngine === 'postgres' && !config.databaseUrl;
-  const consumer = new AnalyticsConsumer(journal, store, database.db, log, sharesTheDropEngine ? deps.busyUntil : () => 0);
+  const consumer = analyticsConsumer({ journal, store, db: database.db, log, busyUntil: sharesTheDropEngine ? deps.busyUntil : undefined });
   const tailer = new RowTailer(database.db, store);
   await tailer.open();
   let tailing: Promise<void> | null = null;

@@ -3,14 +3,15 @@
 import { join } from 'node:path';
 import type { App, AppContext } from '../../platform/context.ts';
 import type { Videos } from '../videos/service.ts';
-import { JournalConsumer } from './consumer.ts';
+import { engagementConsumer } from './consumer.ts';
+import type { JournalReader } from './journal-reader.ts';
 import { EngagementIngest } from './ingest.ts';
 import { EventJournal } from './journal.ts';
 import { engagementRoutes } from './routes.ts';
 
 export interface EngagementModule {
   ingest: EngagementIngest;
-  consumer: JournalConsumer;
+  consumer: JournalReader;
   /** Routes under /api/v1. */
   routes(api: App): void;
   /** Starts consuming the journal (with the node's jobs). */
@@ -23,7 +24,7 @@ export async function openEngagement(ctx: AppContext, videos: Videos): Promise<E
   const ingest = new EngagementIngest(ctx.db, journal);
   const remembered = await ingest.rememberJournal();
   if (remembered > 0) ctx.log.info({ events: remembered }, 'engagement: events in the journal remembered for deduplication');
-  const consumer = new JournalConsumer({ db: ctx.db, log: ctx.log, journal, busyUntil: () => ctx.dropEngine.busyUntil() });
+  const consumer = engagementConsumer({ db: ctx.db, log: ctx.log, journal, busyUntil: () => ctx.dropEngine.busyUntil() });
   return {
     ingest,
     consumer,
