@@ -116,7 +116,8 @@ describe(`drops across processes (${STORAGE})`, () => {
   it('two nodes on PostgreSQL + Redis sell exactly the drop quantity between them', { skip: CLUSTER_SKIP }, async () => {
     const { a, b } = await twoNodes();
     // 300 units for 400 buyers, 200 through each node: neither node's buyers alone can take the drop, so both
-    // nodes sell from the shared counters at once, and 100 buyers must be refused. (With fewer units than one
+    // nodes sell from the shared counters at once (298 sold in the rush means each node sold at least 98), and 100
+    // buyers must be refused. (With fewer units than one
     // node's first batch of reservations, whichever node's batch reaches Redis first may take them all: buyers who
     // tap within the same few milliseconds are served in the order their nodes reach Redis.)
     const { drop, skuIds, shop, merchant } = await liveDrop(a.api, { stock: 340, quantity: 300 });
@@ -130,8 +131,6 @@ describe(`drops across processes (${STORAGE})`, () => {
     const created = replies.filter((r) => r.status === 201);
     assert.equal(created.length, 298);
     assert.ok(replies.every((r) => r.status === 201 || (r.status === 409 && r.body.error.code === 'sold_out')));
-    const viaB = created.filter((r) => replies.indexOf(r) % 2 === 1).length;
-    assert.ok(viaB >= 98 && viaB <= 200, `each node sold what the other's buyers could not (node B sold ${viaB})`);
     const stored = await shopOrders(b.api, shop.id, merchant.token);
     assert.equal(unitsIn(stored.filter((o) => o.dropId === drop.id)), 300);
     assert.equal((await b.api.get(`/drops/${drop.id}`)).body.drop.remaining, 0);
