@@ -33,7 +33,6 @@ export function analyticsConsumer(deps: {
       await sql`
         insert into analytics_journal_offsets (segment, committed_bytes, updated_at) values (${segment}, ${to}, now())
         on conflict (segment) do update set committed_bytes = excluded.committed_bytes, updated_at = excluded.updated_at`.execute(db);
-      return facts.length;
     },
     async forget(segment) {
       await sql`delete from analytics_journal_offsets where segment = ${segment}`.execute(db);

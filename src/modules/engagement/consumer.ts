@@ -41,8 +41,8 @@ export function engagementConsumer(opts: ConsumerOptions): JournalReader {
  * One statement, so one transaction: the chunk's events (each id once; those already in, from another node or an
  * earlier attempt of this chunk, skipped) and the segment's offset moved from `from` to `to`.
  */
-async function writeChunk(db: Db, segment: string, from: number, to: number, rows: string): Promise<number> {
-  const { rows: result } = await sql<{ written: number }>`
+async function writeChunk(db: Db, segment: string, from: number, to: number, rows: string): Promise<void> {
+  await sql`
     with input as (
       select * from json_to_recordset(${rows}::json) as x(
         id text, type text, video_id text, viewer text, user_id text, source text, progress smallint, watched_ms int,
@@ -61,5 +61,4 @@ async function writeChunk(db: Db, segment: string, from: number, to: number, row
       returning 1
     )
     select (select count(*) from written)::int as written`.execute(db);
-  return result[0].written;
 }

@@ -16,8 +16,8 @@ const MAX_DEFER_MS = 60_000;
 export interface JournalSink {
   /** Bytes of the segment already written (0 for a segment never read). */
   offset(segment: string): Promise<number>;
-  /** Writes one chunk (each line parsed, and as read) and moves the segment's offset from `from` to `to`; answers how many were written. */
-  write(segment: string, chunk: { lines: string[]; values: unknown[] }, from: number, to: number): Promise<number>;
+  /** Writes one chunk (each line parsed, and as read) and moves the segment's offset from `from` to `to`. */
+  write(segment: string, chunk: { lines: string[]; values: unknown[] }, from: number, to: number): Promise<void>;
   /** The segment's file is gone: its offset is forgotten. */
   forget(segment: string): Promise<void>;
 }
@@ -50,9 +50,6 @@ export class JournalReader {
   private running: Promise<void> | null = null;
   private stopped = false;
   private deferredSince: number | null = null;
-  /** Lines written by the sink since start, and when the newest were. */
-  written = 0;
-  lastWriteAt = 0;
 
   constructor(private readonly opts: JournalReaderOptions) {}
 
@@ -151,8 +148,7 @@ export class JournalReader {
       }
     }
     const upTo = c.committed + end + 1;
-    this.written += await this.opts.sink.write(segment.name, { lines, values }, c.committed, upTo);
-    this.lastWriteAt = Date.now();
+    await this.opts.sink.write(segment.name, { lines, values }, c.committed, upTo);
     c.committed = upTo;
     return bytesRead < chunkBytes && !segment.sealed ? 'caught-up' : 'more';
   }

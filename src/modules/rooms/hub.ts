@@ -666,7 +666,10 @@ export class LiveRoomHub {
     this.countsChanged.clear();
     if (ids.length > 0) {
       // [session, sockets, audience]; a node of an older version sends no audience (taken as all of its sockets).
-      const counts = ids.map((id) => [id, this.rooms.get(id)?.seats.size ?? 0, this.rooms.get(id)?.audience ?? 0] as const);
+      const counts = ids.map((id) => {
+        const room = this.rooms.get(id);
+        return [id, room?.seats.size ?? 0, room?.audience ?? 0] as const;
+      });
       this.bus.publish(VIEWERS_SUBJECT, JSON.stringify({ n: this.nodeId, counts }));
     }
     if (all) this.forgetSilentNodes();
