@@ -3,6 +3,7 @@
 // stream buffered, so a swipe to it starts from memory instead of the network; the feed keeps at most three
 // alive (the one on screen and its neighbours) and destroys the rest.
 import { storage } from '../shared/api.ts';
+import { releaseMedia } from '../shared/player.ts';
 
 export type VideoState = 'loading' | 'ready' | 'playing' | 'paused' | 'unavailable' | 'failed' | 'unsupported';
 
@@ -163,11 +164,8 @@ export class ShortVideoPlayer {
     return {
       // hls.js reads its buffer goal on every tick: a neighbour holds at a few seconds, the one on screen reads on.
       setBufferAhead: (seconds) => void (hls.config.maxBufferLength = seconds),
-      // The element lets go of the media source before hls.js revokes its blob URL (an element still about to load
-      // a revoked URL logs a load error).
       destroy: () => {
-        this.video.removeAttribute('src');
-        this.video.load();
+        releaseMedia(this.video);
         hls.destroy();
       },
     };

@@ -123,7 +123,7 @@ async function attachFlv(video: HTMLVideoElement, playback: Playback, fail: () =
  * The element lets go of its media source before the engine revokes the source's blob URL: an element still about
  * to load a revoked URL (a player torn down just after attaching, as when the page is left) logs a load error.
  */
-function releaseMedia(video: HTMLVideoElement) {
+export function releaseMedia(video: HTMLVideoElement) {
   if (!video.getAttribute('src')?.startsWith('blob:')) return;
   video.removeAttribute('src');
   video.load();
