@@ -112,6 +112,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   const settings = new PlatformSettings(database.db, clock);
   const analytics = await openAnalytics({ config, database, log: app.log, jobs, busyUntil: () => dropEngine.busyUntil() });
   rooms.facts = analytics.facts;
+  const feed = new Feed({ database, config, clock, log: app.log, jobs, bus, viewersOf: (id) => rooms.viewersOf(id) });
   const ctx: AppContext = {
     config,
     database,
@@ -127,8 +128,9 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     rooms,
     sharing: new ShareLinks({ db: database.db, clock, config, settings, counters }),
     videoSales,
-    feed: new Feed({ database, config, clock, log: app.log, jobs, bus, viewersOf: (id) => rooms.viewersOf(id) }),
-    search: new Search({ db: database.db, config, log: app.log, jobs, viewersOf: (id) => rooms.viewersOf(id) }),
+    feed,
+    // A sponsored search hit is a paid slot of the feed's boost campaigns, charged as the feed charges its own.
+    search: new Search({ db: database.db, config, log: app.log, jobs, viewersOf: (id) => rooms.viewersOf(id), deliverBoosts: (trx, rows) => feed.boosts.deliver(trx, rows) }),
     analytics,
   };
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());

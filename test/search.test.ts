@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { freshStorage, ROOT, startNode, STORAGE, type Reply, type TestNode } from './support/harness.ts';
-import { payOrder, placeOrder } from './support/shop.ts';
+import { ADDRESS, payOrder, placeOrder } from './support/shop.ts';
 import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from './support/videos.ts';
 
 const run = promisify(execFile);
@@ -330,6 +330,34 @@ for (const engine of ['memory', 'postgres'] as const) describe(`search (${STORAG
       });
     });
 
+    it('ranks, of two products alike in words and sales, the one that converts searchers into buyers first', async () => {
+      const shop = await newShop('冷泡茶坊');
+      const made = [await newProduct(shop, '桂花乌龙 冷泡茶'), await newProduct(shop, '桂花乌龙 冷泡茶')];
+      const query = { q: '桂花乌龙', type: 'products', shopId: shop };
+      const order = async () => ids(await search(query));
+      await within(FOLLOW_MS, async () => assert.equal((await order()).length, 2));
+      // The one ranked second while they are alike in everything is the one that will convert.
+      const [other, converting] = (await order()).map((id) => made.find((m) => m.id === id)!);
+      // One unit each, so sales are alike: the converting one's bought after opening it from a search hit, the other's not.
+      for (const [product, source] of [[converting, 'search'], [other, 'direct']] as const) {
+        const placed = await api().post('/orders', { items: [{ skuId: product.skus[0].id, quantity: 1 }], address: ADDRESS, source }, buyer.token, { 'idempotency-key': `conv-${product.id}` });
+        assert.equal(placed.status, 201, JSON.stringify(placed.body));
+        await payOrder(api(), buyer.token, placed.body.order.id);
+      }
+      // Each is opened from a search twice.
+      for (let i = 0; i < 2; i++) {
+        const found = await search(query, buyer.token);
+        for (const product of [converting, other]) {
+          const at = found.hits.findIndex((h) => h.id === product.id);
+          assert.equal((await api().post('/search/clicks', { searchId: found.searchId, type: 'product', id: product.id, position: at }, buyer.token)).status, 204);
+        }
+      }
+      await within(FOLLOW_MS + 1000, async () => {
+        const hits = (await search(query)).hits;
+        assert.deepEqual(hits.map((h) => [h.id, h.sold]), [[converting.id, 1], [other.id, 1]]);
+      });
+    });
+
     it('pages with a cursor without repeating or skipping a hit', async () => {
       const walk = async (params: Params) => {
         const seen: string[] = [];
@@ -611,15 +639,50 @@ for (const engine of ['memory', 'postgres'] as const) describe(`search (${STORAG
 
       await within(FOLLOW_MS, async () => {
         for (const type of ['live', 'all']) {
-          const b = await search({ q: '红糖', type });
+          const b = await search({ q: '红糖', type }, buyer.token);
           const flags = Object.fromEntries(b.hits.filter((h) => h.id === plain || h.id === boosted).map((h) => [h.id, h.sponsored]));
           assert.deepEqual(flags, { [plain]: false, [boosted]: true }, `type=${type}: ${describeHits(b)}`);
         }
       });
-      const elsewhere = await search({ q: '龙井', type: 'all', limit: 50 });
+      const elsewhere = await search({ q: '龙井', type: 'all', limit: 50 }, buyer.token);
       assert.ok(!ids(elsewhere).includes(boosted), `a query the room does not match: ${describeHits(elsewhere)}`);
       assert.ok(elsewhere.hits.every((h) => !h.sponsored), 'nothing else is sponsored');
-      assert.ok((await search({ q: '红糖', type: 'products' })).hits.every((h) => !h.sponsored), 'products are not sponsored');
+      assert.ok((await search({ q: '红糖', type: 'products' }, buyer.token)).hits.every((h) => !h.sponsored), 'products are not sponsored');
+      // Shown to the buyer in several searches: charged once.
+      const boost = (await api().get(`/boosts/${bought.body.boost.id}`, merchant.token)).body.boost;
+      assert.deepEqual([boost.delivered, boost.status], [1, 'active']);
+    });
+
+    it('charges the campaign once per viewer before showing it, never beyond what was bought, and gives no paid slot to a viewer it cannot count', async () => {
+      const roomId = (await api().post(`/shops/${teaShop}/live-sessions`, { title: '手工阿胶糕 直播' }, merchant.token)).body.liveSession.id as string;
+      const bought = await api().post(
+        '/boosts',
+        { target: { type: 'live', id: roomId }, impressions: 100, audience: { kind: 'all' }, hours: 24, payWith: 'credits' },
+        merchant.token,
+        { 'idempotency-key': `search-boost-${roomId}` },
+      );
+      assert.equal(bought.status, 201, JSON.stringify(bought.body));
+      const boostId = bought.body.boost.id as string;
+      const campaign = async () => (await api().get(`/boosts/${boostId}`, merchant.token)).body.boost as { delivered: number; status: string; refunded: number };
+      const device = (n: number) => `search-device-${String(n).padStart(4, '0')}`;
+      const slot = (b: SearchBody) => b.hits.find((h) => h.id === roomId);
+
+      // Signed out without an installation id: the room is found on its merits, unlabelled, and nobody is charged.
+      await within(FOLLOW_MS, async () => {
+        const unknown = await search({ q: '阿胶糕', type: 'live' });
+        assert.equal(slot(unknown)?.sponsored, false, describeHits(unknown));
+      });
+      assert.equal((await campaign()).delivered, 0);
+      assert.equal(slot(await search({ q: '阿胶糕', type: 'live', deviceId: device(0) }))?.sponsored, true);
+      assert.equal((await search({ q: '阿胶糕', type: 'all', deviceId: device(0) })).hits[0]?.sponsored, true);
+      assert.equal((await campaign()).delivered, 1);
+
+      for (let n = 1; n < 100; n++) assert.equal(slot(await search({ q: '阿胶糕', type: 'live', deviceId: device(n) }))?.sponsored, true, `viewer ${n}`);
+      assert.deepEqual(await campaign(), { ...(await campaign()), delivered: 100, status: 'completed', refunded: 0 });
+      // Everything bought is delivered: the 101st viewer sees the room unlabelled.
+      const after = await search({ q: '阿胶糕', type: 'live', deviceId: device(100) });
+      assert.equal(slot(after)?.sponsored, false, describeHits(after));
+      assert.equal((await campaign()).delivered, 100);
     });
   });
 

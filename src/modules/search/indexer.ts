@@ -32,6 +32,18 @@ const selling = sql.join(SELLING_STATUSES.map((s) => sql.lit(s)));
 
 /** Units sold as 0..1: 1,000 units is the top. */
 const salesScore = (sold: number) => Math.min(1, Math.log10(1 + Math.max(0, sold)) / 3);
+/**
+ * Search conversion as 0..1: paid orders that came from search (the buyer opened the product from a search hit) per
+ * click on the product in search results, smoothed toward PRIOR_CONVERSION as if it had PRIOR_CLICKS clicks more,
+ * so that a product with one click and one order is not taken for a certain seller. 0.5 at the prior, 2/3 at twice
+ * it, 1/3 at half of it.
+ */
+const PRIOR_CONVERSION = 0.05;
+const PRIOR_CLICKS = 20;
+export const conversionScore = (orders: number, clicks: number) => {
+  const smoothed = (Math.max(0, orders) + PRIOR_CONVERSION * PRIOR_CLICKS) / (Math.max(0, clicks) + PRIOR_CLICKS);
+  return smoothed / (smoothed + PRIOR_CONVERSION);
+};
 /** Seven days old is half as fresh. */
 const freshness = (at: Date, now: number) => Math.pow(0.5, Math.max(0, now - at.getTime()) / (7 * 86_400_000));
 
@@ -42,7 +54,8 @@ export async function changedSince(db: Db, since: Date): Promise<ChangedIds> {
     sql<{ id: string }>`
       select p.id from products p where p.updated_at >= ${since}
       union select p.id from products p join shops s on s.id = p.shop_id where s.updated_at >= ${since}
-      union select k.product_id from skus k where k.updated_at >= ${since}`.execute(db),
+      union select k.product_id from skus k where k.updated_at >= ${since}
+      union select c.item_id from search_clicks c where c.created_at >= ${since} and c.kind = 'product'`.execute(db),
     sql<{ id: string }>`
       select l.id from live_sessions l where l.updated_at >= ${since}
       union select l.id from live_sessions l join shops s on s.id = l.shop_id where s.updated_at >= ${since}`.execute(db),
@@ -55,6 +68,22 @@ export async function changedSince(db: Db, since: Date): Promise<ChangedIds> {
   ]);
   const ids = (r: { rows: { id: string }[] }) => r.rows.map((x) => x.id);
   return { product: ids(products), live: ids(lives), video: ids(videos), shop: ids(shops) };
+}
+
+/** Clicks from search and paid orders that came from search, by product. */
+async function searchConversions(db: Db, productIds: string[]): Promise<Map<string, { clicks: number; orders: number }>> {
+  const out = new Map<string, { clicks: number; orders: number }>();
+  if (!productIds.length) return out;
+  const ids = sql.join(productIds);
+  const [clicks, orders] = await Promise.all([
+    sql<{ id: string; n: number }>`select item_id as id, count(*)::int as n from search_clicks where kind = 'product' and item_id in (${ids}) group by 1`.execute(db),
+    sql<{ id: string; n: number }>`
+      select oi.product_id as id, count(distinct o.id)::int as n from order_items oi join orders o on o.id = oi.order_id
+      where oi.product_id in (${ids}) and o.traffic_source = 'search' and o.paid_at is not null group by 1`.execute(db),
+  ]);
+  for (const r of clicks.rows) out.set(r.id, { clicks: r.n, orders: 0 });
+  for (const r of orders.rows) out.set(r.id, { clicks: out.get(r.id)?.clicks ?? 0, orders: r.n });
+  return out;
 }
 
 /** Refunded after-sales requests per paid order, by shop: the after-sales rating a buyer sees as 0..1 (lower is better). */
@@ -89,7 +118,7 @@ export async function loadDocs(db: Db, kind: DocKind, filter: { ids: string[] } 
       where ${where('p.id')} ${tail}`.execute(db);
     last = rows.at(-1)?.id ?? null;
     read = rows.length;
-    const rates = await refundRates(db, [...new Set(rows.map((r) => r.shop_id))]);
+    const [rates, conversions] = await Promise.all([refundRates(db, [...new Set(rows.map((r) => r.shop_id))]), searchConversions(db, rows.map((r) => r.id))]);
     for (const r of rows) {
       if (r.status !== 'listed' || !SELLING_STATUSES.includes(r.shop_status as 'active') || r.price === null) continue;
       const inStock = r.available > 0;
@@ -97,7 +126,11 @@ export async function loadDocs(db: Db, kind: DocKind, filter: { ids: string[] } 
         kind, id: r.id, shopId: r.shop_id, title: r.title,
         text: { title: r.title, description: r.description, tags: [...(r.names ?? []), r.shop_name] },
         price: Number(r.price), inStock, sold: r.sold,
-        quality: 0.55 * salesScore(r.sold) + 0.25 * (1 - (rates.get(r.shop_id) ?? 0)) + 0.2 * (inStock ? 1 : 0),
+        quality:
+          0.45 * salesScore(r.sold) +
+          0.15 * conversionScore(conversions.get(r.id)?.orders ?? 0, conversions.get(r.id)?.clicks ?? 0) +
+          0.2 * (1 - (rates.get(r.shop_id) ?? 0)) +
+          0.2 * (inStock ? 1 : 0),
         createdAt: r.created_at,
       });
     }

@@ -14,6 +14,12 @@ const SearchQuery = Type.Object({
   priceMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'Products: lowest SKU price at most this (minor units)' })),
   inStock: Type.Optional(Type.Boolean({ description: 'Products: only (true) or never (false) those that can be bought now' })),
   shopId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  deviceId: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{8,64}$',
+      description: "Signed out: the app's installation id, as the feed takes it. A sponsored hit is shown only to a viewer known by an account or this id, since a campaign is charged once per viewer",
+    }),
+  ),
 });
 
 const SearchBody = Type.Object({

@@ -32,6 +32,7 @@ export interface SearchParams {
   priceMax?: number;
   inStock?: boolean;
   shopId?: string;
+  deviceId?: string;
 }
 
 export interface SearchResult {
@@ -72,6 +73,11 @@ export interface SearchDeps {
   log: FastifyBaseLogger;
   jobs: Jobs;
   viewersOf(sessionId: string): number;
+  /**
+   * Charges boost campaigns for hits shown (the feed's BoostBook.deliver: once per campaign and viewer, never beyond
+   * what was bought), inside the caller's transaction; answers the campaigns charged. Without it nothing is sponsored.
+   */
+  deliverBoosts?(trx: Db, rows: { boostId: string; viewer: string; at: Date }[]): Promise<string[]>;
 }
 
 interface PendingSearch {
@@ -230,8 +236,9 @@ export class Search {
         relaxed = ranked.length > 0;
       }
       if (shown) ranked = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
-      if (!cursor && (type === 'all' || type === 'live' || type === 'videos')) {
-        const top = await this.sponsor(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params.shopId);
+      const viewer = principal?.userId ?? (params.deviceId ? `d:${params.deviceId}` : null);
+      if (!cursor && viewer && (type === 'all' || type === 'live' || type === 'videos')) {
+        const top = await this.sponsor(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params.shopId, viewer);
         if (top) {
           shown = `${top.kind}:${top.id}`;
           const rest = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
@@ -312,16 +319,30 @@ export class Search {
     return merged(lists.flat(), kinds.length > 1 ? sort : null, offset, limit);
   }
 
-  /** A live room or video with an active boost campaign that matches the query: it takes the first slot, labelled. */
-  private async sponsor(kinds: DocKind[], tsquery: string, shopId: string | undefined): Promise<RankedHit | null> {
+  /**
+   * A live room or video with an active boost campaign for everyone (an audience of followers, an interest or a
+   * region is the feed's to find) that matches the query: it takes the first slot, labelled, and the campaign is
+   * charged for this viewer before the answer, as the feed charges its paid slots. A campaign that has no impression
+   * left for a viewer it has not reached yet (spent by another node meanwhile) gives up the slot.
+   */
+  private async sponsor(kinds: DocKind[], tsquery: string, shopId: string | undefined, viewer: string): Promise<RankedHit | null> {
     const types = kinds.filter((k) => k === 'live' || k === 'video');
-    if (!types.length) return null;
-    const { rows } = await sql<{ kind: DocKind; id: string }>`
-      select d.kind, d.id from boosts b join search_docs d on d.kind = b.target_type and d.id = b.target_id, cast(${tsquery} as tsquery) q
-      where b.status = 'active' and b.delivered < b.bought and b.start_at <= now() and b.end_at > now()
+    const deliver = this.deps.deliverBoosts;
+    if (!types.length || !deliver) return null;
+    const { rows } = await sql<{ boost_id: string; kind: DocKind; id: string }>`
+      select b.id as boost_id, d.kind, d.id from boosts b join search_docs d on d.kind = b.target_type and d.id = b.target_id, cast(${tsquery} as tsquery) q
+      where b.status = 'active' and b.delivered < b.bought and b.start_at <= now() and b.end_at > now() and b.audience->>'kind' = 'all'
         and b.target_type in (${sql.join(types)}) and d.tsv @@ q ${shopId !== undefined ? sql`and d.shop_id = ${shopId}` : sql``}
       order by b.created_at limit 1`.execute(this.db);
-    return rows[0] ? { kind: rows[0].kind, id: rows[0].id, sponsored: true } : null;
+    const top = rows[0];
+    if (!top) return null;
+    const shown = await this.db.transaction().execute(async (trx) => {
+      if ((await deliver(trx, [{ boostId: top.boost_id, viewer, at: new Date() }])).length) return true;
+      // Not charged now: either charged for this viewer before (shown again free), or nothing left to deliver.
+      const { rows: before } = await sql`select 1 from boost_deliveries where boost_id = ${top.boost_id} and viewer = ${viewer}`.execute(trx);
+      return before.length > 0;
+    });
+    return shown ? { kind: top.kind, id: top.id, sponsored: true } : null;
   }
 
   /** Latin words no document has are given the index's terms one edit away (two for words of 7+ letters) as alternatives. */
