@@ -7,6 +7,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { auth, get, post, query, storage } from '../shared/api.ts';
+import { deviceId } from '../shared/device.ts';
 import { formatMoney, formatNumber, formatTime, moneyInput, parseMoney } from '../shared/format.ts';
 import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
@@ -100,6 +101,8 @@ function apiQuery(params: Params, cursor: string | null): string {
     priceMin: products ? params.priceMin : undefined,
     priceMax: products ? params.priceMax : undefined,
     inStock: products && params.inStock ? 'true' : undefined,
+    // Signed out: the installation id, as the feed has it, so a sponsored hit can be counted (and shown) once.
+    deviceId: auth.token ? undefined : deviceId(),
   });
 }
 
