@@ -69,6 +69,15 @@ export async function openDuckDbStore(opts: { path: string }): Promise<Analytics
 
 type Row = Record<string, DuckDBValue>;
 
+/**
+ * The kinds of fact a shop's figures count: with any fact of a video (each video the shop had is a row), the only
+ * ones its statement reads. A busy shop's likes, watch heartbeats, card impressions and online samples are most of
+ * its facts and in none of its figures; over 10M facts, reading only these took the 30-day overview of a shop with
+ * 1.29M of them from 1.2 s to 0.7 s here (with its lives rows read from the same facts and its returning buyers
+ * looked up before the range only).
+ */
+const SHOP_FACTS: readonly EventType[] = [...new Set<EventType>([...VISIT_FACTS, 'card_click', 'product_view', 'order_placed', 'order_paid', 'item_paid', ...VIDEO_FACTS])];
+
 class DuckDbStore implements AnalyticsStore {
   readonly engine = 'duckdb' as const;
   /** The writer's queue: appends and prunes, one at a time, in the order called. */
@@ -238,7 +247,7 @@ class DuckDbStore implements AnalyticsStore {
         `WITH f AS MATERIALIZED (
            SELECT type, at_ms, id, actor, source, order_id, amount, quantity, product_id, session_id, video_id, channel,
                   ${floorDiv(`at_ms + ${off}`, size)} * ${size} - ${off} AS bucket
-             FROM analytics_events WHERE shop_id = $1 AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT
+             FROM analytics_events WHERE shop_id = $1 AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT AND (type IN ${inList(SHOP_FACTS)} OR video_id IS NOT NULL)
          ),
          paid AS MATERIALIZED (SELECT * FROM f WHERE type = 'order_paid'),
          person AS MATERIALIZED (
@@ -253,9 +262,9 @@ class DuckDbStore implements AnalyticsStore {
            SELECT order_id, sum(amount) AS amount FROM analytics_events
             WHERE type = 'order_refund' AND order_id IN (SELECT order_id FROM paid) GROUP BY order_id
          ),
-         first_paid AS (
-           SELECT actor, min(at_ms) AS first FROM analytics_events
-            WHERE shop_id = $1 AND type = 'order_paid' AND actor IN (SELECT actor FROM person WHERE orders > 0) GROUP BY actor
+         -- those who paid the shop before the range: a buyer of the range among them is a returning one
+         earlier_buyer AS (
+           SELECT DISTINCT actor FROM analytics_events WHERE shop_id = $1 AND type = 'order_paid' AND at_ms < $2::BIGINT AND actor IS NOT NULL
          ),
          bucket_people AS (
            SELECT bucket, count(*) FILTER (bought) AS buyers, count(*) FILTER (visited) AS visitors FROM (
@@ -264,12 +273,10 @@ class DuckDbStore implements AnalyticsStore {
            ) GROUP BY bucket
          ),
          bucket_money AS (SELECT bucket, sum(amount) AS gmv, count(*) AS paid FROM paid GROUP BY bucket),
-         session AS (SELECT DISTINCT session_id FROM f WHERE session_id IS NOT NULL),
-         -- a session's row is its own figures over the range (all its facts, as liveSession counts them)
-         session_fact AS MATERIALIZED (
-           SELECT session_id, type, actor, amount FROM analytics_events
-            WHERE session_id IN (SELECT session_id FROM session) AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT AND type IN ('room_enter', 'order_paid')
-         ),
+         -- a session's row is its own figures over the range, as liveSession counts them: every fact of a session
+         -- carries its shop (types.ts), so they are the shop's facts of that session
+         session_fact AS MATERIALIZED (SELECT session_id, type, actor, amount FROM f WHERE session_id IS NOT NULL AND type IN ('room_enter', 'order_paid')),
+         session AS (SELECT DISTINCT session_id FROM session_fact),
          session_figures AS (
            SELECT session_id, count(*) FILTER (type = 'room_enter') AS views, count(*) FILTER (type = 'order_paid') AS paid,
                   sum(amount) FILTER (type = 'order_paid') AS gmv
@@ -304,7 +311,7 @@ class DuckDbStore implements AnalyticsStore {
               ordered: count(*) FILTER (visited AND clicked AND ordered),
               paid: count(*) FILTER (visited AND clicked AND ordered AND orders > 0)
             } FROM person) AS people,
-           (SELECT count(*) FROM first_paid WHERE first >= $2::BIGINT) AS new_buyers,
+           (SELECT count(*) FROM person WHERE orders > 0 AND actor NOT IN (SELECT actor FROM earlier_buyer)) AS new_buyers,
            (SELECT list({bucket: bucket, gmv: m.gmv, paid: m.paid, buyers: p.buyers, visitors: p.visitors})
               FROM bucket_people p FULL JOIN bucket_money m USING (bucket)) AS series,
            (SELECT list({channel: channel, gmv: gmv, paid: paid})

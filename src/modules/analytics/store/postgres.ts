@@ -566,7 +566,7 @@ class PostgresStore implements AnalyticsStore {
     };
   }
 
-  /** Views, unique viewers, paid orders, GMV and GPM of each session over the range, as liveSession counts them. */
+  /** Views, unique viewers, paid orders, GMV and GPM of each session with a view or a paid order in the range, as liveSession counts them. */
   private async lives(sessionIds: string[], range: Range): Promise<ShopFigures['lives']> {
     if (!sessionIds.length) return [];
     const summary = await this.rows<{ session_id: string; first_at: number; last_at: number; views: number; orders: number; gmv: number }>(sql`
@@ -598,7 +598,7 @@ class PostgresStore implements AnalyticsStore {
         const p = partial.find((x) => x.session_id === id);
         return row(id, num(p?.views), num(p?.viewers), num(p?.orders), num(p?.gmv));
       }),
-    ];
+    ].filter((r) => r.views > 0 || r.paidOrders > 0); // a session with neither in the range has no row (types.ts)
   }
 
   async creator(creatorId: string, range: Range): Promise<CreatorFigures> {

@@ -11,7 +11,8 @@
 // - A product's paidOrders is the number of distinct orders among its item_paid facts; a video's likes and comments
 //   are video_like / video_comment facts (not quantities).
 // - refunded matches order_refund facts to the counted order_paid facts by orderId only (any session, any time).
-// - A shop's lives rows are liveSession() of each session over the range (all the session's facts); its videos rows
+// - A shop's lives rows are liveSession() of each session over the range (all the session's facts) that had a view or
+//   a paid order in it; its videos rows
 //   count the shop's facts with that videoId.
 // - monthlyActiveUsers covers [max(from, to − 30 days), to); cohorts list only weeks with members; an actor's first
 //   fact and a member's later activity ignore `online` facts (their actor is a node, not a user); a cohort's day N
@@ -182,7 +183,7 @@ export class ReferenceStore implements AnalyticsStore {
     const lives: ShopFigures['lives'] = [];
     for (const sessionId of new Set(facts.filter((e) => e.sessionId != null).map((e) => e.sessionId!))) {
       const f = await this.liveSession(sessionId, range);
-      lives.push({ sessionId, views: f.views, uniqueViewers: f.uniqueViewers, paidOrders: f.paidOrders, gmv: f.gmv, gpm: f.gpm });
+      if (f.views > 0 || f.paidOrders > 0) lives.push({ sessionId, views: f.views, uniqueViewers: f.uniqueViewers, paidOrders: f.paidOrders, gmv: f.gmv, gpm: f.gpm });
     }
     lives.sort((a, b) => b.gmv - a.gmv || compareIds(a.sessionId, b.sessionId));
 

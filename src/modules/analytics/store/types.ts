@@ -166,8 +166,11 @@ export interface ShopFigures {
   /** item_paid summed per product: the first 50 by GMV desc, then units desc, then product id asc. */
   topProducts: { productId: string; units: number; gmv: number; paidOrders: number }[];
   /**
-   * Each live session with any fact of this shop in the range, by GMV desc then session id: its views, unique
-   * viewers, paid orders, GMV and GPM (as LiveSessionFigures, over the range).
+   * Each live session of this shop with a view (room_enter) or a paid order in the range, by GMV desc then session
+   * id: its views, unique viewers, paid orders, GMV and GPM (as LiveSessionFigures, over the range). A session the
+   * range caught only with likes or heartbeats of earlier viewers would be a row of zeros, and has none. Every fact
+   * of a session carries the session's shop (the recorder takes it from the session, and a room's product cards are
+   * its shop's), so these are the shop's facts of the session.
    */
   lives: { sessionId: string; views: number; uniqueViewers: number; paidOrders: number; gmv: number; gpm: number }[];
   /**
