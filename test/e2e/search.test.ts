@@ -3,7 +3,8 @@
 // the boosted room first, labelled 广告, a page of hits and the rest as the list is scrolled, among them the tea with
 // its price and sales and the sold-out gift box with its badge; its pinyin (longjing) and traditional characters
 // (龍井) find the tea too, and an English word in any case the teapot; the tabs narrow to shops (whose card opens the
-// shop's page) and to products, where the sort and the price and stock filters change what is listed and in what
+// shop's page), to live rooms (the boosted one first, labelled), to short videos (the shop's tutorial, its card
+// linking to the player) and to products, where the sort and the price and stock filters change what is listed and in what
 // order; opening a hit reports the click (the request, and the operator's top queries count it); back shows the
 // results as left, a reload keeps the query; words that match nothing together show what matches some, saying so; a
 // search that finds nothing shows the help: what to try instead and the popular searches, one tap from results. The
@@ -11,8 +12,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
+import { STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { payOrder, placeOrder } from '../support/shop.ts';
+import { makeClip, NO_VIDEO_TOOLS, postVideo, processed, videoNode } from '../support/videos.ts';
 import { ensureWebBuilt, launchBrowser, noBrowser, phone, shot } from './browser.ts';
 
 const ADMIN = 'search-e2e-admin-token-0123456789';
@@ -88,10 +90,12 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
   let giftBox: string;
   let teapot: string;
   let room: string;
+  /** A ready short video of the shop (null without ffmpeg here). */
+  let video: string | null = null;
 
   before(async () => {
     ensureWebBuilt();
-    node = await startNode({ ADMIN_TOKEN: ADMIN });
+    node = await videoNode({ ADMIN_TOKEN: ADMIN });
     browser = await launchBrowser();
 
     const merchant = await node.api.user();
@@ -132,6 +136,12 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
       const r = await node.api.post(`/shops/${otherShop.body.shop.id}/products`, { title: `散装龙井 ${i} 号`, skus: [{ name: '500g', price: 2000 + i, stock: 3 }] }, other.token);
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
+    if (!NO_VIDEO_TOOLS) {
+      const clip = await makeClip('search-e2e-tea.mp4', { width: 360, height: 640, seconds: 3 });
+      const posted = await postVideo(node.api, node.url, merchant.token, clip, { title: '龙井茶 冲泡教程', shopId: shop.id });
+      assert.equal((await processed(node.api, merchant.token, posted.id)).status, 'ready');
+      video = posted.id;
+    }
     // Two teas sold, so the card has a figure to show.
     const buyer = await node.api.user();
     const order = await placeOrder(node.api, buyer.token, teaProduct.skus[0].id, 2);
@@ -145,7 +155,10 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
         const r = await node.api.get(`/search?q=${encodeURIComponent('龙井')}&limit=50`);
         if (r.status !== 200) return null;
         const hits = r.body.hits as { type: string; id: string; sold?: number }[];
-        return hits.some((h) => h.id === tea && h.sold === 2) && hits.some((h) => h.id === giftBox) && hits.some((h) => h.id === room) && hits.some((h) => h.id === shop.id) && hits.length >= 20;
+        return (
+          hits.some((h) => h.id === tea && h.sold === 2) && hits.some((h) => h.id === giftBox) && hits.some((h) => h.id === room) && hits.some((h) => h.id === shop.id) &&
+          (video === null || hits.some((h) => h.id === video)) && hits.length >= 20
+        );
       },
       10_000,
     );
@@ -244,6 +257,26 @@ describe(`search in Chromium (${STORAGE})`, { skip: noBrowser }, () => {
       await page.goBack();
       await resultsFor(page, '龙井');
       assert.deepEqual(await hitKeys(page), shopKeys, 'back shows the shops as they were');
+
+      // The live tab lists only rooms, the boosted one first and labelled; the videos tab only videos, each card
+      // opening the swipe player on that video.
+      await page.getByRole('tab', { name: words.tabs.live }).click();
+      await page.waitForURL((url) => url.searchParams.get('type') === 'live');
+      await resultsFor(page, '龙井');
+      const liveKeys = await hitKeys(page);
+      assert.ok(liveKeys[0] === `live:${room}` && liveKeys.every((k) => k.startsWith('live:')), `live tab: ${liveKeys}`);
+      assert.equal(await page.locator(`[data-testid=search-hit][data-id="${room}"]`).getAttribute('data-sponsored'), 'true');
+      if (video) {
+        await page.getByRole('tab', { name: words.tabs.videos }).click();
+        await page.waitForURL((url) => url.searchParams.get('type') === 'videos');
+        await resultsFor(page, '龙井');
+        const videoKeys = await hitKeys(page);
+        assert.ok(videoKeys.includes(`video:${video}`) && videoKeys.every((k) => k.startsWith('video:')), `videos tab: ${videoKeys}`);
+        const card = page.locator(`[data-testid=search-hit][data-id="${video}"]`);
+        assert.match((await card.textContent()) ?? '', /冲泡教程/);
+        assert.equal(await card.getAttribute('href'), `/v/${video}?from=search`);
+        await shot(page, `search-${locale}-03-videos`);
+      }
 
       // Products: sorted by price both ways, then narrowed to ¥100–200, then to what is in stock.
       await page.getByRole('tab', { name: words.tabs.products }).click();
