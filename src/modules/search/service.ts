@@ -228,6 +228,9 @@ export class Search {
     let more = false;
     let next = offset + limit;
     let shown = cursor?.x;
+    // A sponsored slot is shown only to a viewer its campaign can count, once per viewer.
+    const viewer = principal?.userId ?? (params.deviceId ? `d:${params.deviceId}` : null);
+    let sponsored: (RankedHit & { boostId: string }) | null = null;
     if (plan.words.length) {
       const words = await this.corrected(plan.words);
       ({ ranked, more } = await this.rank(kinds, words, relaxed ? 'any' : 'all', params, offset, limit));
@@ -236,9 +239,8 @@ export class Search {
         relaxed = ranked.length > 0;
       }
       if (shown) ranked = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
-      const viewer = principal?.userId ?? (params.deviceId ? `d:${params.deviceId}` : null);
       if (!cursor && viewer && (type === 'all' || type === 'live' || type === 'videos')) {
-        const top = await this.sponsor(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params.shopId, viewer);
+        const top = (sponsored = await this.sponsor(kinds, toTsquery(words, relaxed ? 'any' : 'all'), params.shopId));
         if (top) {
           shown = `${top.kind}:${top.id}`;
           const rest = ranked.filter((r) => `${r.kind}:${r.id}` !== shown);
@@ -247,12 +249,15 @@ export class Search {
             next = offset + limit - 1;
             more = true;
           }
-          ranked = [{ ...top, score: Infinity }, ...rest].slice(0, limit);
+          ranked = [{ kind: top.kind, id: top.id, sponsored: true, score: Infinity }, ...rest].slice(0, limit);
         }
       }
     }
     const { hits, gone } = await renderHits(this.deps, principal, ranked);
     if (gone.length) this.reindexSoon(gone);
+    // The campaign pays for the slot once it is on the page, before the answer; a campaign spent meanwhile (by another
+    // node) gives it up.
+    if (sponsored && viewer && hits[0]?.sponsored && !(await this.charge(sponsored.boostId, viewer))) hits.shift();
     const suggestions = hits.length === 0 && !cursor ? await this.noResultHelp(plan.folded) : [];
     if (!cursor) this.record({ id: searchId, userId: principal?.userId ?? null, query: params.q.trim().slice(0, 200), folded: plan.folded.slice(0, 200), type, results: hits.length, relaxed, at: new Date() });
     const nextCursor: SearchCursor = { o: next, r: relaxed ? 1 : 0, s: searchId, ...(shown && { x: shown }) };
@@ -321,28 +326,31 @@ export class Search {
 
   /**
    * A live room or video with an active boost campaign for everyone (an audience of followers, an interest or a
-   * region is the feed's to find) that matches the query: it takes the first slot, labelled, and the campaign is
-   * charged for this viewer before the answer, as the feed charges its paid slots. A campaign that has no impression
-   * left for a viewer it has not reached yet (spent by another node meanwhile) gives up the slot.
+   * region is the feed's to find) with impressions left that matches the query: it takes the first slot, labelled.
    */
-  private async sponsor(kinds: DocKind[], tsquery: string, shopId: string | undefined, viewer: string): Promise<RankedHit | null> {
+  private async sponsor(kinds: DocKind[], tsquery: string, shopId: string | undefined): Promise<(RankedHit & { boostId: string }) | null> {
     const types = kinds.filter((k) => k === 'live' || k === 'video');
-    const deliver = this.deps.deliverBoosts;
-    if (!types.length || !deliver) return null;
+    if (!types.length || !this.deps.deliverBoosts) return null;
     const { rows } = await sql<{ boost_id: string; kind: DocKind; id: string }>`
       select b.id as boost_id, d.kind, d.id from boosts b join search_docs d on d.kind = b.target_type and d.id = b.target_id, cast(${tsquery} as tsquery) q
       where b.status = 'active' and b.delivered < b.bought and b.start_at <= now() and b.end_at > now() and b.audience->>'kind' = 'all'
         and b.target_type in (${sql.join(types)}) and d.tsv @@ q ${shopId !== undefined ? sql`and d.shop_id = ${shopId}` : sql``}
       order by b.created_at limit 1`.execute(this.db);
-    const top = rows[0];
-    if (!top) return null;
-    const shown = await this.db.transaction().execute(async (trx) => {
-      if ((await deliver(trx, [{ boostId: top.boost_id, viewer, at: new Date() }])).length) return true;
-      // Not charged now: either charged for this viewer before (shown again free), or nothing left to deliver.
-      const { rows: before } = await sql`select 1 from boost_deliveries where boost_id = ${top.boost_id} and viewer = ${viewer}`.execute(trx);
-      return before.length > 0;
+    return rows[0] ? { kind: rows[0].kind, id: rows[0].id, sponsored: true, boostId: rows[0].boost_id } : null;
+  }
+
+  /**
+   * Charges the campaign for showing its slot to the viewer, as the feed charges its paid slots (once per campaign and
+   * viewer, never beyond what was bought). False when it has nothing left for a viewer it has not reached yet.
+   */
+  private async charge(boostId: string, viewer: string): Promise<boolean> {
+    const deliver = this.deps.deliverBoosts!;
+    return this.db.transaction().execute(async (trx) => {
+      if ((await deliver(trx, [{ boostId, viewer, at: new Date() }])).length) return true;
+      // Not charged now: charged for this viewer before (shown again free), or spent.
+      const { rows } = await sql`select 1 from boost_deliveries where boost_id = ${boostId} and viewer = ${viewer}`.execute(trx);
+      return rows.length > 0;
     });
-    return shown ? { kind: top.kind, id: top.id, sponsored: true } : null;
   }
 
   /** Latin words no document has are given the index's terms one edit away (two for words of 7+ letters) as alternatives. */
