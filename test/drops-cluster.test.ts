@@ -48,7 +48,10 @@ function hammer(apis: Api[], buyers: { token: string }[], dropId: string, skuId:
           const code = r.body?.error?.code ?? String(r.status);
           refusals.set(code, (refusals.get(code) ?? 0) + 1);
           if (code === 'sold_out') {
-            const left = (await api.get(`/drops/${dropId}`)).body.drop.remaining;
+            const shown = await api.get(`/drops/${dropId}`);
+            // Never a 5xx; a refusal to read (a rate limit) is a tap that learns nothing, as for a buyer.
+            assert.ok(shown.status < 500, `GET /drops/${dropId}: ${shown.status} ${JSON.stringify(shown.body)}`);
+            const left = shown.status === 200 ? shown.body.drop.remaining : null;
             if (left === 0 || Date.now() > deadline) return;
             await new Promise((r) => setTimeout(r, 200));
           }

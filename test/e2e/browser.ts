@@ -70,7 +70,11 @@ function watch(context: BrowserContext, name: string): BrowserContext {
   context.on('console', (m) => {
     if (m.type() === 'error') record(`console error: ${m.text()} (${m.location().url})`, true);
   });
-  context.on('weberror', (e) => record(`uncaught: ${e.error().message}`, true));
+  context.on('weberror', (e) => {
+    // Where it was thrown, for the CI log: the message alone rarely says (the web build keeps its names).
+    process.stderr.write(`[browser ${name}] uncaught on ${e.page()?.url() ?? '?'}:\n${e.error().stack ?? e.error().message}\n`);
+    record(`uncaught: ${e.error().message}`, true);
+  });
   return context;
 }
 

@@ -112,7 +112,9 @@ async function attachFlv(video: HTMLVideoElement, playback: Playback, fail: () =
       destroyed = true;
       player.pause();
       player.unload();
-      releaseMedia(video);
+      // mpegts lets the element go of its media source itself, after removing its own SourceBuffers' listeners and
+      // before revoking the blob URL. Letting it go first (releaseMedia) closed the MediaSource under those listeners:
+      // an append in flight then ended into a controller already shut down ("Cannot read properties of null").
       player.detachMediaElement();
       player.destroy();
     },
