@@ -40,7 +40,7 @@ const salesScore = (sold: number) => Math.min(1, Math.log10(1 + Math.max(0, sold
  */
 const PRIOR_CONVERSION = 0.05;
 const PRIOR_CLICKS = 20;
-export const conversionScore = (orders: number, clicks: number) => {
+const conversionScore = (orders: number, clicks: number) => {
   const smoothed = (Math.max(0, orders) + PRIOR_CONVERSION * PRIOR_CLICKS) / (Math.max(0, clicks) + PRIOR_CLICKS);
   return smoothed / (smoothed + PRIOR_CONVERSION);
 };

@@ -72,9 +72,9 @@ type Row = Record<string, DuckDBValue>;
 /**
  * The kinds of fact a shop's figures count: with any fact of a video (each video the shop had is a row), the only
  * ones its statement reads. A busy shop's likes, watch heartbeats, card impressions and online samples are most of
- * its facts and in none of its figures; over 10M facts, reading only these took the 30-day overview of a shop with
- * 1.29M of them from 1.2 s to 0.7 s here (with its lives rows read from the same facts and its returning buyers
- * looked up before the range only).
+ * its facts and in none of its figures; over 10M facts, reading only these (with its lives rows read from the same
+ * facts and its returning buyers looked up before the range only) took the 30-day overview of a shop with 1.29M of
+ * them from 1.6 s to 0.9 s p50 in the bench (BENCHMARKS.md).
  */
 const SHOP_FACTS: readonly EventType[] = [...new Set<EventType>([...VISIT_FACTS, 'card_click', 'product_view', 'order_placed', 'order_paid', 'item_paid', ...VIDEO_FACTS])];
 

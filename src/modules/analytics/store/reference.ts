@@ -12,8 +12,7 @@
 //   are video_like / video_comment facts (not quantities).
 // - refunded matches order_refund facts to the counted order_paid facts by orderId only (any session, any time).
 // - A shop's lives rows are liveSession() of each session over the range (all the session's facts) that had a view or
-//   a paid order in it; its videos rows
-//   count the shop's facts with that videoId.
+//   a paid order in it; its videos rows count the shop's facts with that videoId.
 // - monthlyActiveUsers covers [max(from, to − 30 days), to); cohorts list only weeks with members; an actor's first
 //   fact and a member's later activity ignore `online` facts (their actor is a node, not a user); a cohort's day N
 //   is null while now < week + (7 + N + 1) days, as the formula says.
