@@ -10,6 +10,7 @@ import { buildHawker, type Hawker } from '../../src/app.ts';
 import { openEmbeddedDatabase } from '../../src/adapters/db/embedded.ts';
 import { findMigrations, migrate } from '../../src/adapters/db/migrate.ts';
 import { loadConfig } from '../../src/config.ts';
+import { AppError } from '../../src/platform/errors.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const TMP = join(ROOT, '.tmp');
@@ -83,6 +84,12 @@ export async function startNode(env: Record<string, string> = {}, storage?: { en
   const own = storage ? null : await freshStorage();
   const config = loadConfig({ ...TEST_ENV, ...(storage ?? own)!.env, ...env });
   const hawker = await buildHawker(config);
+  // Logs are silent in tests, so an unexpected failure (a 500) is written here, with its stack, for the CI log.
+  hawker.app.addHook('onError', async (req, _reply, err) => {
+    const e = err as Error & { statusCode?: number; validation?: unknown };
+    if (err instanceof AppError || e.validation || (typeof e.statusCode === 'number' && e.statusCode < 500)) return;
+    process.stderr.write(`[node ${address}] ${req.method} ${req.url} failed: ${e.stack ?? e.message}\n`);
+  });
   const address = await hawker.app.listen({ port: config.port, host: '127.0.0.1' });
   hawker.ctx.config.publicUrl = address;
   hawker.startJobs();
@@ -114,9 +121,11 @@ export async function spawnNode(env: Record<string, string>): Promise<{ url: str
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...TEST_ENV, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // Errors only, passed on to the test's stderr: what a 500 was is then in the CI log.
+    env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'error', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.stdout!.on('data', (d) => process.stderr.write(`[node :${port}] ${d}`));
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
