@@ -276,7 +276,6 @@ class DuckDbStore implements AnalyticsStore {
          -- a session's row is its own figures over the range, as liveSession counts them: every fact of a session
          -- carries its shop (types.ts), so they are the shop's facts of that session
          session_fact AS MATERIALIZED (SELECT session_id, type, actor, amount FROM f WHERE session_id IS NOT NULL AND type IN ('room_enter', 'order_paid')),
-         session AS (SELECT DISTINCT session_id FROM session_fact),
          session_figures AS (
            SELECT session_id, count(*) FILTER (type = 'room_enter') AS views, count(*) FILTER (type = 'order_paid') AS paid,
                   sum(amount) FILTER (type = 'order_paid') AS gmv
@@ -319,7 +318,7 @@ class DuckDbStore implements AnalyticsStore {
            (SELECT list({product_id: product_id, units: units, gmv: gmv, paid: paid} ORDER BY coalesce(gmv, 0) DESC, coalesce(units, 0) DESC, product_id)
               FROM product) AS products,
            (SELECT list({session_id: session_id, views: views, viewers: viewers, paid: paid, gmv: gmv})
-              FROM session LEFT JOIN session_figures USING (session_id) LEFT JOIN session_viewers USING (session_id)) AS lives,
+              FROM session_figures LEFT JOIN session_viewers USING (session_id)) AS lives,
            (SELECT list({video_id: video_id, impressions: impressions, plays: plays, completes: completes, likes: likes, comments: comments, paid: paid, gmv: gmv})
               FROM video) AS videos`,
         [shopId, bound(range.from), bound(range.to)],
