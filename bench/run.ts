@@ -11,6 +11,7 @@
 //   transcode    a 60 s 1080×1920 clip from upload to ready, against ffmpeg alone per preset (issue 15, bench/transcode.ts)
 //   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
 //   analytics    facts ingested during flash drops, SIGTERM under load, dashboards over 10M facts against PostgreSQL's raw facts (issue 18, bench/analytics.ts; analytics:ingest|sigterm|queries)
+//   webhooks     first delivery attempt after the commit at 1,000 events/s with a slow and a failing endpoint, kill -9 with 10,000 in flight (issue 19, bench/webhooks.ts; webhooks:embedded|postgres)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
@@ -27,12 +28,13 @@ import { runSearchBench, searchBenchTable, type SearchBenchMode } from './search
 import { runStartupBench, startupTable } from './startup.ts';
 import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
+import { runWebhookBench, WEBHOOK_BENCH_MODES, webhookBenchTable, type WebhookBenchMode } from './webhooks.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search', 'analytics'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search', 'analytics', 'webhooks'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
-const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'], analytics: ANALYTICS_PARTS };
+const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'], analytics: ANALYTICS_PARTS, webhooks: WEBHOOK_BENCH_MODES };
 const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(MODES[a.split(':')[0] as Part] ?? []).includes(a.split(':')[1])));
 if (unknown.length > 0) {
   console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')} (drops:${DROP_BENCH_MODES.join('|')})`);
@@ -123,6 +125,11 @@ if (parts.has('search')) {
 if (parts.has('analytics')) {
   const asked = args.filter((a) => a.startsWith('analytics:')).map((a) => a.split(':')[1] as AnalyticsPart);
   section('Analytics', analyticsBenchTable(await runAnalyticsBench(asked.length ? asked : ANALYTICS_PARTS)));
+}
+
+if (parts.has('webhooks')) {
+  const modes = args.filter((a) => a.startsWith('webhooks:')).map((a) => a.split(':')[1] as WebhookBenchMode);
+  section('Outbound webhooks', webhookBenchTable(await runWebhookBench(modes.length ? modes : WEBHOOK_BENCH_MODES)));
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);

@@ -43,9 +43,15 @@ import { ShareLinks } from './modules/sharing/service.ts';
 import { shareCardMeta } from './modules/sharing/page.ts';
 import { affiliateRoutes } from './modules/affiliate/routes.ts';
 import { openVideos } from './modules/videos/index.ts';
+import { openEmbeds } from './modules/embeds/index.ts';
 import { VideoSales } from './modules/videos/service.ts';
 import { webRoutes } from './modules/web/routes.ts';
+import { openapiWebhooks } from './modules/webhooks/openapi.ts';
+import { webhooksRoutes } from './modules/webhooks/routes.ts';
+import { WebhookWorker } from './modules/webhooks/worker.ts';
 import { Accounts } from './modules/accounts/service.ts';
+import { apiKeysRoutes } from './modules/apikeys/routes.ts';
+import { ApiKeys } from './modules/apikeys/service.ts';
 import { Clock } from './platform/clock.ts';
 import type { App, AppContext } from './platform/context.ts';
 import { ErrorBody } from './platform/errors.ts';
@@ -132,7 +138,14 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     // A sponsored search hit is a paid slot of the feed's boost campaigns, charged as the feed charges its own.
     search: new Search({ db: database.db, config, log: app.log, jobs, viewersOf: (id) => rooms.viewersOf(id), deliverBoosts: (trx, rows) => feed.boosts.deliver(trx, rows) }),
     analytics,
+    apiKeys: new ApiKeys({ db: database.db, clock, counters, log: app.log }),
   };
+  // Outbound webhooks: what the triggers wrote, sent after commit; a write answered on this node wakes the sender.
+  const webhookWorker = new WebhookWorker(ctx);
+  app.addHook('onResponse', (req, _reply, done) => {
+    if (req.method !== 'GET') webhookWorker.nudge();
+    done();
+  });
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
@@ -155,6 +168,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   // Before any route's schema or handler: text PostgreSQL cannot hold is a 400, not a failed query.
   app.addHook('preValidation', refuseUnstorableText);
   app.addHook('preHandler', refuseNonFiniteQueryNumbers);
+  // Every request made with an API key, recorded after its response.
+  ctx.apiKeys.watch(app as App);
   // Every response is timed: a callback hook (no promise per request) with one labelled child per
   // method, route and status, so a request does not hash its labels again.
   const timers = new Map<string, { observe(seconds: number): void }>();
@@ -176,6 +191,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      // What Hawker POSTs to registered endpoints, per event type (README: "Integrating: webhooks").
+      webhooks: openapiWebhooks(),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -195,15 +212,19 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   playbackRoutes(app, media);
   videos.fileRoutes(app as App);
   // The buyer app at / and the merchant console at /console (web/dist).
-  await webRoutes(app, { pageMeta: (path) => shareCardMeta(ctx, path) });
+  // Embeddable cards (/embed/…, /embed.js, /oembed); the app's product, room and video pages carry their oEmbed discovery link.
+  const embeds = openEmbeds(ctx, videos.videos);
+  embeds.pageRoutes(app as App);
+  await webRoutes(app, { pageMeta: async (path) => (await shareCardMeta(ctx, path)) ?? embeds.pageMeta(path) });
 
   await app.register(
     async (api) => {
-      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, searchRoutes, analyticsRoutes, sharingRoutes, affiliateRoutes, platformRoutes]) {
+      for (const routes of [accountsRoutes, shopsRoutes, catalogRoutes, ordersRoutes, paymentsRoutes, aftersalesRoutes, ledgerRoutes, liveRoutes, dropsRoutes, roomsRoutes, feedRoutes, searchRoutes, analyticsRoutes, sharingRoutes, affiliateRoutes, platformRoutes, webhooksRoutes, apiKeysRoutes]) {
         routes(api as App, ctx);
       }
       mediaRoutes(api as App, ctx, media);
       videos.apiRoutes(api as App);
+      embeds.apiRoutes(api as App);
       engagement.routes(api as App);
     },
     { prefix: '/api/v1' },
@@ -216,11 +237,13 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       ctx.jobs.start();
       engagement.start();
       analytics.start();
+      webhookWorker.start();
     },
     async close() {
       // Before the jobs: the ffmpeg at work is stopped and its job given back, not waited for.
       await videos.close();
       await ctx.jobs.stop();
+      await webhookWorker.stop();
       // Before the HTTP server: FLV viewers' endless responses end with their streams.
       await media.close();
       await app.close();

@@ -83,6 +83,8 @@ export interface Config {
   videoProcessing: boolean;
   /** How long a node's claim on a processing job lasts without renewal: a node that died is replaced after this. */
   videoLeaseSeconds: number;
+  /** Outbound webhooks may go to loopback, private and link-local addresses (WEBHOOKS_ALLOW_PRIVATE; off: SSRF guard). */
+  webhooksAllowPrivate: boolean;
 }
 
 export type StorageConfig =
@@ -285,5 +287,6 @@ export function loadConfig(env: Env = process.env): Config {
     videoPreset: enumVar(env, 'VIDEO_PRESET', X264_PRESETS, 'veryfast'),
     videoProcessing: boolVar(env, 'VIDEO_PROCESSING', true),
     videoLeaseSeconds: intVar(env, 'VIDEO_LEASE_SECONDS', 30, 2, 3600),
+    webhooksAllowPrivate: boolVar(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
   };
 }

@@ -5,6 +5,7 @@ import type { WindowCounters } from '../adapters/cache/counters.ts';
 import type { Database, Db } from '../adapters/db/index.ts';
 import type { Config } from '../config.ts';
 import type { Accounts } from '../modules/accounts/service.ts';
+import type { ApiKeys } from '../modules/apikeys/service.ts';
 import type { Analytics } from '../modules/analytics/index.ts';
 import type { DropEngine } from '../modules/drops/service.ts';
 import type { Feed } from '../modules/feed/service.ts';
@@ -44,4 +45,6 @@ export interface AppContext {
   search: Search;
   /** Analytics: the fact recorder (record() never waits), the store, and its feeders. */
   analytics: Analytics;
+  /** Shop API keys: checked by the routes that take them (never by accounts), rate limited, audited. */
+  apiKeys: ApiKeys;
 }

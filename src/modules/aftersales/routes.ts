@@ -1,4 +1,5 @@
 import { Type, type Static, type TObject } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../accounts/service.ts';
 import { orderForCaller } from '../orders/service.ts';
 import type { App, AppContext } from '../../platform/context.ts';
@@ -6,7 +7,8 @@ import { invalidRequest } from '../../platform/errors.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
 import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
 import { requireShop } from '../shops/service.ts';
-import { requireShopOwner, requireShopStaff } from '../shops/access.ts';
+import { requireShopOwner } from '../shops/access.ts';
+import { requireShopAccess, shopCaller, shopOfRow } from '../apikeys/access.ts';
 import { returnShippingFees, setReturnShippingFees, setShopInsuresAllOrders, shopInsuresAllOrders } from './insurance.ts';
 import { listPayouts, payOutBuyers } from './payouts.ts';
 import { AFTERSALES_STATUSES, AFTERSALES_TYPES, NOTE_CODES, REASON_CODES, refundView, requestEvents, type AftersalesStatus, type RefundView as RefundViewData } from './requests.ts';
@@ -111,6 +113,8 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
   const { accounts, db } = ctx;
   ctx.jobs.every('aftersales-timeouts', 60_000, () => runAftersalesTimeouts(ctx));
   ctx.jobs.every('buyer-payouts', 30_000, () => payOutBuyers(ctx));
+  /** A refund's caller: a user token, or an API key of the refund's shop with aftersales:write. */
+  const refundCaller = (req: FastifyRequest, id: string) => shopCaller(ctx, req, 'aftersales:write', shopOfRow(ctx, 'aftersales_requests', id), 'refund');
 
   app.post(
     '/orders/:id/refunds',
@@ -175,8 +179,7 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const principal = await accounts.requireUser(req);
-      await requireShopStaff(db, principal, req.params.shopId);
+      await requireShopAccess(ctx, req, req.params.shopId, 'aftersales:write');
       return listRefunds(db, { shopId: req.params.shopId, status: req.query.status as AftersalesStatus | undefined }, req.query);
     },
   );
@@ -193,7 +196,7 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
   app.get(
     '/refunds/:id',
     { schema: { tags: ['aftersales'], summary: 'A refund, for its buyer and shop staff', params: IdParams, response: { 200: RefundReply } } },
-    async (req) => ({ refund: refundView((await requestForCaller(db, await accounts.requireUser(req), req.params.id)).row) }),
+    async (req) => ({ refund: refundView((await requestForCaller(db, (await refundCaller(req, req.params.id)).principal, req.params.id)).row) }),
   );
 
   app.get(
@@ -230,18 +233,21 @@ export function aftersalesRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  /** A step on a refund; steps that need no input take no body. */
+  /** A step on a refund; steps that need no input take no body. The shop's decisions also take an API key with aftersales:write. */
+  const SHOP_DECISIONS = new Set(['approve', 'reject', 'receive', 'retry']);
+  const stepCaller = async (path: string, req: FastifyRequest, id: string) =>
+    SHOP_DECISIONS.has(path) ? (await refundCaller(req, id)).principal : accounts.requireUser(req);
   const action = (path: string, summary: string, run: (principal: Principal, id: string) => Promise<RefundViewData>) =>
     app.post(
       `/refunds/:id/${path}`,
       { schema: { tags: ['aftersales'], summary, params: IdParams, response: { 200: RefundReply } } },
-      async (req) => ({ refund: await run(await accounts.requireUser(req), req.params.id) }),
+      async (req) => ({ refund: await run(await stepCaller(path, req, req.params.id), req.params.id) }),
     );
   const actionWith = <S extends TObject>(path: string, summary: string, body: S, run: (principal: Principal, id: string, body: Static<S>) => Promise<RefundViewData>) =>
     app.post(
       `/refunds/:id/${path}`,
       { schema: { tags: ['aftersales'], summary, params: IdParams, body, response: { 200: RefundReply } } },
-      async (req) => ({ refund: await run(await accounts.requireUser(req), req.params.id, req.body as Static<S>) }),
+      async (req) => ({ refund: await run(await stepCaller(path, req, req.params.id), req.params.id, req.body as Static<S>) }),
     );
 
   action('approve', 'Approve (shop staff): a refund-only request is refunded now; a return waits for the goods', (p, id) => approveRefund(ctx, p, id));

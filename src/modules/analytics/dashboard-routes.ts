@@ -11,6 +11,7 @@ import { invalidRequest, notFound, rateLimited } from '../../platform/errors.ts'
 import { IdParams, ShopParams, Time } from '../../platform/schemas.ts';
 import { holdDuringRush } from '../drops/rush.ts';
 import { requireShopStaff } from '../shops/access.ts';
+import { requireShopAccess } from '../apikeys/access.ts';
 import { liveDashboard, nextMidnight, platformDashboard, toCsv, utcOffsetMinutes } from './figures.ts';
 import { CHANNELS, SOURCES, type AnalyticsEvent } from './store/types.ts';
 
@@ -229,8 +230,7 @@ export function analyticsDashboardRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const principal = await accounts.requireUser(req);
-      await requireShopStaff(db, principal, req.params.shopId);
+      await requireShopAccess(ctx, req, req.params.shopId, 'analytics:read');
       return { analytics: await shopFigures(req.params.shopId, req.query) };
     },
   );
@@ -248,8 +248,7 @@ export function analyticsDashboardRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const principal = await accounts.requireUser(req);
-      await requireShopStaff(db, principal, req.params.shopId);
+      await requireShopAccess(ctx, req, req.params.shopId, 'analytics:read');
       const f = await shopFigures(req.params.shopId, req.query);
       const table = req.query.table;
       const csv =

@@ -3,7 +3,6 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../../platform/context.ts';
 import { notFound } from '../../platform/errors.ts';
-import type { LiveSessionFigures } from './store/types.ts';
 
 const TEN_MINUTES = 600_000;
 
@@ -21,26 +20,6 @@ export function nextMidnight(timeZone: string, at: number): number {
   return Math.floor((at + off) / 86_400_000) * 86_400_000 + 86_400_000 - off;
 }
 
-export interface Window {
-  views: number;
-  uniqueViewers: number;
-  likes: number;
-  comments: number;
-  cardClicks: number;
-  paidOrders: number;
-  gmv: number;
-}
-
-const windowOf = (f: LiveSessionFigures): Window => ({
-  views: f.views,
-  uniqueViewers: f.uniqueViewers,
-  likes: f.likes,
-  comments: f.comments,
-  cardClicks: f.cardClicks,
-  paidOrders: f.paidOrders,
-  gmv: f.gmv,
-});
-
 /** The live dashboard of a session: its staff only (404 for anyone else, checked by the caller). */
 export async function liveDashboard(ctx: AppContext, sessionId: string) {
   const session = await ctx.db
@@ -56,8 +35,8 @@ export async function liveDashboard(ctx: AppContext, sessionId: string) {
   const store = ctx.analytics.store;
   const [figures, last10, previous10, drops] = await Promise.all([
     store.liveSession(sessionId, { from, to }),
-    store.liveSession(sessionId, { from: now - TEN_MINUTES, to: now + 1 }),
-    store.liveSession(sessionId, { from: now - 2 * TEN_MINUTES, to: now - TEN_MINUTES }),
+    store.liveWindow(sessionId, { from: now - TEN_MINUTES, to: now + 1 }),
+    store.liveWindow(sessionId, { from: now - 2 * TEN_MINUTES, to: now - TEN_MINUTES }),
     sql<{ id: string; product_id: string; title: string; quantity: number; sold: number; starts_at: Date; sold_out_at: Date | null }>`
       select d.id, k.product_id, p.title, d.quantity, d.sold, d.starts_at,
              (select max(o.paid_at) from orders o where o.drop_id = d.id and d.sold >= d.quantity) as sold_out_at
@@ -75,8 +54,8 @@ export async function liveDashboard(ctx: AppContext, sessionId: string) {
     },
     onlineNow: session.status === 'live' ? ctx.rooms.audienceOf(sessionId) : 0,
     figures,
-    last10: windowOf(last10),
-    previous10: windowOf(previous10),
+    last10,
+    previous10,
     drops: drops.rows.map((d) => ({
       dropId: d.id,
       productId: d.product_id,

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
 import { invalidRequest } from '../../platform/errors.ts';
 import { ShopParams, Time } from '../../platform/schemas.ts';
-import { requireShopStaff } from '../shops/access.ts';
+import { requireShopAccess } from '../apikeys/access.ts';
 import { shopCommissionTotals } from '../affiliate/commissions.ts';
 import { privateTraffic } from '../sharing/service.ts';
 import { analyticsDashboardRoutes } from './dashboard-routes.ts';
@@ -53,8 +53,7 @@ export function analyticsRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const principal = await ctx.accounts.requireUser(req);
-      await requireShopStaff(ctx.db, principal, req.params.shopId);
+      await requireShopAccess(ctx, req, req.params.shopId, 'analytics:read');
       const from = req.query.from ? new Date(req.query.from) : new Date(0);
       const to = req.query.to ? new Date(req.query.to) : new Date(ctx.clock.nowMs() + 1);
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw invalidRequest('from and to must be ISO-8601 times');

@@ -33,6 +33,7 @@ interface OrderRow {
 
 /** Which channel an order's GMV belongs to (types.ts CHANNELS). */
 export function channelOf(o: { session_id: string | null; video_id: string | null; share_token: string | null; traffic_source: Source | null }): Channel {
+  if (o.traffic_source === 'embed') return 'embed';
   if (o.session_id) return 'live';
   if (o.video_id) return 'video';
   if (o.share_token) return 'share';

@@ -17,6 +17,8 @@ import {
   updateSku,
 } from './service.ts';
 import { PriceChangeView, ProductStatus, ProductView, SkuView, StockAdjustmentView } from './views.ts';
+import { setStockInBulk } from './stock.ts';
+import { requireShopAccess, shopCaller, shopOfRow } from '../apikeys/access.ts';
 
 /** Text that must hold something besides whitespace; it is stored trimmed. */
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '\\S' });
@@ -52,7 +54,10 @@ export function catalogRoutes(app: App, ctx: AppContext) {
         response: { 201: ProductResult },
       },
     },
-    async (req, reply) => reply.status(201).send({ product: await createProduct(ctx, await accounts.requireUser(req), req.params.shopId, req.body) }),
+    async (req, reply) => {
+      const { principal } = await shopCaller(ctx, req, 'products:write', req.params.shopId);
+      return reply.status(201).send({ product: await createProduct(ctx, principal, req.params.shopId, req.body) });
+    },
   );
 
   app.get(
@@ -109,7 +114,10 @@ export function catalogRoutes(app: App, ctx: AppContext) {
         response: { 200: ProductResult },
       },
     },
-    async (req) => ({ product: await updateProduct(ctx, await accounts.requireUser(req), req.params.productId, req.body) }),
+    async (req) => {
+      const { principal } = await shopCaller(ctx, req, 'products:write', shopOfRow(ctx, 'products', req.params.productId), 'product');
+      return { product: await updateProduct(ctx, principal, req.params.productId, req.body) };
+    },
   );
 
   app.post(
@@ -123,7 +131,10 @@ export function catalogRoutes(app: App, ctx: AppContext) {
         response: { 201: SkuResult },
       },
     },
-    async (req, reply) => reply.status(201).send({ sku: await addSku(ctx, await accounts.requireUser(req), req.params.productId, req.body) }),
+    async (req, reply) => {
+      const { principal } = await shopCaller(ctx, req, 'products:write', shopOfRow(ctx, 'products', req.params.productId), 'product');
+      return reply.status(201).send({ sku: await addSku(ctx, principal, req.params.productId, req.body) });
+    },
   );
 
   app.patch(
@@ -137,7 +148,10 @@ export function catalogRoutes(app: App, ctx: AppContext) {
         response: { 200: SkuResult },
       },
     },
-    async (req) => ({ sku: await updateSku(ctx, await accounts.requireUser(req), req.params.skuId, req.body) }),
+    async (req) => {
+      const { principal } = await shopCaller(ctx, req, 'products:write', shopOfRow(ctx, 'skus', req.params.skuId), 'sku');
+      return { sku: await updateSku(ctx, principal, req.params.skuId, req.body) };
+    },
   );
 
   app.post(
@@ -151,7 +165,45 @@ export function catalogRoutes(app: App, ctx: AppContext) {
         response: { 201: Type.Object({ adjustment: StockAdjustmentView, sku: SkuView }) },
       },
     },
-    async (req, reply) => reply.status(201).send(await adjustStock(ctx, await accounts.requireUser(req), req.params.skuId, req.body)),
+    async (req, reply) => {
+      const { principal } = await shopCaller(ctx, req, 'stock:write', shopOfRow(ctx, 'skus', req.params.skuId), 'sku');
+      return reply.status(201).send(await adjustStock(ctx, principal, req.params.skuId, req.body));
+    },
+  );
+
+  app.post(
+    '/shops/:shopId/stock',
+    {
+      schema: {
+        tags: ['catalog', 'integrations'],
+        summary:
+          'Set or change the available units of up to 1,000 SKUs at once, all or nothing (shop staff, or an API key with stock:write). `stock` sets the units available for sale (units held by orders and drops are kept); `delta` is refused with 409 insufficient_stock below zero',
+        params: ShopParams,
+        body: Type.Object({
+          items: Type.Array(
+            Type.Union([
+              Type.Object({ skuId: Id, stock: Type.Integer({ minimum: 0, maximum: MAX_AVAILABLE }) }),
+              Type.Object({ skuId: Id, delta: Type.Integer({ minimum: -MAX_AVAILABLE, maximum: MAX_AVAILABLE }) }),
+            ]),
+            { minItems: 1, maxItems: 1000 },
+          ),
+          reason: Type.Optional(Text(200)),
+        }),
+        response: { 200: Type.Object({ skus: Type.Array(Type.Object({ id: Type.String(), available: Type.Integer(), stocked: Type.Integer(), held: Type.Integer(), sold: Type.Integer() })) }) },
+      },
+    },
+    async (req) => {
+      const actor = await requireShopAccess(ctx, req, req.params.shopId, 'stock:write');
+      const skus = await setStockInBulk(ctx.db, {
+        shopId: req.params.shopId,
+        actorId: actor.principal.userId,
+        reason: req.body.reason?.trim() ?? (actor.keyId ? `bulk stock update (API key ${actor.keyId})` : 'bulk stock update'),
+        items: req.body.items,
+        maxAvailable: MAX_AVAILABLE,
+        at: ctx.clock.now(),
+      });
+      return { skus: skus.map((s) => ({ ...s, available: s.stocked - s.held - s.sold })) };
+    },
   );
 
   app.get(

@@ -1,16 +1,19 @@
 import { Type } from 'typebox';
 import type { OrderStatus } from '../../adapters/db/schema.ts';
 import type { App, AppContext } from '../../platform/context.ts';
-import { AppError, invalidState, notFound } from '../../platform/errors.ts';
+import { AppError, invalidRequest, invalidState, notFound } from '../../platform/errors.ts';
 import { sendAppError } from '../../platform/http.ts';
 import { NextCursor, PageQuery } from '../../platform/pagination.ts';
-import { Id, IdParams, ShopParams } from '../../platform/schemas.ts';
+import { Id, IdParams, ShopParams, Time } from '../../platform/schemas.ts';
 import { releaseUnpaidOrderWithPayment } from '../../flows/release-unpaid-order.ts';
-import { requireShopStaff } from '../shops/access.ts';
+import { requireShopAccess, shopCaller, shopOfRow } from '../apikeys/access.ts';
+import { isSyncCursor, syncOrders, SyncOrderView } from '../apikeys/order-sync.ts';
 import { AddressSchema, OrderView } from './views.ts';
 import { autoCompleteOrders, listOrders, moveOrder, orderEvents, orderForCaller, pendingPastExpiry, placeOrder } from './service.ts';
 
 const OrderReply = Type.Object({ order: OrderView });
+/** What shipping an order takes. */
+const Shipment = { carrier: Type.String({ minLength: 1, maxLength: 64 }), trackingNumber: Type.String({ minLength: 1, maxLength: 64 }) };
 /** POST /orders: its headers and body (the drop bench's plain-Fastify floor validates the same). */
 export const PlaceOrderHeaders = Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 128 }) });
 export const PlaceOrderBody = Type.Object({
@@ -22,7 +25,7 @@ export const PlaceOrderBody = Type.Object({
   /** The live session the order is placed in (its product card in the room): a session of the same shop. */
   liveSessionId: Type.Optional(Id),
   /** Where the buyer came from, for the shop's analytics (private traffic is share and follow). */
-  source: Type.Optional(Type.Union(['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct'].map((s) => Type.Literal(s)))),
+  source: Type.Optional(Type.Union(['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct', 'embed'].map((s) => Type.Literal(s)))),
   shippingInsurance: Type.Optional(Type.Boolean()),
   address: AddressSchema,
 });
@@ -83,7 +86,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
     '/orders/:id',
     { schema: { tags: ['orders'], summary: 'An order, for its buyer and its shop staff', params: IdParams, response: { 200: OrderReply } } },
     async (req) => {
-      const principal = await accounts.requireUser(req);
+      const { principal } = await shopCaller(ctx, req, 'orders:read', shopOfRow(ctx, 'orders', req.params.id), 'order');
       await orderForCaller(db, principal, req.params.id);
       await expireIfDue(req.params.id);
       return { order: (await orderForCaller(db, principal, req.params.id)).order };
@@ -107,7 +110,7 @@ export function ordersRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const principal = await accounts.requireUser(req);
+      const { principal } = await shopCaller(ctx, req, 'orders:read', shopOfRow(ctx, 'orders', req.params.id), 'order');
       await orderForCaller(db, principal, req.params.id);
       return { events: await orderEvents(db, req.params.id) };
     },
@@ -127,15 +130,28 @@ export function ordersRoutes(app: App, ctx: AppContext) {
     {
       schema: {
         tags: ['orders'],
-        summary: "A shop's orders, newest first (shop staff)",
+        summary: "A shop's orders, newest first (shop staff, or an API key with orders:read); with updatedSince, then its cursor: every change in change order (the ERP sync)",
         params: ShopParams,
-        querystring: Type.Object({ ...PageQuery.properties, status: Type.Optional(StatusFilter) }),
-        response: { 200: OrderList },
+        querystring: Type.Object({
+          ...PageQuery.properties,
+          status: Type.Optional(StatusFilter),
+          updatedSince: Type.Optional(Time({ description: 'starts a sync: orders changed since then, in change order; then follow nextCursor' })),
+        }),
+        response: {
+          200: Type.Object({
+            orders: Type.Array(SyncOrderView),
+            nextCursor: NextCursor,
+            hasMore: Type.Optional(Type.Boolean({ description: 'sync only: more changes wait now (nextCursor is always given, to ask again later)' })),
+          }),
+        },
       },
     },
     async (req) => {
-      const principal = await accounts.requireUser(req);
-      await requireShopStaff(db, principal, req.params.shopId);
+      await requireShopAccess(ctx, req, req.params.shopId, 'orders:read');
+      if (req.query.updatedSince !== undefined || isSyncCursor(req.query.cursor)) {
+        if (req.query.status !== undefined) throw invalidRequest('the order sync takes no status filter: it returns every change');
+        return syncOrders(db, req.params.shopId, req.query);
+      }
       return listOrders(db, { shopId: req.params.shopId, status: req.query.status as OrderStatus | undefined }, req.query);
     },
   );
@@ -159,7 +175,8 @@ export function ordersRoutes(app: App, ctx: AppContext) {
       `/orders/:id/${path}`,
       { schema: { tags: ['orders'], summary, params: IdParams, ...(body ? { body } : {}), response: { 200: OrderReply } } },
       async (req) => {
-        const principal = await accounts.requireUser(req);
+        // The shop's steps also take an API key with orders:write (a carrier or warehouse integration).
+        const principal = who === 'staff' ? (await shopCaller(ctx, req, 'orders:write', shopOfRow(ctx, 'orders', req.params.id), 'order')).principal : await accounts.requireUser(req);
         const { access } = await orderForCaller(db, principal, req.params.id);
         if (access !== who) throw notFound('order');
         const b = (req.body ?? {}) as { carrier?: string; trackingNumber?: string };
@@ -173,10 +190,43 @@ export function ordersRoutes(app: App, ctx: AppContext) {
     'shipped',
     'staff',
     'Mark a paid order shipped with carrier and tracking number (shop staff)',
-    Type.Object({ carrier: Type.String({ minLength: 1, maxLength: 64 }), trackingNumber: Type.String({ minLength: 1, maxLength: 64 }) }),
+    Type.Object(Shipment),
   );
   step('deliver', 'delivered', 'staff', 'Mark a shipped order delivered (shop staff, or the carrier integration)');
   step('confirm-receipt', 'completed', 'buyer', 'The buyer confirms receipt; the order completes');
+
+  app.post(
+    '/shops/:shopId/shipments',
+    {
+      schema: {
+        tags: ['orders', 'integrations'],
+        summary:
+          "Ship up to 100 of the shop's paid orders with their tracking numbers (shop staff, or an API key with orders:write); each order on its own: the answer says, per order, shipped or why not",
+        params: ShopParams,
+        body: Type.Object({ shipments: Type.Array(Type.Object({ orderId: Id, ...Shipment }), { minItems: 1, maxItems: 100 }) }),
+        response: {
+          200: Type.Object({
+            results: Type.Array(Type.Object({ orderId: Type.String(), order: Type.Optional(OrderView), error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })) })),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { principal } = await requireShopAccess(ctx, req, req.params.shopId, 'orders:write');
+      const results = [];
+      for (const s of req.body.shipments) {
+        try {
+          const owner = await db.selectFrom('orders').select('shop_id').where('id', '=', s.orderId).executeTakeFirst();
+          if (owner?.shop_id !== req.params.shopId) throw notFound('order');
+          results.push({ orderId: s.orderId, order: await moveOrder(ctx, s.orderId, 'shipped', principal.userId, { carrier: s.carrier, tracking_number: s.trackingNumber }) });
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          results.push({ orderId: s.orderId, error: { code: err.code, message: err.message } });
+        }
+      }
+      return { results };
+    },
+  );
 }
 
 function invalidRequestState(status: string, to: string) {

@@ -20,7 +20,7 @@ export interface PlaceOrderInput {
   videoId?: string;
   /** The live session the order is placed in: a session of the order's shop. */
   liveSessionId?: string;
-  source?: 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct';
+  source?: 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct' | 'embed';
   shippingInsurance?: boolean;
   address: Address;
 }

@@ -70,6 +70,8 @@ export function Videos({ startId }: { startId?: string }) {
     if (from && SOURCES.includes(from)) return from;
     return startId && shareTokenFor({ type: 'video', id: startId }) ? 'share' : 'feed';
   });
+  // Opened from a card embedded in another site (/embed/videos/:id): an order from the first video is the card's.
+  const [fromEmbed] = useState(() => new URLSearchParams(location.search).get('from') === 'embed');
 
   useEffect(() => {
     const abort = new AbortController();
@@ -225,7 +227,7 @@ export function Videos({ startId }: { startId?: string }) {
       available: p.available,
     }));
     // Where the buyer came from: as the video on screen was reached (the one opened by a link, else the feed).
-    setBuying({ title: product.title, skus, videoId: video.id, source: video.id === startId ? startSource : 'feed' });
+    setBuying({ title: product.title, skus, videoId: video.id, source: video.id === startId ? (fromEmbed ? 'embed' : startSource) : 'feed' });
   };
 
   return (

@@ -10,7 +10,7 @@ import { EventQueue } from './event-queue.ts';
 import { shareTokenFor } from './sharing.ts';
 
 /** Where a viewer or buyer came from, as the analytics API names it (share and follow are private traffic). */
-export const SOURCES = ['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct'] as const;
+export const SOURCES = ['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct', 'embed'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export interface AnalyticsFact {

@@ -19,6 +19,9 @@ import { ShopAnalytics } from './ShopAnalytics.tsx';
 import { NewShop, ShopOverview } from './ShopOverview.tsx';
 import { Stats } from './Stats.tsx';
 import { Videos } from './Videos.tsx';
+import { EmbedSettings } from './EmbedSettings.tsx';
+import { Webhooks } from './Webhooks.tsx';
+import { ApiKeys } from './ApiKeys.tsx';
 
 const SHOP_KEY = 'hawker.shop';
 
@@ -88,6 +91,9 @@ function Console() {
   else if (path === '/console/analytics') page = <ShopAnalytics key={shop.id} shop={shop} />;
   else if (path === '/console/offers') page = <Offers shop={shop} />;
   else if (path === '/console/videos') page = <Videos shop={shop} />;
+  else if (path === '/console/embeds') page = <EmbedSettings key={shop.id} shop={shop} />;
+  else if (path === '/console/webhooks') page = <Webhooks key={shop.id} shop={shop} />;
+  else if (path === '/console/api-keys') page = <ApiKeys key={shop.id} shop={shop} />;
   else page = <Empty icon="compass" title={t('common.notFound')} />;
 
   const nav = (href: string, label: string, exact = false) => (
@@ -125,6 +131,9 @@ function Console() {
           {nav('/console/stats', t('console.nav.stats'))}
           {nav('/console/analytics', t('console.nav.analytics'))}
           {nav('/console/offers', t('offers.nav'))}
+          {nav('/console/embeds', t('embeds.nav'))}
+          {nav('/console/webhooks', t('webhooks.nav'))}
+          {nav('/console/api-keys', t('apikeys.nav'))}
           {operator && nav('/console/operator', t('console.nav.operator'))}
         </nav>
         <div class="side-foot">

@@ -7,6 +7,7 @@ import { t } from '../shared/i18n.ts';
 import { Link, navigate } from '../shared/router.tsx';
 import type { LiveSession, Shop } from '../shared/types.ts';
 import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
+import { EmbedSnippet } from './EmbedSnippet.tsx';
 
 export function LiveSessions({ shop }: { shop: Shop }) {
   const sessions = useResource((signal) => get<{ liveSessions: LiveSession[] }>(`/shops/${shop.id}/live-sessions?limit=100`, signal).then((r) => r.liveSessions), [shop.id]);
@@ -71,6 +72,7 @@ export function LiveSessions({ shop }: { shop: Shop }) {
                         <Link class="btn btn-small" href={`/console/live/${s.id}`}>
                           {t('live.control')}
                         </Link>
+                        <EmbedSnippet kind="live" id={s.id} title={s.title} />
                         {s.status !== 'ended' && <BoostButton target={{ type: 'live', id: s.id, title: s.title }} onBought={() => setRound((r) => r + 1)} />}
                       </div>
                     </td>

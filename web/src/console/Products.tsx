@@ -6,6 +6,7 @@ import { t } from '../shared/i18n.ts';
 import { Icon } from '../shared/icons.tsx';
 import type { Product, Shop, Sku } from '../shared/types.ts';
 import { Empty, errorText, Loaded, useResource, useSubmit } from '../shared/ui.tsx';
+import { EmbedSnippet } from './EmbedSnippet.tsx';
 
 export function Products({ shop }: { shop: Shop }) {
   const products = useResource((signal) => get<{ products: Product[] }>(`/shops/${shop.id}/products?limit=200`, signal).then((r) => r.products), [shop.id]);
@@ -145,6 +146,7 @@ function ProductPanel({ product, onChanged }: { product: Product; onChanged(): v
             {product.title}
           </a>
         </h2>
+        <EmbedSnippet kind="product" id={product.id} title={product.title} />
         <select aria-label={t('products.status')} value={product.status} onChange={(e) => setStatus(e.currentTarget.value as Product['status'])}>
           {(['draft', 'listed', 'delisted'] as const).map((s) => (
             <option key={s} value={s}>

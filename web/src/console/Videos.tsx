@@ -11,6 +11,7 @@ import { t } from '../shared/i18n.ts';
 import type { Shop } from '../shared/types.ts';
 import { Empty, errorText, Loaded, useSubmit } from '../shared/ui.tsx';
 import { VideoUploadForm } from '../shared/VideoUploadForm.tsx';
+import { EmbedSnippet } from './EmbedSnippet.tsx';
 import { Figure } from './ShopOverview.tsx';
 
 export function Videos({ shop }: { shop: Shop }) {
@@ -137,6 +138,7 @@ function VideoRow({ video, figures, onChanged, onBoosted }: { video: CreatorVide
         </td>
       ))}
       <td class="video-actions-cell">
+        {video.status === 'ready' && !video.takenDown && <EmbedSnippet kind="video" id={video.id} title={video.title} />}
         {video.status === 'ready' && !video.takenDown && <BoostButton target={{ type: 'video', id: video.id, title: video.title, topics: video.topics }} onBought={onBoosted} />}
         {mayDelete && (
           <button class="btn btn-small btn-danger" disabled={remove.busy} onClick={() => void remove.run()}>

@@ -6,11 +6,14 @@ import { storage } from './api.ts';
 import en from './locales/en.ts';
 import zhCN from './locales/zh-CN.ts';
 import type { analyticsEn } from './locales/analytics.ts';
+import type { webhooksEn } from './locales/webhooks.ts';
+import type { embedsEn } from './locales/embeds.ts';
+import type { apikeysEn } from './locales/apikeys.ts';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
     // The analytics strings are added when an analytics page loads (locales/analytics.ts); typed here like the rest.
-    resources: { translation: typeof en & { analytics: typeof analyticsEn } };
+    resources: { translation: typeof en & { analytics: typeof analyticsEn } & { webhooks: typeof webhooksEn } & { embeds: typeof embedsEn } & { apikeys: typeof apikeysEn } };
   }
 }
 

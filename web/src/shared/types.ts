@@ -529,8 +529,8 @@ export interface Video {
 // Analytics (issue 18): the figures as GET /live-sessions/:id/analytics and GET /shops/:shopId/analytics answer them.
 // Their definitions are the analytics store's (src/modules/analytics/store/types.ts); money in minor units, rates 0–1.
 
-export type TrafficSource = 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct';
-export type SalesChannel = 'live' | 'video' | 'share' | 'search' | 'product';
+export type TrafficSource = 'feed' | 'follow' | 'share' | 'search' | 'boost' | 'profile' | 'direct' | 'embed';
+export type SalesChannel = 'live' | 'video' | 'share' | 'search' | 'product' | 'embed';
 
 export interface LiveSessionFigures {
   uniqueViewers: number;

@@ -21,6 +21,7 @@ import {
   type CreatorFigures,
   type EventType,
   type LiveSessionFigures,
+  type LiveWindow,
   type PlatformFigures,
   type Range,
   type ShopFigures,
@@ -57,14 +58,20 @@ export async function openDuckDbStore(opts: { path: string }): Promise<Analytics
   // checkpoint, at close, took 0.75 s against 2.3 s.
   const instance = await DuckDBInstance.create(opts.path, { checkpoint_threshold: '64MB' });
   const writer = await instance.connect();
+  let batches: number;
   try {
-    await writer.run(`CREATE TABLE IF NOT EXISTS analytics_events (${COLUMNS_SQL}, PRIMARY KEY (id))`);
+    // seq: the number of the batch that wrote the fact (an older file's facts have none), so a reader can ask for
+    // what was written since it last looked: the live figures are kept up from there (LiveTally).
+    await writer.run(`CREATE TABLE IF NOT EXISTS analytics_events (${COLUMNS_SQL}, seq BIGINT, PRIMARY KEY (id))`);
+    await writer.run('ALTER TABLE analytics_events ADD COLUMN IF NOT EXISTS seq BIGINT');
+    const [r] = (await writer.runAndReadAll('SELECT coalesce(max(seq), 0) AS seq FROM analytics_events')).getRowObjects();
+    batches = num(r?.seq);
   } catch (err) {
     writer.closeSync();
     instance.closeSync();
     throw err;
   }
-  return new DuckDbStore(instance, writer);
+  return new DuckDbStore(instance, writer, batches);
 }
 
 type Row = Record<string, DuckDBValue>;
@@ -87,10 +94,18 @@ class DuckDbStore implements AnalyticsStore {
   private readonly readers = new Set<DuckDBConnection>();
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
+  /** A long range's live figures per session and start, kept up with the facts written since (see LiveTally). */
+  private readonly tallies = new Map<string, LiveTally>();
+  /** Each key's updates one at a time: two polls of one dashboard must not add the same new facts twice. */
+  private readonly tallying = new Map<string, Promise<unknown>>();
+  /** Bumped by a prune: a tally that counted deleted facts is started again. */
+  private generation = 0;
 
   constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
+    /** The last batch written (the seq of its facts). */
+    private batches: number,
   ) {}
 
   append(events: readonly AnalyticsEvent[]): Promise<void> {
@@ -125,14 +140,53 @@ class DuckDbStore implements AnalyticsStore {
         appender.closeSync();
       }
       // The primary key makes the skip exact and atomic: one statement, so a batch is written whole or not at all.
-      await this.writer.run('INSERT OR IGNORE INTO analytics_events SELECT * FROM analytics_staging');
+      const seq = this.batches + 1;
+      await this.writer.run(`INSERT OR IGNORE INTO analytics_events SELECT *, ${seq}::BIGINT FROM analytics_staging`);
+      this.batches = seq;
       await this.writer.run('DROP TABLE analytics_staging');
     });
   }
 
   liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures> {
+    // A short window (the dashboard's last 10 minutes and the 10 before) is read whole each time; a session from its
+    // start is tallied once and then kept up with what was written since (LiveTally), one update at a time per key.
+    if (range.to - range.from <= TALLY_MIN_SPAN_MS) return this.read((c) => this.liveRead(c, sessionId, range));
+    const key = `${sessionId} ${Math.ceil(range.from)}`;
+    const run = (this.tallying.get(key) ?? Promise.resolve()).then(() => this.read((c) => this.liveTallied(c, key, sessionId, range)));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tallying.set(key, settled);
+    void settled.then(() => this.tallying.get(key) === settled && this.tallying.delete(key));
+    return run;
+  }
+
+    liveWindow(sessionId: string, range: Range): Promise<LiveWindow> {
     return this.read(async (c) => {
-      // Distinct counts as per-viewer flags; the per-minute curve and the sources as lists.
+      // Only sums and one distinct count: no viewer's funnel, curve or sources to work out, as liveSession must.
+      const [t] = await rows(
+        c,
+        `SELECT count(*) FILTER (type = 'room_enter') AS views, count(DISTINCT actor) FILTER (type = 'room_enter') AS viewers,
+                sum(quantity) FILTER (type = 'like') AS likes, count(*) FILTER (type = 'comment') AS comments,
+                count(*) FILTER (type = 'card_click') AS clicks, count(*) FILTER (type = 'order_paid') AS paid,
+                sum(amount) FILTER (type = 'order_paid') AS gmv
+           FROM analytics_events WHERE session_id = $1 AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT`,
+        [sessionId, bound(range.from), bound(range.to)],
+      );
+      return {
+        views: num(t?.views),
+        uniqueViewers: num(t?.viewers),
+        likes: num(t?.likes),
+        comments: num(t?.comments),
+        cardClicks: num(t?.clicks),
+        paidOrders: num(t?.paid),
+        gmv: num(t?.gmv),
+      };
+    });
+  }
+
+private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Promise<LiveSessionFigures> {
       const [t] = await rows(
         c,
         `WITH f AS MATERIALIZED (
@@ -195,45 +249,75 @@ class DuckDbStore implements AnalyticsStore {
       );
       const facts = struct(t.facts);
       const users = struct(t.users);
-      const online = list(t.online).map((m) => ({ minute: num(struct(m).minute), online: num(struct(m).online) }));
       const bySource = list(t.sources).map(struct);
-      const sources = SOURCES.map((source) => {
-        const r = bySource.find((x) => x.source === source);
-        return { source, viewers: num(r?.viewers), paidOrders: num(r?.paid_orders), gmv: num(r?.gmv) };
+      return liveFigures({
+        facts: (name) => num(facts[name]),
+        users: (name) => num(users[name]),
+        refunded: num(t.refunded),
+        online: list(t.online).map((m) => ({ minute: num(struct(m).minute), online: num(struct(m).online) })),
+        sources: SOURCES.map((source) => {
+          const r = bySource.find((x) => x.source === source);
+          return { source, viewers: num(r?.viewers), paidOrders: num(r?.paid_orders), gmv: num(r?.gmv) };
+        }),
       });
+  }
 
-      const views = num(facts.views);
-      const viewers = num(users.entered);
-      const watchMs = num(facts.watch_ms);
-      const gmv = num(facts.gmv);
-      const refunded = num(t.refunded);
-      return {
-        uniqueViewers: viewers,
-        views,
-        peakOnline: online.reduce((peak, m) => Math.max(peak, m.online), 0),
-        watchMs,
-        averageWatchMs: flooredQuotient(watchMs, viewers),
-        newFollowers: num(users.followers),
-        likes: num(facts.likes),
-        comments: num(facts.comments),
-        shares: num(facts.shares),
-        tips: num(facts.tips),
-        tipAmount: num(facts.tip_amount),
-        cardImpressions: num(facts.impressions),
-        cardClicks: num(facts.clicks),
-        ordersPlaced: num(facts.placed),
-        paidOrders: num(facts.paid),
-        buyers: num(users.buyers),
-        gmv,
-        refunded,
-        verifiedGmv: gmv - refunded,
-        gpm: perThousand(gmv, views),
-        gpmPerViewer: perThousand(gmv, viewers),
-        funnel: (['entered', 'saw_card', 'clicked', 'ordered', 'paid'] as const).map((step) => ({ step, users: num(users[step]) })),
-        online,
-        sources,
-      };
-    });
+  /**
+   * A session's figures from its start, from its tally: started with one read of its facts, then brought up to this
+   * read's snapshot with the facts written since (seq above the tally's) and those now inside a range that grew (at
+   * from the tally's end to the new one) — a poll while on air reads seconds of facts, not the session's hours.
+   */
+  private async liveTallied(c: DuckDBConnection, key: string, sessionId: string, range: Range): Promise<LiveSessionFigures> {
+    let tally = this.tallies.get(key);
+    const to = Math.ceil(range.to);
+    if (tally && (tally.generation !== this.generation || to < tally.to)) tally = undefined;
+    const [w] = await rows(c, 'SELECT max(seq) AS seq FROM analytics_events WHERE seq > $1::BIGINT', [BigInt(tally?.seq ?? -1)]);
+    const seq = Math.max(num(w?.seq), tally?.seq ?? 0);
+    if (!tally) {
+      tally = new LiveTally(this.generation, seq, to);
+      const [t] = await rows(c, tallySql(factsWhere('session_id = $1 AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT'), true), [sessionId, bound(range.from), BigInt(to)]);
+      tally.add(t!);
+      for (const r of list(t!.refunds).map(struct)) tally.refund(String(r.order_id), num(r.amount));
+    } else if (seq > tally.seq || to > tally.to) {
+      // Written since (any time in the range), or written before but only now inside it: two disjoint sets, a few
+      // seconds of facts, counted one by one (the statement of a first read costs more to plan than these to add).
+      const facts = await rows(
+        c,
+        `${factsWhere('session_id = $1 AND seq > $4::BIGINT AND seq <= $5::BIGINT AND at_ms >= $2::BIGINT AND at_ms < $3::BIGINT')}
+         UNION ALL
+         ${factsWhere('session_id = $1 AND (seq <= $4::BIGINT OR seq IS NULL) AND at_ms >= $6::BIGINT AND at_ms < $3::BIGINT')}`,
+        [sessionId, bound(range.from), BigInt(to), BigInt(tally.seq), BigInt(seq), BigInt(tally.to)],
+      );
+      const fresh: string[] = [];
+      for (const r of facts) tally.addFact(r, fresh);
+      // A refund counts for an order paid in the range whenever it was written: those written before for the orders
+      // new to the tally, and those written since for every order in it.
+      if (fresh.length > 0) {
+        for (const r of await rows(
+          c,
+          `SELECT order_id, sum(amount) AS amount FROM analytics_events
+            WHERE type = 'order_refund' AND (seq <= $1::BIGINT OR seq IS NULL) AND order_id IN ${inList(fresh)} GROUP BY 1`,
+          [BigInt(tally.seq)],
+        ))
+          tally.refund(String(r.order_id), num(r.amount));
+      }
+      if (seq > tally.seq) {
+        for (const r of await rows(
+          c,
+          `SELECT order_id, sum(amount) AS amount FROM analytics_events
+            WHERE type = 'order_refund' AND seq > $1::BIGINT AND seq <= $2::BIGINT AND order_id IS NOT NULL GROUP BY 1`,
+          [BigInt(tally.seq), BigInt(seq)],
+        ))
+          if (tally.paidOrders.has(String(r.order_id))) tally.refund(String(r.order_id), num(r.amount));
+      }
+      tally.seq = seq;
+      tally.to = to;
+    }
+    // Most recently used last; the oldest tally goes past the limit.
+    this.tallies.delete(key);
+    this.tallies.set(key, tally);
+    if (this.tallies.size > MAX_TALLIES) this.tallies.delete(this.tallies.keys().next().value!);
+    return tally.figures();
   }
 
   shop(shopId: string, range: Range & { utcOffsetMinutes: number; bucket: 'hour' | 'day' }): Promise<ShopFigures> {
@@ -542,6 +626,8 @@ class DuckDbStore implements AnalyticsStore {
   prune(before: number): Promise<number> {
     return this.write(async () => {
       const result = await this.writer.run('DELETE FROM analytics_events WHERE at_ms < $1::BIGINT', [bound(before)]);
+      this.generation++;
+      this.tallies.clear();
       return result.rowsChanged;
     });
   }
@@ -595,6 +681,260 @@ class DuckDbStore implements AnalyticsStore {
     p.then(forget, forget);
     return p;
   }
+}
+
+/** Ranges up to this long are read whole each time; a longer one (a session from its start) is tallied. */
+const TALLY_MIN_SPAN_MS = 30 * MINUTE_MS;
+/** Tallies kept (sessions whose dashboards are open); the least recently read goes first. */
+const MAX_TALLIES = 16;
+const TALLY_COLUMNS = 'type, at_ms, id, actor, source, order_id, amount, quantity, value';
+const factsWhere = (cond: string) => `SELECT ${TALLY_COLUMNS} FROM analytics_events WHERE ${cond}`;
+/** A viewer's funnel steps and follow, as bits (LiveTally.viewers). */
+const ENTERED = 1;
+const SAW_CARD = 2;
+const CLICKED = 4;
+const ORDERED = 8;
+const PAID = 16;
+const FOLLOWED = 32;
+
+/**
+ * What a set of facts adds to a tally, in one statement: the additive sums; per viewer, the steps taken and the
+ * first entry (at, id, source); per online slot and node, the latest sample; each paid order; and, for a tally's
+ * first read, the refunds of the orders paid in it.
+ */
+function tallySql(facts: string, withRefunds: boolean): string {
+  return `WITH f AS MATERIALIZED (${facts})
+    SELECT
+      (SELECT {
+         views: count(*) FILTER (type = 'room_enter'),
+         watch_ms: sum(value) FILTER (type = 'watch'),
+         likes: sum(quantity) FILTER (type = 'like'),
+         comments: count(*) FILTER (type = 'comment'),
+         shares: count(*) FILTER (type = 'share'),
+         tips: count(*) FILTER (type = 'tip'),
+         tip_amount: sum(amount) FILTER (type = 'tip'),
+         impressions: count(*) FILTER (type = 'card_impression'),
+         clicks: count(*) FILTER (type = 'card_click'),
+         placed: count(*) FILTER (type = 'order_placed'),
+         paid: count(*) FILTER (type = 'order_paid'),
+         gmv: sum(amount) FILTER (type = 'order_paid')
+       } FROM f) AS facts,
+      (SELECT list({actor: actor, flags: flags, entry: entry}) FROM (
+         SELECT actor,
+                bit_or(CASE type WHEN 'room_enter' THEN ${ENTERED} WHEN 'card_impression' THEN ${SAW_CARD} WHEN 'card_click' THEN ${CLICKED}
+                                 WHEN 'order_placed' THEN ${ORDERED} WHEN 'order_paid' THEN ${PAID} WHEN 'follow' THEN ${FOLLOWED} ELSE 0 END) AS flags,
+                min({ms: at_ms, id: id, source: coalesce(source, 'direct')}) FILTER (type = 'room_enter') AS entry
+           FROM f WHERE actor IS NOT NULL GROUP BY actor)) AS viewers,
+      (SELECT list({slot: slot, actor: actor, sample: sample}) FROM (
+         SELECT ${floorDiv('at_ms', ONLINE_SAMPLE_MS)} AS slot, actor, max({ms: at_ms, id: id, value: coalesce(value, 0)}) AS sample
+           FROM f WHERE type = 'online' GROUP BY slot, actor)) AS online,
+      (SELECT list({actor: actor, order_id: order_id, source: source, amount: amount}) FROM f WHERE type = 'order_paid') AS paid
+      ${
+        withRefunds
+          ? `, (SELECT list({order_id: order_id, amount: amount}) FROM (
+               SELECT order_id, sum(amount) AS amount FROM analytics_events
+                WHERE type = 'order_refund' AND order_id IN (SELECT order_id FROM f WHERE type = 'order_paid') GROUP BY 1)) AS refunds`
+          : ''
+      }`;
+}
+
+interface Stamp {
+  at: number;
+  id: string;
+}
+const stampOf = (r: Row): Stamp => ({ at: num(r.ms), id: String(r.id) });
+const later = (a: Stamp, b: Stamp) => a.at > b.at || (a.at === b.at && compareIds(a.id, b.id) > 0);
+
+/** The sum each type of fact adds to, and what it adds (tallySql's facts struct, by name). */
+const SUMMED: Partial<Record<EventType, [name: string, of: (r: Row) => number]>> = {
+  room_enter: ['views', () => 1],
+  watch: ['watch_ms', (r) => num(r.value)],
+  like: ['likes', (r) => num(r.quantity)],
+  comment: ['comments', () => 1],
+  share: ['shares', () => 1],
+  card_impression: ['impressions', () => 1],
+  card_click: ['clicks', () => 1],
+  order_placed: ['placed', () => 1],
+};
+const STEP_OF: Partial<Record<EventType, number>> = { room_enter: ENTERED, card_impression: SAW_CARD, card_click: CLICKED, order_placed: ORDERED, order_paid: PAID, follow: FOLLOWED };
+const FUNNEL = [
+  ['saw_card', SAW_CARD],
+  ['clicked', CLICKED],
+  ['ordered', ORDERED],
+  ['paid', PAID],
+] as const;
+
+type Viewer = { flags: number; entry: (Stamp & { source: string }) | null };
+
+/**
+ * A live session's figures over [from, to) as what they are made of, so that facts can be added in any order and
+ * any number of times apart and give the figures of all of them read at once: sums; each viewer's steps and first
+ * entry (with the counts they make, kept up as a viewer changes); each node's latest sample per slot; the paid
+ * orders and the refunds of those orders. `seq` is the last batch counted, `to` the end of the range counted.
+ * The first read adds tallySql's aggregates (add); later ones add the few facts written since, one by one (addFact).
+ */
+class LiveTally {
+  private readonly sums = new Map<string, number>();
+  private readonly viewers = new Map<string, Viewer>();
+  private readonly users = { entered: 0, saw_card: 0, clicked: 0, ordered: 0, paid: 0, followers: 0, buyers: 0 };
+  private readonly viewersBySource = new Map<string, number>();
+  private readonly samples = new Map<string, { slot: number; sample: Stamp & { value: number } }>();
+  private readonly paid: { actor: string | null; source: string | null; amount: number }[] = [];
+  readonly paidOrders = new Set<string>();
+  private readonly refunds = new Map<string, number>();
+
+  constructor(
+    readonly generation: number,
+    public seq: number,
+    public to: number,
+  ) {}
+
+  /** Adds one tallySql row; answers the orders paid that the tally did not have yet. */
+  add(t: Row): string[] {
+    for (const [name, v] of Object.entries(struct(t.facts))) this.sum(name, num(v));
+    for (const r of list(t.viewers).map(struct)) {
+      const e = r.entry == null ? null : struct(r.entry);
+      this.viewer(String(r.actor), num(r.flags), e ? { ...stampOf(e), source: String(e.source) } : null);
+    }
+    for (const r of list(t.online).map(struct)) {
+      const s = struct(r.sample);
+      this.sample(num(r.slot), r.actor, { ...stampOf(s), value: num(s.value) });
+    }
+    const fresh: string[] = [];
+    for (const r of list(t.paid).map(struct)) this.paidOrder(r, fresh);
+    return fresh;
+  }
+
+  /** Adds one fact (TALLY_COLUMNS), as tallySql would have counted it; a paid order new to the tally goes to `fresh`. */
+  addFact(r: Row, fresh: string[]): void {
+    const type = String(r.type) as EventType;
+    const summed = SUMMED[type];
+    if (summed) this.sum(summed[0], summed[1](r));
+    if (type === 'tip') this.sum('tips', 1), this.sum('tip_amount', num(r.amount));
+    if (type === 'order_paid') this.sum('paid', 1), this.sum('gmv', num(r.amount)), this.paidOrder(r, fresh);
+    const at = num(r.at_ms);
+    if (r.actor != null) {
+      const entry = type === 'room_enter' ? { at, id: String(r.id), source: r.source == null ? 'direct' : String(r.source) } : null;
+      this.viewer(String(r.actor), STEP_OF[type] ?? 0, entry);
+    }
+    if (type === 'online') this.sample(Math.floor(at / ONLINE_SAMPLE_MS), r.actor, { at, id: String(r.id), value: num(r.value) });
+  }
+
+  refund(orderId: string, amount: number): void {
+    this.refunds.set(orderId, (this.refunds.get(orderId) ?? 0) + amount);
+  }
+
+  private sum(name: string, v: number): void {
+    this.sums.set(name, (this.sums.get(name) ?? 0) + v);
+  }
+
+  private viewer(actor: string, flags: number, entry: Viewer['entry']): void {
+    let v = this.viewers.get(actor);
+    if (v) this.count(v, -1);
+    else this.viewers.set(actor, (v = { flags: 0, entry: null }));
+    v.flags |= flags;
+    if (entry && (!v.entry || later(v.entry, entry))) v.entry = entry;
+    this.count(v, 1);
+  }
+
+  /** What a viewer adds to the counts (sign 1) or took from them (-1). */
+  private count({ flags, entry }: Viewer, sign: 1 | -1): void {
+    if (flags & FOLLOWED) this.users.followers += sign;
+    if (flags & PAID) this.users.buyers += sign;
+    if (!(flags & ENTERED)) return;
+    this.users.entered += sign;
+    this.viewersBySource.set(entry!.source, (this.viewersBySource.get(entry!.source) ?? 0) + sign);
+    // The funnel's steps are taken in order: each counts those who took it and every step before.
+    let mask = ENTERED;
+    for (const [step, bit] of FUNNEL) {
+      mask |= bit;
+      if ((flags & mask) !== mask) break;
+      this.users[step] += sign;
+    }
+  }
+
+  private sample(slot: number, actor: DuckDBValue | undefined, sample: Stamp & { value: number }): void {
+    const key = `${slot} ${actor == null ? '' : `=${String(actor)}`}`;
+    const held = this.samples.get(key);
+    if (!held || later(sample, held.sample)) this.samples.set(key, { slot, sample });
+  }
+
+  private paidOrder(r: Row, fresh: string[]): void {
+    this.paid.push({ actor: r.actor == null ? null : String(r.actor), source: r.source == null ? null : String(r.source), amount: num(r.amount) });
+    const order = r.order_id == null ? null : String(r.order_id);
+    if (order != null && !this.paidOrders.has(order)) {
+      this.paidOrders.add(order);
+      fresh.push(order);
+    }
+  }
+
+  figures(): LiveSessionFigures {
+    const paidBy = new Map<string, { paidOrders: number; gmv: number }>();
+    for (const p of this.paid) {
+      // A buyer who never entered counts under the order's own source.
+      const source = (p.actor != null ? this.viewers.get(p.actor)?.entry?.source : undefined) ?? p.source ?? 'direct';
+      const s = paidBy.get(source) ?? { paidOrders: 0, gmv: 0 };
+      s.paidOrders++;
+      s.gmv += p.amount;
+      paidBy.set(source, s);
+    }
+    const slots = new Map<number, number>();
+    for (const { slot, sample } of this.samples.values()) slots.set(slot, (slots.get(slot) ?? 0) + sample.value);
+    const minutes = new Map<number, number>();
+    for (const [slot, online] of slots) {
+      const minute = Math.floor((slot * ONLINE_SAMPLE_MS) / MINUTE_MS) * MINUTE_MS;
+      minutes.set(minute, Math.max(minutes.get(minute) ?? 0, online));
+    }
+    let refunded = 0;
+    for (const order of this.paidOrders) refunded += this.refunds.get(order) ?? 0;
+    return liveFigures({
+      facts: (name) => this.sums.get(name) ?? 0,
+      users: (name) => this.users[name as keyof typeof this.users] ?? 0,
+      refunded,
+      online: [...minutes].sort((a, b) => a[0] - b[0]).map(([minute, online]) => ({ minute, online })),
+      sources: SOURCES.map((source) => ({ source, viewers: this.viewersBySource.get(source) ?? 0, ...(paidBy.get(source) ?? { paidOrders: 0, gmv: 0 }) })),
+    });
+  }
+}
+
+/** A live session's figures from what both readings give: the facts' sums, the viewers' counts, refunds, curve, sources. */
+function liveFigures(p: {
+  facts: (name: string) => number;
+  users: (name: string) => number;
+  refunded: number;
+  online: { minute: number; online: number }[];
+  sources: LiveSessionFigures['sources'];
+}): LiveSessionFigures {
+  const views = p.facts('views');
+  const viewers = p.users('entered');
+  const watchMs = p.facts('watch_ms');
+  const gmv = p.facts('gmv');
+  return {
+    uniqueViewers: viewers,
+    views,
+    peakOnline: p.online.reduce((peak, m) => Math.max(peak, m.online), 0),
+    watchMs,
+    averageWatchMs: flooredQuotient(watchMs, viewers),
+    newFollowers: p.users('followers'),
+    likes: p.facts('likes'),
+    comments: p.facts('comments'),
+    shares: p.facts('shares'),
+    tips: p.facts('tips'),
+    tipAmount: p.facts('tip_amount'),
+    cardImpressions: p.facts('impressions'),
+    cardClicks: p.facts('clicks'),
+    ordersPlaced: p.facts('placed'),
+    paidOrders: p.facts('paid'),
+    buyers: p.users('buyers'),
+    gmv,
+    refunded: p.refunded,
+    verifiedGmv: gmv - p.refunded,
+    gpm: perThousand(gmv, views),
+    gpmPerViewer: perThousand(gmv, viewers),
+    funnel: (['entered', 'saw_card', 'clicked', 'ordered', 'paid'] as const).map((step) => ({ step, users: p.users(step) })),
+    online: p.online,
+    sources: p.sources,
+  };
 }
 
 async function rows(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<Row[]> {

@@ -20,6 +20,8 @@ import {
   type Channel,
   type CreatorFigures,
   type LiveSessionFigures,
+  type LiveWindow,
+  liveWindowOf,
   type PlatformFigures,
   type Range,
   type ShopFigures,
@@ -317,6 +319,10 @@ class PostgresStore implements AnalyticsStore {
         await appendStatement(json).execute(tx);
       });
     }
+  }
+
+  async liveWindow(sessionId: string, range: Range): Promise<LiveWindow> {
+    return liveWindowOf(await this.liveSession(sessionId, range));
   }
 
   async liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures> {

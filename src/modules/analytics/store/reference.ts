@@ -26,6 +26,8 @@ import {
   type CreatorFigures,
   type EventType,
   type LiveSessionFigures,
+  type LiveWindow,
+  liveWindowOf,
   type PlatformFigures,
   type Range,
   type ShopFigures,
@@ -48,6 +50,10 @@ export class ReferenceStore implements AnalyticsStore {
 
   async append(events: readonly AnalyticsEvent[]): Promise<void> {
     for (const e of events) if (!this.facts.has(e.id)) this.facts.set(e.id, { ...e });
+  }
+
+  async liveWindow(sessionId: string, range: Range): Promise<LiveWindow> {
+    return liveWindowOf(await this.liveSession(sessionId, range));
   }
 
   async liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures> {

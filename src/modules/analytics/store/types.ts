@@ -39,16 +39,17 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Where a viewer or a buyer came from. Private traffic (私域) is share and follow; the rest is public (公域). */
-export const SOURCES = ['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct'] as const;
+export const SOURCES = ['feed', 'follow', 'share', 'search', 'boost', 'profile', 'direct', 'embed'] as const;
 export type Source = (typeof SOURCES)[number];
 export const PRIVATE_SOURCES: readonly Source[] = ['share', 'follow'];
 
 /**
- * Which channel a paid order's GMV belongs to: live if it was placed in (or for) a live session, else video if
+ * Which channel a paid order's GMV belongs to: embed if the buyer came from an embedded card on another site (its
+ * live room, video or product page opened from the card), else live if it was placed in (or for) a live session, else video if
  * from a short video, else share if through a share link, else search if its source was search, else product (the
  * product page).
  */
-export const CHANNELS = ['live', 'video', 'share', 'search', 'product'] as const;
+export const CHANNELS = ['live', 'video', 'share', 'search', 'product', 'embed'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface AnalyticsEvent {
@@ -218,6 +219,8 @@ export interface AnalyticsStore {
   /** Writes facts; ids already held are skipped. Resolves once durable in the store. */
   append(events: readonly AnalyticsEvent[]): Promise<void>;
   liveSession(sessionId: string, range: Range): Promise<LiveSessionFigures>;
+  /** A few of liveSession's figures, for a short window of a live (the dashboard's last 10 minutes): as liveSession counts them. */
+  liveWindow(sessionId: string, range: Range): Promise<LiveWindow>;
   shop(shopId: string, range: Range & { utcOffsetMinutes: number; bucket: 'hour' | 'day' }): Promise<ShopFigures>;
   creator(creatorId: string, range: Range): Promise<CreatorFigures>;
   platform(range: Range & { utcOffsetMinutes: number; now: number }): Promise<PlatformFigures>;
@@ -227,6 +230,18 @@ export interface AnalyticsStore {
   prune(before: number): Promise<number>;
   close(): Promise<void>;
 }
+
+export type LiveWindow = Pick<LiveSessionFigures, 'views' | 'uniqueViewers' | 'likes' | 'comments' | 'cardClicks' | 'paidOrders' | 'gmv'>;
+
+export const liveWindowOf = (f: LiveSessionFigures): LiveWindow => ({
+  views: f.views,
+  uniqueViewers: f.uniqueViewers,
+  likes: f.likes,
+  comments: f.comments,
+  cardClicks: f.cardClicks,
+  paidOrders: f.paidOrders,
+  gmv: f.gmv,
+});
 
 /** How often each node samples the viewers of each of its rooms. */
 export const ONLINE_SAMPLE_MS = 10_000;

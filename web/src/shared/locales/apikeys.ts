@@ -1,0 +1,96 @@
+// The API keys page's strings (issue 19), in their own module like analytics.ts: importing it adds both
+// languages to i18next; the keys are typed through i18n.ts.
+import i18next from 'i18next';
+import '../i18n.ts';
+
+type Dictionary<T> = { [K in keyof T]: T[K] extends string ? string : Dictionary<T[K]> };
+
+export const apikeysEn = {
+  nav: 'API keys',
+  title: 'API keys',
+  intro: 'Keys let your ERP, warehouse, service desk or a distributor call the Hawker API for this shop, with only the scopes you give them. Send one as "Authorization: Bearer hk_…".',
+  add: 'Create a key',
+  name: 'Name',
+  namePlaceholder: 'e.g. ERP sync',
+  scopesLabel: 'Scopes',
+  rateLimit: 'Requests per minute',
+  create: 'Create key',
+  secretOnce: 'The key — shown only now. Store it in your integration; Hawker keeps only its hash.',
+  copy: 'Copy key',
+  dismiss: 'Done',
+  none: 'No API keys yet',
+  noneHint: 'Create a key for each integration, with the scopes it needs.',
+  keys: 'Keys',
+  key: 'Key',
+  created: 'Created',
+  lastUsed: 'Last used',
+  never: 'Never',
+  status: 'Status',
+  active: 'Active',
+  revoked: 'Revoked {{at}}',
+  revoke: 'Revoke',
+  confirmRevoke: 'Revoke "{{name}}"? Integrations using it stop working within seconds.',
+  audit: 'Audit log',
+  auditEmpty: 'No requests made with a key yet.',
+  time: 'Time',
+  request: 'Request',
+  responseStatus: 'Status',
+  address: 'Address',
+  more: 'Load more',
+  refresh: 'Refresh',
+  // Keyed with _ for :, which i18next reads as a namespace separator.
+  scopes: {
+    orders_read: 'Read orders (order sync)',
+    orders_write: 'Ship orders with tracking numbers',
+    products_write: 'Create and edit products',
+    stock_write: 'Update stock (also in bulk)',
+    aftersales_write: 'Decide refunds and after-sales',
+    analytics_read: 'Read shop analytics',
+  },
+};
+
+const apikeysZhCN: Dictionary<typeof apikeysEn> = {
+  nav: 'API 密钥',
+  title: 'API 密钥',
+  intro: '密钥让你的 ERP、仓库、客服系统或分销商以本店身份调用 Hawker API，只能做你授予的权限范围内的事。请求时带上 "Authorization: Bearer hk_…"。',
+  add: '创建密钥',
+  name: '名称',
+  namePlaceholder: '例如：ERP 同步',
+  scopesLabel: '权限范围',
+  rateLimit: '每分钟请求数',
+  create: '创建密钥',
+  secretOnce: '密钥只显示这一次。请保存到你的系统中；Hawker 只保存它的哈希值。',
+  copy: '复制密钥',
+  dismiss: '完成',
+  none: '还没有 API 密钥',
+  noneHint: '为每个对接系统各建一个密钥，只勾选它需要的权限。',
+  keys: '密钥',
+  key: '密钥',
+  created: '创建时间',
+  lastUsed: '最近使用',
+  never: '从未使用',
+  status: '状态',
+  active: '有效',
+  revoked: '已于 {{at}} 吊销',
+  revoke: '吊销',
+  confirmRevoke: '吊销"{{name}}"？使用它的系统将在几秒内停止工作。',
+  audit: '调用日志',
+  auditEmpty: '还没有使用密钥的请求。',
+  time: '时间',
+  request: '请求',
+  responseStatus: '状态码',
+  address: '来源 IP',
+  more: '加载更多',
+  refresh: '刷新',
+  scopes: {
+    orders_read: '读取订单（订单同步）',
+    orders_write: '发货并填写运单号',
+    products_write: '创建和编辑商品',
+    stock_write: '更新库存（含批量）',
+    aftersales_write: '处理退款与售后',
+    analytics_read: '查看店铺数据',
+  },
+};
+
+i18next.addResourceBundle('en', 'translation', { apikeys: apikeysEn }, true, true);
+i18next.addResourceBundle('zh-CN', 'translation', { apikeys: apikeysZhCN }, true, true);
