@@ -187,6 +187,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
 
   await app.register(swagger, {
     openapi: {
+      // 3.1: the version with a webhooks section, and whose schemas are JSON Schema (TypeBox's nullable is type null).
+      openapi: '3.1.0',
       info: { title: 'Hawker API', version: '1.0.0', description: 'Live social commerce: accounts, shops, catalog, orders, payments, live rooms.' },
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
