@@ -217,20 +217,7 @@ private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Pr
              FROM f LEFT JOIN viewer ON viewer.actor = f.actor WHERE f.type = 'order_paid' GROUP BY 1
          )
          SELECT
-           (SELECT {
-              views: count(*) FILTER (type = 'room_enter'),
-              watch_ms: sum(value) FILTER (type = 'watch'),
-              likes: sum(quantity) FILTER (type = 'like'),
-              comments: count(*) FILTER (type = 'comment'),
-              shares: count(*) FILTER (type = 'share'),
-              tips: count(*) FILTER (type = 'tip'),
-              tip_amount: sum(amount) FILTER (type = 'tip'),
-              impressions: count(*) FILTER (type = 'card_impression'),
-              clicks: count(*) FILTER (type = 'card_click'),
-              placed: count(*) FILTER (type = 'order_placed'),
-              paid: count(*) FILTER (type = 'order_paid'),
-              gmv: sum(amount) FILTER (type = 'order_paid')
-            } FROM f) AS facts,
+           ${LIVE_SUMS},
            (SELECT {
               entered: count(*) FILTER (entered),
               saw_card: count(*) FILTER (entered AND saw_card),
@@ -697,6 +684,22 @@ const ORDERED = 8;
 const PAID = 16;
 const FOLLOWED = 32;
 
+/** A live session's additive figures over the facts `f`, as one struct column `facts` (both readings, LiveTally's sums). */
+const LIVE_SUMS = `(SELECT {
+    views: count(*) FILTER (type = 'room_enter'),
+    watch_ms: sum(value) FILTER (type = 'watch'),
+    likes: sum(quantity) FILTER (type = 'like'),
+    comments: count(*) FILTER (type = 'comment'),
+    shares: count(*) FILTER (type = 'share'),
+    tips: count(*) FILTER (type = 'tip'),
+    tip_amount: sum(amount) FILTER (type = 'tip'),
+    impressions: count(*) FILTER (type = 'card_impression'),
+    clicks: count(*) FILTER (type = 'card_click'),
+    placed: count(*) FILTER (type = 'order_placed'),
+    paid: count(*) FILTER (type = 'order_paid'),
+    gmv: sum(amount) FILTER (type = 'order_paid')
+  } FROM f) AS facts`;
+
 /**
  * What a set of facts adds to a tally, in one statement: the additive sums; per viewer, the steps taken and the
  * first entry (at, id, source); per online slot and node, the latest sample; each paid order; and, for a tally's
@@ -705,20 +708,7 @@ const FOLLOWED = 32;
 function tallySql(facts: string, withRefunds: boolean): string {
   return `WITH f AS MATERIALIZED (${facts})
     SELECT
-      (SELECT {
-         views: count(*) FILTER (type = 'room_enter'),
-         watch_ms: sum(value) FILTER (type = 'watch'),
-         likes: sum(quantity) FILTER (type = 'like'),
-         comments: count(*) FILTER (type = 'comment'),
-         shares: count(*) FILTER (type = 'share'),
-         tips: count(*) FILTER (type = 'tip'),
-         tip_amount: sum(amount) FILTER (type = 'tip'),
-         impressions: count(*) FILTER (type = 'card_impression'),
-         clicks: count(*) FILTER (type = 'card_click'),
-         placed: count(*) FILTER (type = 'order_placed'),
-         paid: count(*) FILTER (type = 'order_paid'),
-         gmv: sum(amount) FILTER (type = 'order_paid')
-       } FROM f) AS facts,
+      ${LIVE_SUMS},
       (SELECT list({actor: actor, flags: flags, entry: entry}) FROM (
          SELECT actor,
                 bit_or(CASE type WHEN 'room_enter' THEN ${ENTERED} WHEN 'card_impression' THEN ${SAW_CARD} WHEN 'card_click' THEN ${CLICKED}
