@@ -152,7 +152,15 @@ class DuckDbStore implements AnalyticsStore {
     // start is tallied once and then kept up with what was written since (LiveTally), one update at a time per key.
     if (range.to - range.from <= TALLY_MIN_SPAN_MS) return this.read((c) => this.liveRead(c, sessionId, range));
     const key = `${sessionId} ${Math.ceil(range.from)}`;
-    const run = (this.tallying.get(key) ?? Promise.resolve()).then(() => this.read((c) => this.liveTallied(c, key, sessionId, range)));
+    const run = (this.tallying.get(key) ?? Promise.resolve()).then(() =>
+      this.read((c) =>
+        this.liveTallied(c, key, sessionId, range).catch((err: unknown) => {
+          // A tally left half-updated would count again what it already added: it is started afresh next time.
+          this.tallies.delete(key);
+          throw err;
+        }),
+      ),
+    );
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -283,7 +291,7 @@ private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Pr
         for (const r of await rows(
           c,
           `SELECT order_id, sum(amount) AS amount FROM analytics_events
-            WHERE type = 'order_refund' AND (seq <= $1::BIGINT OR seq IS NULL) AND order_id IN ${inList(fresh)} GROUP BY 1`,
+            WHERE type = 'order_refund' AND (seq <= $1::BIGINT OR seq IS NULL) AND order_id IN (${fresh.map(sqlText).join(', ')}) GROUP BY 1`,
           [BigInt(tally.seq)],
         ))
           tally.refund(String(r.order_id), num(r.amount));
@@ -975,6 +983,11 @@ function offsetMs(utcOffsetMinutes: number): number {
 /** floor(expr / d) in exact integer SQL, for negative values too (`%` and `//` follow the dividend's sign). */
 function floorDiv(expr: string, d: number): string {
   return `((${expr}) - (((${expr}) % ${d}) + ${d}) % ${d}) // ${d}`;
+}
+
+/** A text as an SQL string literal (an order id read from the facts: any text). */
+function sqlText(v: string): string {
+  return `'${v.replace(/'/g, "''")}'`;
 }
 
 function inList(values: readonly string[]): string {
