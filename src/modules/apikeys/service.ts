@@ -70,16 +70,8 @@ interface KeyRecord {
   principal: Principal;
 }
 
-interface AuditEntry {
-  id: string;
-  key_id: string;
-  shop_id: string;
-  method: string;
-  route: string;
-  status: number;
-  ip: string;
-  at: Date;
-}
+/** A row of the audit log as it is written. */
+type AuditEntry = ApiKeyRequestsTable;
 
 const toScopes = (v: unknown): Scope[] => (Array.isArray(v) ? v.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) : []);
 
