@@ -31,6 +31,8 @@ import { ledgerRoutes } from './modules/ledger/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
 import { mediaRoutes, playbackRoutes } from './modules/media/routes.ts';
 import { Media } from './modules/media/service.ts';
+import { goLiveRoutes } from './modules/golive/routes.ts';
+import { GoLive } from './modules/golive/service.ts';
 import { ordersRoutes } from './modules/orders/routes.ts';
 import { paymentsRoutes } from './modules/payments/routes.ts';
 import { platformRoutes } from './modules/platform/routes.ts';
@@ -149,6 +151,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
+  // Browser go-live and co-hosting: Janus (a child, or JANUS_URL) mixing into the RTMP ingest; off, with why, without it.
+  const golive = await GoLive.open(ctx, media);
   const videos = await openVideos(ctx, media);
   const engagement = await openEngagement(ctx, videos.videos);
   // Watched to the end, swiped away, a card tapped: in the viewer's next feed page, on every node.
@@ -225,6 +229,7 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
         routes(api as App, ctx);
       }
       mediaRoutes(api as App, ctx, media);
+      goLiveRoutes(api as App, ctx, golive);
       videos.apiRoutes(api as App);
       embeds.apiRoutes(api as App);
       engagement.routes(api as App);
@@ -246,6 +251,8 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
       await videos.close();
       await ctx.jobs.stop();
       await webhookWorker.stop();
+      // Before the ingest: the mixers' RTMP pushes end as publishes do.
+      await golive.close();
       // Before the HTTP server: FLV viewers' endless responses end with their streams.
       await media.close();
       await app.close();

@@ -45,6 +45,18 @@ export interface Config {
   nginxPath: string | null;
   /** Where a media engine child (nginx) reaches this node's HTTP callbacks. */
   mediaCallbackUrl: string;
+  /** Browser go-live and co-hosting over WebRTC: on when Janus is there (a child, or JANUS_URL), or off. */
+  golive: 'auto' | 'off';
+  janusUrl: string | null;
+  janusApiSecret: string | null;
+  janusPath: string | null;
+  /** host:port of a STUN server Janus asks for its public address (behind NAT). */
+  janusStunServer: string | null;
+  /** Public IP(s) of a 1:1 NAT (a cloud VM's), put in Janus's candidates. */
+  janusNat11: string | null;
+  janusRtpPorts: string;
+  /** What browsers are told to use to reach Janus: STUN, and TURN (coturn) for phones behind strict NAT. */
+  iceServers: IceServerConfig[];
   sandboxDuplicateRate: number;
   sandboxMaxDelayMs: number;
   testClock: boolean;
@@ -107,6 +119,32 @@ export interface PremiumBand {
 }
 
 export type MediaEngineKind = 'builtin' | 'nginx' | 'off';
+
+export interface IceServerConfig {
+  urls: string;
+  username?: string;
+  credential?: string;
+}
+
+/** ICE_SERVERS: a JSON array of RTCIceServer objects ({"urls","username","credential"}), one URL each. */
+function iceServersVar(env: Env): IceServerConfig[] {
+  const raw = env.ICE_SERVERS;
+  if (raw === undefined || raw === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('ICE_SERVERS must be a JSON array like [{"urls":"stun:stun.example.com:3478"}]');
+  }
+  const ok = (v: unknown): v is IceServerConfig => {
+    if (typeof v !== 'object' || v === null) return false;
+    const o = v as Record<string, unknown>;
+    if (typeof o.urls !== 'string' || !/^(stun|stuns|turn|turns):/.test(o.urls)) return false;
+    return (o.username === undefined || typeof o.username === 'string') && (o.credential === undefined || typeof o.credential === 'string');
+  };
+  if (!Array.isArray(parsed) || !parsed.every(ok)) throw new ConfigError('ICE_SERVERS must be a JSON array of {"urls":"stun:…|turn:…","username"?,"credential"?}');
+  return parsed.map((o) => ({ urls: o.urls, ...(o.username ? { username: o.username } : {}), ...(o.credential ? { credential: o.credential } : {}) }));
+}
 
 export type RequestLogMode = 'all' | 'completed' | 'errors';
 
@@ -177,6 +215,20 @@ function regionFeesVar(env: Env, name: string): RegionFee[] {
   const names = fees.map((f) => f.region.toLowerCase());
   if (names.some((n, i) => names.indexOf(n) !== i)) throw new ConfigError(`${name} names a region twice, got "${raw}"`);
   return fees;
+}
+
+function hostPortVar(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(raw)) throw new ConfigError(`${name} must be host:port, got "${raw}"`);
+  return raw;
+}
+
+function rangeVar(env: Env, name: string, def: string): string {
+  const raw = env[name] || def;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[1]) < 1024 || Number(m[2]) > 65535 || Number(m[1]) >= Number(m[2])) throw new ConfigError(`${name} must be a port range like 20000-40000, got "${raw}"`);
+  return raw;
 }
 
 function enumVar<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
@@ -261,6 +313,14 @@ export function loadConfig(env: Env = process.env): Config {
     ffmpegPath: env.FFMPEG_PATH || null,
     nginxPath: env.NGINX_PATH || null,
     mediaCallbackUrl: (urlVar(env, 'MEDIA_CALLBACK_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${port}`).replace(/\/$/, ''),
+    golive: enumVar(env, 'GOLIVE', ['auto', 'off'] as const, 'auto'),
+    janusUrl: urlVar(env, 'JANUS_URL', ['http:', 'https:']),
+    janusApiSecret: env.JANUS_API_SECRET || null,
+    janusPath: env.JANUS_PATH || null,
+    janusStunServer: hostPortVar(env, 'JANUS_STUN_SERVER'),
+    janusNat11: env.JANUS_NAT_1_1 || null,
+    janusRtpPorts: rangeVar(env, 'JANUS_RTP_PORTS', '20000-40000'),
+    iceServers: iceServersVar(env),
     sandboxDuplicateRate: floatVar(env, 'SANDBOX_DUPLICATE_RATE', 0.1, 0, 1),
     sandboxMaxDelayMs: intVar(env, 'SANDBOX_MAX_DELAY_MS', 300, 0, 60_000),
     testClock: boolVar(env, 'ENABLE_TEST_CLOCK', false),

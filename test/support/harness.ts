@@ -70,7 +70,7 @@ export async function freshStorage(): Promise<{ env: Record<string, string>; dis
 }
 
 // No media engine unless a test asks for one: nodes in one process would all claim the RTMP port.
-const TEST_ENV = { SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off' };
+const TEST_ENV = { SEED_DEMO: '0', LOG_LEVEL: 'silent', SCRYPT_LOG_N: '10', PORT: '0', HOST: '127.0.0.1', MEDIA_ENGINE: 'off', GOLIVE: 'off' };
 
 export interface TestNode {
   url: string;

@@ -172,6 +172,9 @@ export class BuiltinMediaEngine implements MediaEngine {
     this.publishes.delete(publish.grant.publishId);
     // Ending the remuxer's input lets it write its last segment and close the playlist.
     publish.fanout.close();
+    // node-media-server would keep the stream's codec headers for 30 s and splice a reconnect from the same address
+    // (an encoder restarted with another resolution, the co-host mixer) onto them: every Hawker publish starts afresh.
+    publish.session.broadcast._finishPublish();
     this.recordStop(publish.grant, publish.stopReason ?? 'publisher_left', stopChild(publish.remuxer, null));
   }
 

@@ -33,6 +33,8 @@ export const FFMPEG_FEATURES = {
   'flv-pull': { release: 5, what: 'HTTP-FLV playback pulled from nginx (MEDIA_ENGINE=nginx)' },
   // 4.x refuses named variants in -var_stream_map ("Invalid keyval name:720p").
   'hls-ladder': { release: 5, what: 'transcoding short videos into an HLS ladder (720p and 360p renditions)' },
+  // amix's normalize option (a guest's voice at full level, not halved) is 5.x.
+  'rtp-mix': { release: 5, what: 'mixing WebRTC publishers (browser go-live and co-hosts) into the RTMP ingest' },
 } as const;
 export type FfmpegFeature = keyof typeof FFMPEG_FEATURES;
 

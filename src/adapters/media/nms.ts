@@ -31,6 +31,8 @@ export interface Broadcast {
   postPlay(session: Subscriber): string | null;
   donePlay(session: Subscriber): void;
   broadcastMessage(packet: AVPacket): void;
+  /** Ends the publish now: codec headers and GOP cache dropped, no 30 s "resume" window for a reconnect from the same address. */
+  _finishPublish(): void;
 }
 
 export interface RtmpSession {

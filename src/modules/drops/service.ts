@@ -10,6 +10,7 @@ import { orderView } from '../orders/views.ts';
 import { shopRole } from '../shops/access.ts';
 import { isShopSelling, shopGmvUsed, trialLimits } from '../shops/service.ts';
 import { requireForeignDropAllowed } from '../affiliate/offers.ts';
+import { cohostShopIn } from '../golive/cohosts.ts';
 import { ArrivalOrder, type Place } from './arrival.ts';
 import { DropOrderWriter, type DropOrderDraft } from './group-commit.ts';
 import { orderKey, type DropCounters, type DropReservations } from './reservations.ts';
@@ -342,8 +343,12 @@ export interface NewDrop {
   perBuyerLimit?: number;
 }
 
+function sessionOf(db: Db, liveSessionId: string) {
+  return db.selectFrom('live_sessions').select(['id', 'shop_id', 'host_id', 'status']).where('id', '=', liveSessionId).executeTakeFirst();
+}
+
 async function sessionForStaff(db: Db, principal: Principal, liveSessionId: string) {
-  const session = await db.selectFrom('live_sessions').select(['id', 'shop_id', 'host_id', 'status']).where('id', '=', liveSessionId).executeTakeFirst();
+  const session = await sessionOf(db, liveSessionId);
   if (!session || !(await shopRole(db, principal, session.shop_id))) throw notFound('live session');
   return session;
 }
@@ -365,7 +370,8 @@ export async function endActiveDrop(trx: Db, liveSessionId: string, at: Date): P
 
 /** 上链接: pins a SKU in the room with units set aside for it; a drop already pinned there ends. */
 export async function createDrop(ctx: AppContext, principal: Principal, liveSessionId: string, input: NewDrop) {
-  const session = await sessionForStaff(ctx.db, principal, liveSessionId);
+  const session = await sessionOf(ctx.db, liveSessionId);
+  if (!session) throw notFound('live session');
   if (session.status === 'ended') throw invalidState('the live session has ended');
   const sku = await ctx.db
     .selectFrom('skus as s')
@@ -374,9 +380,14 @@ export async function createDrop(ctx: AppContext, principal: Principal, liveSess
     .select(['s.id', 's.price', 's.shop_id', 's.product_id', 'p.status as product_status', 'sh.status as shop_status'])
     .where('s.id', '=', input.skuId)
     .executeTakeFirst();
+  // The room's own staff pin; so does a co-host's shop (连麦 between two shops), its own products only, each sale its own.
+  const hostStaff = (await shopRole(ctx.db, principal, session.shop_id)) !== null;
+  const cohostStaff =
+    !hostStaff && sku && sku.shop_id !== session.shop_id && (await shopRole(ctx.db, principal, sku.shop_id)) !== null && (await cohostShopIn(ctx.db, liveSessionId, sku.shop_id));
+  if (!hostStaff && !cohostStaff) throw notFound('live session');
   if (!sku) throw notFound('sku');
   // Another shop's product: only an influencer hosting the room with it in their showcase, at a tier that allows it.
-  if (sku.shop_id !== session.shop_id) await requireForeignDropAllowed(ctx, session.host_id, sku.product_id);
+  if (sku.shop_id !== session.shop_id && !cohostStaff) await requireForeignDropAllowed(ctx, session.host_id, sku.product_id);
   if (sku.product_status !== 'listed') throw invalidState('only a listed product can be dropped');
   if (!isShopSelling(sku.shop_status)) throw invalidState('a suspended shop cannot sell');
   if (input.startsAt !== undefined && input.countdownSeconds !== undefined) throw invalidRequest('give startsAt or countdownSeconds, not both');

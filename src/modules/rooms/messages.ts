@@ -24,7 +24,9 @@ export type RoomMessage =
   | { type: 'viewers'; count: number }
   | { type: 'drop'; drop: ReturnType<typeof dropView> }
   | { type: 'purchase'; handle: string; quantity: number }
-  | { type: 'tip'; id: string; user: RoomUser; amount: number; message: string; at: string };
+  | { type: 'tip'; id: string; user: RoomUser; amount: number; message: string; at: string }
+  /** Who is on screen in the room's stream now (a co-host, 连麦): empty when no one publishes from a browser. */
+  | { type: 'on_screen'; people: { role: 'host' | 'guest'; name: string; userId: string | null; shopId: string | null }[]; layout: 'side_by_side' | 'picture_in_picture' | null };
 
 /** Sent to one socket only. */
 export type PersonalMessage =
