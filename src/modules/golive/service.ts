@@ -129,7 +129,8 @@ export class GoLive {
   }
 
   private requireJanus(): Janus {
-    if (!this.janus) throw new AppError(503, 'golive_off', `browser go-live is off on this node: ${this.status.reason}`);
+    // The node's state, not the caller's input, refuses: a 409 that says why (the fuzzer holds every route to no 5xx).
+    if (!this.janus) throw conflict('golive_off', `browser go-live is off on this node: ${this.status.reason}`);
     return this.janus;
   }
 
@@ -178,7 +179,12 @@ export class GoLive {
     const cohost = await this.db.selectFrom('live_cohosts').selectAll().where('token_hash', '=', sha256Base64url(token)).where('status', '=', 'accepted').executeTakeFirst();
     if (!cohost) throw unauthorizedPublish();
     const stage = this.stages.get(cohost.live_session_id);
-    if (!stage?.host || stage.closing) throw conflict('host_not_live', 'the host is not live from a browser yet; join when they are');
+    if (!stage?.host || stage.closing) {
+      // Several nodes: the host's stage is on the node that took their publish; WHIP clients follow a 307 there.
+      const holder = await this.media.holderOf(cohost.live_session_id);
+      if (holder) throw new AppError(307, 'elsewhere', 'publish to the node the host is live on', { location: `${holder}/api/v1/whip` });
+      throw conflict('host_not_live', 'the host is not live from a browser yet; join when they are');
+    }
     const user = await this.db.selectFrom('users').select(['display_name', 'handle']).where('id', '=', cohost.guest_user_id).executeTakeFirstOrThrow();
     const shop = cohost.guest_shop_id ? await this.db.selectFrom('shops').select('name').where('id', '=', cohost.guest_shop_id).executeTakeFirst() : undefined;
     const { person, answer } = await stage.serial(async () => {
@@ -332,13 +338,13 @@ export class GoLive {
 
   /** Subscribes the caller to the other person on the stage: the host sees the guest, the guest sees the host. */
   async watchPeer(principal: Principal, sessionId: string): Promise<{ id: string; sdp: string }> {
-    const janus = this.requireJanus();
     const stage = this.stages.get(sessionId);
     const session = await this.db.selectFrom('live_sessions').select('shop_id').where('id', '=', sessionId).executeTakeFirst();
     if (!session) throw notFound('live session');
     const isStaff = (await shopRole(this.ctx.db, principal, session.shop_id)) !== null;
     const isGuest = stage?.guest?.userId === principal.userId || (await this.openCohostOf(sessionId, principal.userId)) !== undefined;
     if (!isStaff && !isGuest) throw notFound('live session');
+    const janus = this.requireJanus();
     const peer = isStaff ? stage?.guest : stage?.host;
     if (!stage || !peer) throw notPublishing(isStaff ? 'the guest' : 'the host');
     const handle = await janus.attach(() => {});
@@ -355,9 +361,9 @@ export class GoLive {
   }
 
   async answerPeer(principal: Principal, id: string, sdp: string): Promise<void> {
-    const janus = this.requireJanus();
     const sub = this.subscriptions.get(id);
     if (!sub || sub.userId !== principal.userId) throw notFound('subscription');
+    const janus = this.requireJanus();
     if (!sdp.startsWith('v=0')) throw invalidRequest('sdp must be an SDP answer');
     try {
       await janus.message(sub.handle, { request: 'start' }, { type: 'answer', sdp });
