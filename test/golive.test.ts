@@ -267,3 +267,25 @@ describe(`browser go-live and co-hosting over WebRTC (${STORAGE})`, { skip }, ()
     assert.equal((await drop(other.merchant.token, other.skuIds[0])).status, 404);
   });
 });
+
+describe(`browser go-live without Janus (${STORAGE})`, () => {
+  it('starts with RTMP as before and says why browser go-live is off; a WHIP publish is refused with why', async () => {
+    const rtmpPort = await freePort();
+    const node = await startNode({ MEDIA_ENGINE: 'builtin', GOLIVE: 'auto', JANUS_PATH: '/nonexistent/janus', RTMP_PORT: String(rtmpPort), RTMP_URL: `rtmp://127.0.0.1:${rtmpPort}/live` });
+    try {
+      const status = await node.api.get('/golive');
+      assert.equal(status.status, 200);
+      assert.equal(status.body.enabled, false);
+      assert.match(status.body.reason, /Janus is not installed/);
+      const fx = await shopWithProduct(node.api);
+      const session = (await node.api.post(`/shops/${fx.shop.id}/live-sessions`, { title: 'RTMP only' }, fx.merchant.token)).body.liveSession;
+      const r = await fetch(`${node.url}/api/v1/whip`, { method: 'POST', headers: { authorization: `Bearer ${session.ingest.streamKey}`, 'content-type': 'application/sdp' }, body: 'v=0\r\n' });
+      assert.equal(r.status, 409);
+      assert.equal((await r.json()).error.code, 'golive_off');
+      // RTMP ingest is there as before: the session's ingest URL points at the listening port.
+      assert.equal(session.ingest.url, `rtmp://127.0.0.1:${rtmpPort}/live`);
+    } finally {
+      await node.close();
+    }
+  });
+});
