@@ -3,6 +3,7 @@
 // ffmpeg mixer, which pushes RTMP into the node's own ingest; the test reads the HLS the viewers get and probes its
 // segments' picture (size, and the colours left and right). Runs where Janus, ffmpeg and Chromium are installed.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findJanus } from '../src/adapters/media/janus.ts';
@@ -284,6 +285,30 @@ describe(`browser go-live without Janus (${STORAGE})`, () => {
       assert.equal((await r.json()).error.code, 'golive_off');
       // RTMP ingest is there as before: the session's ingest URL points at the listening port.
       assert.equal(session.ingest.url, `rtmp://127.0.0.1:${rtmpPort}/live`);
+    } finally {
+      await node.close();
+    }
+  });
+});
+
+describe(`browser go-live when Janus dies (${STORAGE})`, { skip }, () => {
+  it('answers 409 golive_unavailable, not a 5xx, once the WebRTC server is gone', async () => {
+    const rtmpPort = await freePort();
+    const node = await startNode({ MEDIA_ENGINE: 'builtin', GOLIVE: 'auto', RTMP_PORT: String(rtmpPort), RTMP_URL: `rtmp://127.0.0.1:${rtmpPort}/live` });
+    try {
+      const fx = await shopWithProduct(node.api);
+      const session = (await node.api.post(`/shops/${fx.shop.id}/live-sessions`, { title: 'Janus gone' }, fx.merchant.token)).body.liveSession;
+      const janusPid = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .find((l) => /janus/.test(l) && l.includes(node.hawker.ctx.config.mediaDir))
+        ?.trim()
+        .split(/\s+/)[0];
+      assert.ok(janusPid, 'the node runs Janus as its child');
+      process.kill(Number(janusPid), 'SIGKILL');
+      const offer = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n';
+      const r = await fetch(`${node.url}/api/v1/whip`, { method: 'POST', headers: { authorization: `Bearer ${session.ingest.streamKey}`, 'content-type': 'application/sdp' }, body: offer });
+      assert.equal(r.status, 409);
+      assert.equal((await r.json()).error.code, 'golive_unavailable');
     } finally {
       await node.close();
     }

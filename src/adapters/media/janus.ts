@@ -78,6 +78,12 @@ function freeTcpPort(): Promise<number> {
   });
 }
 
+/** Janus did not answer at all (it died, or JANUS_URL is down): not the caller's fault, and not the offer's. */
+export class JanusUnreachable extends Error {}
+const unreachable = (err: Error): never => {
+  throw new JanusUnreachable(`Janus did not answer: ${err.message}`);
+};
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Janus over its HTTP API: one session, handles in it, events by long poll. */
@@ -215,7 +221,7 @@ admin: {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...body, transaction, ...(this.apiSecret ? { apisecret: this.apiSecret } : {}) }),
       signal: AbortSignal.timeout(10_000),
-    });
+    }).catch(unreachable);
     const json = (await res.json()) as Record<string, unknown> & { error?: { code: number; reason: string } };
     if (json.janus === 'error') throw new JanusError(json.error?.reason ?? 'Janus error', json.error?.code ?? 500);
     return { ...json, transaction };
@@ -291,6 +297,11 @@ admin: {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ janus: 'message', body, transaction, ...(jsep ? { jsep } : {}), ...(this.apiSecret ? { apisecret: this.apiSecret } : {}) }),
       signal: AbortSignal.timeout(10_000),
+    }).catch((err) => {
+      const w = this.waiting.get(transaction);
+      if (w) clearTimeout(w.timer);
+      this.waiting.delete(transaction);
+      return unreachable(err);
     });
     const ack = (await res.json()) as JanusEvent;
     if (ack.janus === 'error') {

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../adapters/db/schema.ts';
 import { chooseFfmpeg } from '../../adapters/media/ffmpeg.ts';
-import { findJanus, Janus, JanusError, type PublishedStream } from '../../adapters/media/janus.ts';
+import { findJanus, Janus, JanusError, JanusUnreachable, type PublishedStream } from '../../adapters/media/janus.ts';
 import { FORWARD_PT, mixable, reserveRtpPort, releaseRtpPort, type CohostLayout, type ForwardedPerson } from '../../adapters/media/mixer.ts';
 import type { IceServerConfig } from '../../config.ts';
 import type { AppContext } from '../../platform/context.ts';
@@ -47,6 +47,8 @@ export interface OnScreenPerson {
 }
 
 export const unauthorizedPublish = () => new AppError(401, 'invalid_stream_key', 'the bearer token is not a stream key or co-host token that may publish now');
+/** The WebRTC server is down: the node's state refuses (409), as when go-live is off. */
+const asUnavailable = (err: unknown) => (err instanceof JanusUnreachable ? conflict('golive_unavailable', 'the WebRTC server is not answering; try again shortly, or stream with OBS') : err);
 const notPublishing = (who: string) => conflict('not_publishing', `${who} is not publishing from a browser`);
 
 interface Subscription {
@@ -138,6 +140,12 @@ export class GoLive {
 
   /** A WHIP publish: the bearer token says who (a session's stream key: its host; a co-host token: its guest). */
   async publish(token: string, offer: string): Promise<{ resourceId: string; answer: string; sessionId: string }> {
+    return this.publishWith(token, offer).catch((err) => {
+      throw asUnavailable(err);
+    });
+  }
+
+  private async publishWith(token: string, offer: string): Promise<{ resourceId: string; answer: string; sessionId: string }> {
     const janus = this.requireJanus();
     if (!offer.startsWith('v=0')) throw invalidRequest('the body must be an SDP offer (application/sdp)');
     if (COHOST_TOKEN.test(token)) return this.publishGuest(janus, token, offer);
@@ -258,7 +266,7 @@ export class GoLive {
     } catch (err) {
       await janus.detach(handle);
       if (err instanceof JanusError) throw new AppError(400, 'offer_refused', `the WebRTC server refused the offer: ${err.message}`);
-      throw err;
+      throw asUnavailable(err);
     }
   }
 
@@ -347,7 +355,9 @@ export class GoLive {
     const janus = this.requireJanus();
     const peer = isStaff ? stage?.guest : stage?.host;
     if (!stage || !peer) throw notPublishing(isStaff ? 'the guest' : 'the host');
-    const handle = await janus.attach(() => {});
+    const handle = await janus.attach(() => {}).catch((err) => {
+      throw asUnavailable(err);
+    });
     try {
       const event = await janus.message(handle, { request: 'join', ptype: 'subscriber', room: stage.room, streams: [{ feed: peer.publisherId }] });
       if (!event.jsep?.sdp) throw new Error('Janus offered no SDP');
@@ -356,7 +366,7 @@ export class GoLive {
       return { id: sub.id, sdp: event.jsep.sdp };
     } catch (err) {
       await janus.detach(handle);
-      throw err instanceof JanusError ? notPublishing(isStaff ? 'the guest' : 'the host') : err;
+      throw err instanceof JanusError ? notPublishing(isStaff ? 'the guest' : 'the host') : asUnavailable(err);
     }
   }
 
@@ -369,7 +379,7 @@ export class GoLive {
       await janus.message(sub.handle, { request: 'start' }, { type: 'answer', sdp });
     } catch (err) {
       if (err instanceof JanusError) throw new AppError(400, 'answer_refused', `the WebRTC server refused the answer: ${err.message}`);
-      throw err;
+      throw asUnavailable(err);
     }
   }
 
