@@ -36,7 +36,8 @@ export function fakeCamera(colour: 'red' | 'blue' | 'green'): string {
 
 export type Colour = 'red' | 'blue' | 'green' | 'black' | 'other';
 
-function colourOf(r: number, g: number, b: number): Colour {
+/** The colour a pixel is closest to, of the fake cameras' (or black). */
+export function colourOf([r, g, b]: readonly number[]): Colour {
   const max = Math.max(r, g, b);
   if (max < 50) return 'black';
   const others = (c: number) => [r, g, b].filter((x) => x !== c);
@@ -75,7 +76,7 @@ export async function hlsPicture(playlistUrl: string, min: number, timeoutMs: nu
     const { width, height } = probe.streams[0] as { width: number; height: number };
     // The middle rows, squeezed to two pixels: the left half's colour and the right half's.
     const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'crop=iw:8:0:ih/2-4,format=rgb24,scale=2:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
-    return { width, height, left: colourOf(rgb[0], rgb[1], rgb[2]), right: colourOf(rgb[3], rgb[4], rgb[5]) };
+    return { width, height, left: colourOf([rgb[0], rgb[1], rgb[2]]), right: colourOf([rgb[3], rgb[4], rgb[5]]) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

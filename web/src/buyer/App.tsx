@@ -6,6 +6,7 @@ import { Icon, type IconName } from '../shared/icons.tsx';
 import { Link, match, navigate, searchParam, usePath } from '../shared/router.tsx';
 import { AuthForm, Empty, LanguageSwitch } from '../shared/ui.tsx';
 import { recordVisit } from './analytics-events.ts';
+import { CohostInvites } from './Cohosting.tsx';
 import { Feed } from './Feed.tsx';
 import { lazyPage } from './lazy.tsx';
 import { OrderDetail, Orders, SignInPage } from './Orders.tsx';
@@ -35,6 +36,8 @@ const MyVideos = lazyPage(() => import('./MyVideos.tsx').then((m) => m.MyVideos)
 const VideoUpload = lazyPage(() => import('./VideoUpload.tsx').then((m) => m.VideoUpload));
 const Search = lazyPage(() => import('./Search.tsx').then((m) => m.Search));
 const ShopPage = lazyPage<{ id: string }>(() => import('./Search.tsx').then((m) => m.ShopPage));
+const Cohost = lazyPage<{ id: string }>(() => import('./Cohost.tsx').then((m) => m.Cohost));
+const GoLivePage = lazyPage(() => import('./GoLive.tsx').then((m) => m.GoLivePage));
 
 export function App() {
   useLanguage();
@@ -76,6 +79,8 @@ export function App() {
   else if (path === '/marketplace') page = <Marketplace />;
   else if (path === '/search') page = <Search />;
   else if ((params = match('/shop/:id', path))) page = <ShopPage key={params.id} id={params.id} />;
+  else if ((params = match('/cohost/:id', path))) page = <Cohost key={params.id} id={params.id} />;
+  else if (path === '/golive') page = <GoLivePage />;
   else if (path === '/me/privacy') page = <Privacy />;
   else if (path === '/me/friends') page = <Friends />;
   else if ((params = match('/u/:id', path))) page = <UserProfile key={params.id} userId={params.id} />;
@@ -158,6 +163,7 @@ function Me() {
           </Link>
         )}
       </section>
+      <CohostInvites />
       <section class="card menu me-menu">
         <MenuLink href="/orders" icon="receipt" label={t('nav.orders')} />
         <MenuLink href="/me/earnings" icon="gift" label={t('earnings.title')} />
@@ -171,6 +177,7 @@ function Me() {
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
         <MenuLink href="/me/analytics" icon="eye" label={t('analyticsLinks.creator')} />
         <MenuLink href="/me/videos" icon="film" label={t('creatorVideos.title')} />
+        <MenuLink href="/golive" icon="video" label={t('golive.meLink')} />
         <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
         <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />
         <MenuLink href="/me/group-leader" icon="user" label={t('leader.title')} />

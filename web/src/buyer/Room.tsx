@@ -10,10 +10,11 @@ import { Icon, type IconName } from '../shared/icons.tsx';
 import { enginesFor, LivePlayer, playReplay, type PlayerState } from '../shared/player.ts';
 import { RoomChannel, type ChannelState } from '../shared/room.ts';
 import { goBack, searchParam } from '../shared/router.tsx';
-import type { ChatMessage, Drop, LiveSession, RoomMessage, TipMessage } from '../shared/types.ts';
+import type { ChatMessage, Drop, LiveSession, OnScreen, RoomMessage, TipMessage } from '../shared/types.ts';
 import { AuthForm, Failure, Sheet, Spinner, useInterval, useNow, useResource } from '../shared/ui.tsx';
 import { arrivedFrom, RoomCards, type RoomCard, type Source } from './analytics-events.ts';
 import { BuySheet } from './BuySheet.tsx';
+import { CohostInviteBanner, OnScreenNames } from './Cohosting.tsx';
 import { FollowButton } from './Follow.tsx';
 import './feed.css';
 import { ShareButton } from './ShareButton.tsx';
@@ -61,7 +62,10 @@ function LiveRoom({ session, refresh, onBack, source }: { session: LiveSession; 
   const [signingIn, setSigningIn] = useState(false);
   const [tipping, setTipping] = useState(false);
   const [draft, setDraft] = useState('');
+  const [onScreen, setOnScreen] = useState<OnScreen>({ people: [], layout: null });
   const channelRef = useRef<RoomChannel | null>(null);
+  // Counts the room's on_screen messages: a fetch answered after one came is older than it.
+  const onScreenSeq = useRef(0);
   const heartSeq = useRef(0);
 
   const floatHeart = () => {
@@ -75,6 +79,12 @@ function LiveRoom({ session, refresh, onBack, source }: { session: LiveSession; 
     setTimeout(() => setNotice((n) => (n === text ? null : n)), 3000);
   };
 
+  /** Who is on screen, asked on every (re)connection: the room tells changes, not the state it starts from. */
+  const loadOnScreen = () => {
+    const seq = onScreenSeq.current;
+    get<OnScreen>(`/live-sessions/${session.id}/on-screen`).then((r) => onScreenSeq.current === seq && setOnScreen(r), () => {});
+  };
+
   // One channel per room and signed-in user: signing in inside the room reconnects with the token.
   useEffect(() => {
     const onMessage = (m: RoomMessage) => {
@@ -84,6 +94,11 @@ function LiveRoom({ session, refresh, onBack, source }: { session: LiveSession; 
           setLines([]);
           setDrop(null);
           setCanChat(m.canChat);
+          if (session.status !== 'ended') loadOnScreen();
+          break;
+        case 'on_screen':
+          onScreenSeq.current++;
+          setOnScreen({ people: m.people, layout: m.layout });
           break;
         case 'chat':
         case 'tip':
@@ -171,6 +186,8 @@ function LiveRoom({ session, refresh, onBack, source }: { session: LiveSession; 
         </span>
         <ShareButton target={{ type: 'live', id: session.id }} title={session.title} class="icon-btn room-share" label={false} />
       </header>
+      {session.status !== 'ended' && <OnScreenNames onScreen={onScreen} />}
+      {token && session.status !== 'ended' && <CohostInviteBanner sessionId={session.id} hostName={session.shop.name} />}
 
       {channel.state !== 'open' && channel.state !== 'connecting' && !banned && (
         <div class="banner banner-warn" role="status" data-testid="connection-banner">

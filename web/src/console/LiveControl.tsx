@@ -9,6 +9,7 @@ import { RoomChannel, type ChannelState } from '../shared/room.ts';
 import { Link, searchParam } from '../shared/router.tsx';
 import type { ChatMessage, Drop, LiveSession, Product, RoomMessage, Shop, ShopStats } from '../shared/types.ts';
 import { CopyButton, errorText, Loaded, useInterval, useNow, useResource, useSubmit } from '../shared/ui.tsx';
+import { BrowserGoLive, CohostPanel } from './GoLive.tsx';
 import { Figure } from './ShopOverview.tsx';
 
 export function LiveControl({ shop, id }: { shop: Shop; id: string }) {
@@ -32,6 +33,8 @@ function ControlPanel({ shop, session, onSession }: { shop: Shop; session: LiveS
   const [error, setError] = useState<unknown>(null);
   const [draft, setDraft] = useState('');
   const channelRef = useRef<RoomChannel | null>(null);
+  // Whether this page is publishing the session from the browser (see CohostPanel).
+  const goingLive = useRef(false);
 
   const stats = useResource(
     (signal) =>
@@ -52,6 +55,11 @@ function ControlPanel({ shop, session, onSession }: { shop: Shop; session: LiveS
   useInterval(stats.reload, 3000, session.status === 'live');
   useInterval(stream.reload, 3000, session.status !== 'ended');
   useInterval(drops.reload, 5000, session.status === 'live');
+  // A stream arriving (from OBS, or from this browser) takes a scheduled session live: show it as such.
+  useEffect(() => {
+    if (!stream.data?.publishing || session.status !== 'scheduled') return;
+    get<{ liveSession: LiveSession }>(`/live-sessions/${session.id}`).then((r) => r.liveSession.status !== 'scheduled' && onSession(r.liveSession), () => {});
+  }, [stream.data]);
   useInterval(
     () => {
       if (!drop) return;
@@ -160,6 +168,8 @@ function ControlPanel({ shop, session, onSession }: { shop: Shop; session: LiveS
             <Preview session={session} />
           </section>
           {session.ingest && session.status !== 'ended' && <Ingest session={session} onSession={onSession} />}
+          {session.ingest && session.status !== 'ended' && <BrowserGoLive session={session} onStateChange={(s) => (goingLive.current = s === 'connecting' || s === 'live')} />}
+          {session.status !== 'ended' && <CohostPanel session={session} hostLive={() => goingLive.current} />}
         </div>
         <div class="control-col">
           <DropPanel shop={shop} session={session} drop={drop} onDrop={setDrop} />

@@ -9,11 +9,12 @@ import type { analyticsEn } from './locales/analytics.ts';
 import type { webhooksEn } from './locales/webhooks.ts';
 import type { embedsEn } from './locales/embeds.ts';
 import type { apikeysEn } from './locales/apikeys.ts';
+import type { goliveEn } from './locales/golive.ts';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
     // The analytics strings are added when an analytics page loads (locales/analytics.ts); typed here like the rest.
-    resources: { translation: typeof en & { analytics: typeof analyticsEn } & { webhooks: typeof webhooksEn } & { embeds: typeof embedsEn } & { apikeys: typeof apikeysEn } };
+    resources: { translation: typeof en & { analytics: typeof analyticsEn } & { webhooks: typeof webhooksEn } & { embeds: typeof embedsEn } & { apikeys: typeof apikeysEn } & { golive: typeof goliveEn } };
   }
 }
 

@@ -313,7 +313,42 @@ export type RoomMessage =
   | { type: 'welcome'; sessionId: string; user: RoomUser | null; staff: boolean; canChat: boolean; mutedUntil: string | null }
   | { type: 'error'; code: string; message: string }
   | { type: 'muted'; until: string }
-  | { type: 'banned' };
+  | { type: 'banned' }
+  | ({ type: 'on_screen' } & OnScreen);
+
+// Going live from the browser and co-hosting (连麦).
+
+/** Whether this node takes browser go-live (GET /golive), why not, and the ICE servers to use. */
+export interface GoLiveConfig {
+  enabled: boolean;
+  reason: string | null;
+  whipUrl: string;
+  iceServers: { urls: string; username?: string; credential?: string }[];
+}
+
+export type CohostLayout = 'side_by_side' | 'picture_in_picture';
+export type CohostStatus = 'invited' | 'accepted' | 'declined' | 'ended';
+
+/** A co-host (连麦) invitation and its state: who the guest is, and who of host and guest is on screen now. */
+export interface Cohost {
+  id: string;
+  liveSessionId: string;
+  sessionTitle: string;
+  guest: { userId: string; handle: string; displayName: string; shopId: string | null; shopName: string | null };
+  layout: CohostLayout;
+  status: CohostStatus;
+  onScreen: { host: boolean; guest: boolean };
+  createdAt: string;
+  acceptedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+/** Who is in the session's stream now (GET /live-sessions/:id/on-screen, and the room's `on_screen` message). */
+export interface OnScreen {
+  people: { role: 'host' | 'guest'; name: string; userId: string | null; shopId: string | null }[];
+  layout: CohostLayout | null;
+}
 
 // Sharing, influencers and commissions (issue #6).
 
