@@ -7,10 +7,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { findOnPath, spawnChild, stopChild } from './ffmpeg.ts';
+import { kernelPickedPort } from './nginx.ts';
 
 /** Where Debian's janus package puts its plugins and transports. */
 const DEBIAN_JANUS_LIB = '/usr/lib/x86_64-linux-gnu/janus';
@@ -65,17 +65,6 @@ export function findJanus(configured: string | null): { janus: string } | { miss
   if (!janus || !existsSync(janus)) return { missing: 'Janus is not installed (apt-get install janus), and JANUS_URL is not set' };
   if (!existsSync(join(DEBIAN_JANUS_LIB, 'plugins', 'libjanus_videoroom.so'))) return { missing: `Janus's VideoRoom plugin is missing (${DEBIAN_JANUS_LIB}/plugins)` };
   return { janus };
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Janus did not answer at all (it died, or JANUS_URL is down): not the caller's fault, and not the offer's. */
@@ -174,7 +163,7 @@ admin: {
         symlinkSync(join(DEBIAN_JANUS_LIB, folder, lib), join(dir, folder, lib));
       }
       mkdirSync(join(dir, 'none'), { recursive: true });
-      const port = await freeTcpPort();
+      const port = await kernelPickedPort();
       this.apiSecret = randomBytes(18).toString('base64url');
       for (const [name, text] of Object.entries(this.configs(dir, port, this.apiSecret))) writeFileSync(join(dir, name), text);
       this.base = `http://127.0.0.1:${port}/janus`;

@@ -65,7 +65,8 @@ export function findNginx(configured: string | null): { nginx: string } | { miss
   return { nginx };
 }
 
-function kernelPickedPort(): Promise<number> {
+/** A loopback TCP port nothing listens on now, picked by the kernel (for a child's control or API port). */
+export function kernelPickedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
