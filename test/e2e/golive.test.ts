@@ -10,7 +10,7 @@ import { findJanus } from '../../src/adapters/media/janus.ts';
 import { freePort, startNode, STORAGE, waitFor, type TestNode } from '../support/harness.ts';
 import { shopWithProduct } from '../support/shop.ts';
 import { colourOf, fakeCamera, WEBRTC_ARGS, type Colour } from '../support/golive.ts';
-import { allowStreamOffline, CHROMIUM, desktop, ensureWebBuilt, expectVideoAdvancing, launchBrowser, noBrowser, phone, shot, signIn } from './browser.ts';
+import { allowStreamOffline, CHROMIUM, desktop, ensureWebBuilt, expectVideoAdvancing, launchBrowser, noBrowser, phone, publishScreenshot, shot, signIn } from './browser.ts';
 
 const janus = findJanus(process.env.JANUS_PATH || null);
 const skip = noBrowser || ('missing' in janus ? janus.missing : false);
@@ -109,8 +109,8 @@ describe(`go live from the browser and co-host, in three browsers (${STORAGE})`,
     await host.locator('[data-testid=cohost-status][data-guest-on-screen=true]').waitFor({ timeout: 15_000 });
     await expectVideoAdvancing(host, 'cohost-peer');
     await expectVideoAdvancing(guestPage, 'cohost-peer');
-    await shot(host, 'golive-03-console-cohost');
-    await shot(guestPage, 'golive-04-guest-on-stage');
+    publishScreenshot(await shot(host, 'golive-03-console-cohost'), 'golive-console.png');
+    publishScreenshot(await shot(guestPage, 'golive-04-guest-on-stage'), 'golive-guest.png');
 
     // The viewer's room says who is on screen, and the video becomes the two side by side: 1280×720, red | blue.
     await viewer.locator('[data-testid=on-screen][data-count="2"]').waitFor({ timeout: 15_000 });
@@ -124,7 +124,7 @@ describe(`go live from the browser and co-host, in three browsers (${STORAGE})`,
     );
     assert.deepEqual([mixed.width, mixed.height], [1280, 720]);
     await expectVideoAdvancing(viewer, 'video');
-    await shot(viewer, 'golive-05-viewer-sees-both');
+    publishScreenshot(await shot(viewer, 'golive-05-viewer-sees-both'), 'golive-viewer.png');
 
     // The guest drops out (closes the page): within 2 s the room shows the host alone, and the stream goes on.
     const dropped = Date.now();
