@@ -12,6 +12,7 @@
 //   playback     tap or swipe to the first frame of a short video in Chromium, preloaded against not (issue 15, bench/playback.ts)
 //   analytics    facts ingested during flash drops, SIGTERM under load, dashboards over 10M facts against PostgreSQL's raw facts (issue 18, bench/analytics.ts; analytics:ingest|sigterm|queries)
 //   webhooks     first delivery attempt after the commit at 1,000 events/s with a slow and a failing endpoint, kill -9 with 10,000 in flight (issue 19, bench/webhooks.ts; webhooks:embedded|postgres)
+//   golive       going live from Chromium over WHIP and co-hosting: glass to glass host ↔ guest over WebRTC and to FLV and HLS viewers, start-up, the mixer's CPU, co-hosted rooms per node (issue 20, bench/golive.ts; golive:builtin|nginx, default nginx where installed)
 // Pick parts with `npm run bench -- drops rooms` (default: all). Finer choices:
 //   drops:embedded, drops:postgres, drops:cluster    one engine mode (with its baseline) only
 //   BENCH_ROOM_VIEWERS=1000,5000   BENCH_ROOM_SECONDS=10   room sizes and length
@@ -29,12 +30,13 @@ import { runStartupBench, startupTable } from './startup.ts';
 import { playbackTable, runPlaybackBench } from './playback.ts';
 import { runTranscodeBench, transcodeTable } from './transcode.ts';
 import { runWebhookBench, WEBHOOK_BENCH_MODES, webhookBenchTable, type WebhookBenchMode } from './webhooks.ts';
+import { GOLIVE_BENCH_ENGINES, goLiveMissing, goLiveTable, runGoLiveBench, type GoLiveEngine } from './golive.ts';
 
-const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search', 'analytics', 'webhooks'] as const;
+const PARTS = ['drops', 'rooms', 'media', 'startup', 'request-log', 'transcode', 'playback', 'events', 'feed', 'search', 'analytics', 'webhooks', 'golive'] as const;
 type Part = (typeof PARTS)[number];
 
 const args = process.argv.slice(2);
-const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'], analytics: ANALYTICS_PARTS, webhooks: WEBHOOK_BENCH_MODES };
+const MODES: Partial<Record<Part, readonly string[]>> = { drops: DROP_BENCH_MODES, feed: ['embedded', 'postgres'], search: ['embedded', 'postgres'], analytics: ANALYTICS_PARTS, webhooks: WEBHOOK_BENCH_MODES, golive: GOLIVE_BENCH_ENGINES };
 const unknown = args.filter((a) => !PARTS.includes(a.split(':')[0] as Part) || (a.includes(':') && !(MODES[a.split(':')[0] as Part] ?? []).includes(a.split(':')[1])));
 if (unknown.length > 0) {
   console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')} (drops:${DROP_BENCH_MODES.join('|')})`);
@@ -130,6 +132,14 @@ if (parts.has('analytics')) {
 if (parts.has('webhooks')) {
   const modes = args.filter((a) => a.startsWith('webhooks:')).map((a) => a.split(':')[1] as WebhookBenchMode);
   section('Outbound webhooks', webhookBenchTable(await runWebhookBench(modes.length ? modes : WEBHOOK_BENCH_MODES)));
+}
+
+if (parts.has('golive')) {
+  const asked = args.filter((a) => a.startsWith('golive:')).map((a) => a.split(':')[1] as GoLiveEngine);
+  const engines: GoLiveEngine[] = asked.length ? asked : ['nginx' in findNginx(process.env.NGINX_PATH || null) ? 'nginx' : 'builtin'];
+  const missing = goLiveMissing();
+  if (missing) section('Going live from the browser and co-hosting', `Skipped: ${missing} (.ci/run installs janus and chromium).`);
+  else for (const engine of engines) section(`Going live from the browser and co-hosting (${engine})`, goLiveTable(await runGoLiveBench({ engine, log: (m) => say(`golive ${engine}: ${m}`) })));
 }
 
 if (sections.length > 1) console.log(`\n# All tables of this run\n\n${sections.join('\n')}`);
