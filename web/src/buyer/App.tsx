@@ -177,7 +177,7 @@ function Me() {
         <MenuLink href="/me/influencer" icon="heart" label={t('influencer.title')} />
         <MenuLink href="/me/analytics" icon="eye" label={t('analyticsLinks.creator')} />
         <MenuLink href="/me/videos" icon="film" label={t('creatorVideos.title')} />
-        <MenuLink href="/golive" icon="video" label={t('golive.meLink')} />
+        <MenuLink href="/golive" icon="video" label={t('cohosting.meLink')} />
         <MenuLink href="/marketplace" icon="bag" label={t('marketplace.title')} />
         <MenuLink href="/me/invitations" icon="box" label={t('invitations.title')} />
         <MenuLink href="/me/group-leader" icon="user" label={t('leader.title')} />

@@ -3,7 +3,7 @@
 // for this tab, where the co-host page (Cohost.tsx) reads it to go on screen.
 import { get, post, useAuth } from '../shared/api.ts';
 import { t } from '../shared/i18n.ts';
-import '../shared/locales/golive.ts';
+import '../shared/locales/cohosting.ts';
 import { navigate } from '../shared/router.tsx';
 import type { Cohost, OnScreen } from '../shared/types.ts';
 import { errorText, useInterval, useResource, useSubmit } from '../shared/ui.tsx';
@@ -74,11 +74,11 @@ function InviteActions({ cohost, onDeclined }: { cohost: Cohost; onDeclined(): v
       <div class="cohost-actions">
         {cohost.status === 'invited' && (
           <button class="btn btn-small" type="button" disabled={decline.busy || accept.busy} onClick={() => decline.run()} data-testid="cohost-decline">
-            {t('golive.cohost.decline')}
+            {t('cohosting.decline')}
           </button>
         )}
         <button class="btn btn-small btn-primary" type="button" disabled={accept.busy || decline.busy} onClick={() => accept.run()} data-testid="cohost-accept">
-          {cohost.status === 'accepted' ? t('golive.cohost.rejoin') : t('golive.cohost.accept')}
+          {cohost.status === 'accepted' ? t('cohosting.rejoin') : t('cohosting.accept')}
         </button>
       </div>
       {error !== null && (
@@ -97,7 +97,7 @@ export function CohostInviteBanner({ sessionId, hostName }: { sessionId: string;
   if (!invite) return null;
   return (
     <aside class="cohost-invite" aria-live="polite" data-testid="cohost-invite-banner" data-status={invite.status}>
-      <p>{invite.status === 'accepted' ? t('golive.cohost.bannerAccepted', { title: invite.sessionTitle }) : t('golive.cohost.banner', { shop: hostName })}</p>
+      <p>{invite.status === 'accepted' ? t('cohosting.bannerAccepted', { title: invite.sessionTitle }) : t('cohosting.banner', { shop: hostName })}</p>
       <InviteActions cohost={invite} onDeclined={invites.reload} />
     </aside>
   );
@@ -110,11 +110,11 @@ export function CohostInvites() {
   if (list.length === 0) return null;
   return (
     <section class="card" data-testid="cohost-invites">
-      <h2>{t('golive.cohost.invites')}</h2>
+      <h2>{t('cohosting.invites')}</h2>
       <ul class="cohost-invite-list">
         {list.map((c) => (
           <li key={c.id} data-testid="cohost-invite" data-status={c.status}>
-            <span>{t('golive.cohost.invitedTo', { title: c.sessionTitle })}</span>
+            <span>{t('cohosting.invitedTo', { title: c.sessionTitle })}</span>
             <InviteActions cohost={c} onDeclined={invites.reload} />
           </li>
         ))}
@@ -127,10 +127,10 @@ export function CohostInvites() {
 export function OnScreenNames({ onScreen }: { onScreen: OnScreen }) {
   const count = onScreen.people.length;
   return (
-    <ul class="room-on-screen" data-testid="on-screen" data-count={String(count)} aria-label={t('golive.onScreen.label')} hidden={count === 0}>
+    <ul class="room-on-screen" data-testid="on-screen" data-count={String(count)} aria-label={t('cohosting.onScreen.label')} hidden={count === 0}>
       {onScreen.people.map((p) => (
         <li key={`${p.role}-${p.userId ?? p.shopId ?? p.name}`} class="pill" data-role={p.role}>
-          <b>{t(`golive.onScreen.roles.${p.role}`)}</b> {p.name}
+          <b>{t(`cohosting.onScreen.roles.${p.role}`)}</b> {p.name}
         </li>
       ))}
     </ul>

@@ -10,11 +10,12 @@ import type { webhooksEn } from './locales/webhooks.ts';
 import type { embedsEn } from './locales/embeds.ts';
 import type { apikeysEn } from './locales/apikeys.ts';
 import type { goliveEn } from './locales/golive.ts';
+import type { cohostingEn } from './locales/cohosting.ts';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
     // The analytics strings are added when an analytics page loads (locales/analytics.ts); typed here like the rest.
-    resources: { translation: typeof en & { analytics: typeof analyticsEn } & { webhooks: typeof webhooksEn } & { embeds: typeof embedsEn } & { apikeys: typeof apikeysEn } & { golive: typeof goliveEn } };
+    resources: { translation: typeof en & { analytics: typeof analyticsEn } & { webhooks: typeof webhooksEn } & { embeds: typeof embedsEn } & { apikeys: typeof apikeysEn } & { golive: typeof goliveEn } & { cohosting: typeof cohostingEn } };
   }
 }
 

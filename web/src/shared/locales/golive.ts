@@ -61,13 +61,6 @@ export const goliveEn = {
     peerWaiting: 'Waiting for their video…',
     hostWaiting: 'Waiting for the host to go live from the browser…',
     guestWaiting: 'The guest shows here once they are on screen.',
-    banner: '{{shop}} invites you to co-host on screen',
-    bannerAccepted: 'You are the co-host of “{{title}}”',
-    accept: 'Accept',
-    rejoin: 'Join',
-    decline: 'Decline',
-    invites: 'Co-host invitations',
-    invitedTo: 'Invited to “{{title}}”',
     pageTitle: 'Co-hosting',
     ended: 'The co-host ended',
     endedHint: 'You are no longer on screen in this session.',
@@ -80,11 +73,6 @@ export const goliveEn = {
     host: 'Host',
     you: 'You',
   },
-  onScreen: {
-    label: 'On screen',
-    roles: { host: 'Host', guest: 'Guest' },
-  },
-  meLink: 'Go live (phone)',
 };
 
 export const goliveZhCN: Dictionary<typeof goliveEn> = {
@@ -142,13 +130,6 @@ export const goliveZhCN: Dictionary<typeof goliveEn> = {
     peerWaiting: '等待对方画面…',
     hostWaiting: '等待主播从浏览器开播…',
     guestWaiting: '嘉宾上麦后会显示在这里。',
-    banner: '{{shop}} 邀请你连麦出镜',
-    bannerAccepted: '你是“{{title}}”的连麦嘉宾',
-    accept: '接受',
-    rejoin: '进入连麦',
-    decline: '拒绝',
-    invites: '连麦邀请',
-    invitedTo: '邀请你连麦：“{{title}}”',
     pageTitle: '连麦中',
     ended: '连麦已结束',
     endedHint: '你已不在这场直播的画面中。',
@@ -161,11 +142,6 @@ export const goliveZhCN: Dictionary<typeof goliveEn> = {
     host: '主播',
     you: '你',
   },
-  onScreen: {
-    label: '画面中',
-    roles: { host: '主播', guest: '嘉宾' },
-  },
-  meLink: '手机开播',
 };
 
 /** The API's error codes of these features, as errorText shows them. */
