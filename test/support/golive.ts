@@ -56,28 +56,37 @@ export interface HlsPicture {
   right: Colour;
 }
 
-/** The newest segment of a live HLS playlist once it lists `min` segments: its picture's size and colours. */
+/**
+ * The newest segment of a live HLS playlist once it lists `min` segments: its picture's size and colours. A segment
+ * that cannot be read yet (not served yet, no picture in it) is tried again, as a player would, until `timeoutMs`.
+ */
 export async function hlsPicture(playlistUrl: string, min: number, timeoutMs: number): Promise<HlsPicture> {
-  const segment = await waitFor(
-    `${min} HLS segments`,
+  return waitFor(
+    `a picture from ${min}+ HLS segments`,
     async () => {
       const r = await fetch(playlistUrl);
       if (!r.ok) return null;
       const uris = (await r.text()).split('\n').filter((l) => l && !l.startsWith('#'));
-      return uris.length >= min ? uris.at(-1)! : null;
+      if (uris.length < min) return null;
+      const segment = await fetch(new URL(uris.at(-1)!, playlistUrl));
+      if (!segment.ok) return null;
+      const dir = mkdtempSync(join(TMP, 'hls-picture-'));
+      try {
+        const file = join(dir, 'segment.ts');
+        writeFileSync(file, Buffer.from(await segment.arrayBuffer()));
+        const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file], { encoding: 'utf8' }));
+        const stream = probe.streams?.[0] as { width?: number; height?: number } | undefined;
+        if (!stream?.width || !stream.height) return null;
+        // The middle rows, squeezed to two pixels: the left half's colour and the right half's.
+        const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'crop=iw:8:0:ih/2-4,format=rgb24,scale=2:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+        if (rgb.length < 6) return null;
+        return { width: stream.width, height: stream.height, left: colourOf([rgb[0], rgb[1], rgb[2]]), right: colourOf([rgb[3], rgb[4], rgb[5]]) };
+      } catch {
+        return null; // ffprobe or ffmpeg could not read it (yet)
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     timeoutMs,
   );
-  const dir = mkdtempSync(join(TMP, 'hls-picture-'));
-  try {
-    const file = join(dir, 'segment.ts');
-    writeFileSync(file, Buffer.from(await (await fetch(new URL(segment, playlistUrl))).arrayBuffer()));
-    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file], { encoding: 'utf8' }));
-    const { width, height } = probe.streams[0] as { width: number; height: number };
-    // The middle rows, squeezed to two pixels: the left half's colour and the right half's.
-    const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'crop=iw:8:0:ih/2-4,format=rgb24,scale=2:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
-    return { width, height, left: colourOf([rgb[0], rgb[1], rgb[2]]), right: colourOf([rgb[3], rgb[4], rgb[5]]) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

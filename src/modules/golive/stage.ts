@@ -44,11 +44,20 @@ export class RtpWatchdog {
     onSilence: () => void,
   ) {
     socket.on('message', () => (this.last = Date.now()));
+    let tick = Date.now();
     this.timer = setInterval(() => {
-      if (this.fired || this.last === 0 || Date.now() - this.last < silenceMs) return;
-      this.fired = true;
-      onSilence();
-    }, 100);
+      const now = Date.now();
+      // A late tick means the event loop was busy: packets may be waiting to be read, so this one proves nothing.
+      const late = now - tick > 3 * TICK_MS;
+      tick = now;
+      if (late || this.fired || this.last === 0 || now - this.last < silenceMs) return;
+      // Timers run before I/O in the loop: read what has arrived, then decide.
+      setImmediate(() => {
+        if (this.fired || Date.now() - this.last < silenceMs) return;
+        this.fired = true;
+        onSilence();
+      });
+    }, TICK_MS);
     this.timer.unref();
   }
 
@@ -82,6 +91,9 @@ export interface StageDeps {
   /** The stage closed: the host left or was cut off. */
   closed: (stage: Stage, reason: string) => void;
 }
+
+/** How often a watchdog looks at its publisher's packets. */
+const TICK_MS = 100;
 
 /** A mixer that failed this many times within a minute is not restarted again: the stage closes. */
 const MAX_MIXER_FAILURES = 5;
