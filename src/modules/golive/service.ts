@@ -35,7 +35,7 @@ const COHOST_TOKEN = /^ch_[A-Za-z0-9_-]{43}$/;
 /** A host whose media stops this long is taken off (a phone that lost its network without hanging up). */
 const HOST_NO_MEDIA_MS = 15_000;
 /** A guest whose RTP stops this long has dropped out (a browser sends audio every 20 ms, even muted). */
-const GUEST_SILENCE_MS = 1000;
+const GUEST_SILENCE_MS = 800;
 /** How long a subscription may wait for the browser's answer. */
 const SUBSCRIPTION_TTL_MS = 60_000;
 
@@ -244,7 +244,7 @@ export class GoLive {
         ...(audio ? [{ mid: audio.mid, port: forwarded.audio!.port, pt: FORWARD_PT.audio }] : []),
         ...(video ? [{ mid: video.mid, port: forwarded.video!.port, pt: FORWARD_PT.video }] : []),
       ];
-      // A guest's packets are also counted here: one who drops out (no goodbye) leaves the mix in about a second.
+      // A guest's packets are also counted here: one who drops out (no goodbye) leaves the mix within a second.
       const watchdog = role === 'guest' ? await RtpWatchdog.open(GUEST_SILENCE_MS, () => person && void this.leave(stage, person, 'media_stopped')) : null;
       try {
         const watched = watchdog ? forwards.map((f) => ({ mid: f.mid, port: watchdog.port })) : [];

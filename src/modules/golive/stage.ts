@@ -186,6 +186,8 @@ export class Stage {
   async remove(person: Person): Promise<void> {
     if (this.host === person) this.host = null;
     if (this.guest === person) this.guest = null;
+    // The room hears it now, not after the mixer has restarted without them.
+    if (!this.closing && this.host) this.deps.onScreenChanged(this);
     person.watchdog?.close();
     await this.deps.janus.detach(person.handle);
     if (person.forwarded.audio) releaseRtpPort(person.forwarded.audio.port);
