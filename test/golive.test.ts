@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findJanus } from '../src/adapters/media/janus.ts';
 import { freePort, startNode, STORAGE, waitFor, type TestNode } from './support/harness.ts';
+import { dropOrder } from './support/drop.ts';
 import { shopWithProduct } from './support/shop.ts';
 import { CHROMIUM, noBrowser } from './e2e/browser.ts';
 import { fakeCamera, hlsPicture, WEBRTC_ARGS } from './support/golive.ts';
@@ -256,9 +257,20 @@ describe(`browser go-live and co-hosting over WebRTC (${STORAGE})`, { skip }, ()
     const accepted = await node.api.post(`/cohosts/${invite.body.cohost.id}/accept`, { shopId: other.shop.id }, other.merchant.token);
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     assert.equal(accepted.body.cohost.guest.shopName, other.shop.name);
+    assert.equal((await node.api.post(`/live-sessions/${session.id}/start`, {}, fx.merchant.token)).status, 200);
     const pinned = await drop(other.merchant.token, other.skuIds[0]);
     assert.equal(pinned.status, 201, JSON.stringify(pinned.body));
-    assert.equal(pinned.body.drop.shopId ?? pinned.body.drop.shop?.id ?? other.shop.id, other.shop.id);
+    // A viewer buys from it in the host's room: the order is the guest's shop's.
+    const buyer = await node.api.user();
+    const bought = await dropOrder(node.api, buyer.token, pinned.body.drop.id, other.skuIds[0]);
+    assert.equal(bought.status, 201, JSON.stringify(bought.body));
+    assert.equal(bought.body.order.shopId, other.shop.id);
+    // The host's own drop replaces it and sells as the host's shop's.
+    const own = await drop(fx.merchant.token, fx.skuIds[0]);
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    const hostSale = await dropOrder(node.api, buyer.token, own.body.drop.id, fx.skuIds[0]);
+    assert.equal(hostSale.status, 201, JSON.stringify(hostSale.body));
+    assert.equal(hostSale.body.order.shopId, fx.shop.id);
     // Only their own products: not the host's.
     assert.equal((await drop(other.merchant.token, fx.skuIds[0])).status, 404);
     // A third shop's staff cannot.
