@@ -3,7 +3,7 @@
 // changes) runs one at a time and restarts the mixer with the people now on screen.
 import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Janus, PublishedStream } from '../../adapters/media/janus.ts';
@@ -107,8 +107,8 @@ export class Stage {
   private failures: number[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   closing = false;
-  /** When the mixer last (re)started: the people on screen in the room's stream from about then. */
-  mixedAt = 0;
+  /** The SDP the running mixer reads (one per restart; the previous one is removed). */
+  private sdpFile: string | null = null;
 
   constructor(
     readonly sessionId: string,
@@ -139,12 +139,13 @@ export class Stage {
     const people = this.people().map((p) => p.forwarded);
     const sdpFile = join(this.deps.workDir, `${this.sessionId}-${generation}.sdp`);
     writeFileSync(sdpFile, mixerSdp(people));
+    if (this.sdpFile) rmSync(this.sdpFile, { force: true });
+    this.sdpFile = sdpFile;
     const child = spawnChild(this.deps.ffmpeg, mixerArgs(sdpFile, people, this.layout, this.deps.rtmpUrl(this.streamKey)), this.deps.log, {
       // Until the first keyframe arrives the decoder refuses what it gets: expected at every start.
       quiet: /Error while decoding|Last message repeated|Invalid data found|Discarding interframe|Keyframe missing|max delay reached|RTP: missed|non monotonically|Could not find codec parameters|Consider increasing|Failed to update header/,
     });
     this.mixer = child;
-    this.mixedAt = Date.now();
     child.once('exit', (code, signal) => {
       if (this.mixer === child) this.mixer = null;
       if (generation === this.generation && !this.closing) void this.mixerExited(code, signal);
@@ -200,6 +201,7 @@ export class Stage {
     this.closing = true;
     this.generation++;
     await this.stopMixer();
+    if (this.sdpFile) rmSync(this.sdpFile, { force: true });
     for (const person of this.people()) await this.remove(person);
     this.deps.closed(this, reason);
   }
