@@ -24,6 +24,8 @@ describe(`browser go-live and co-hosting over WebRTC (${STORAGE})`, { skip }, ()
 
   before(async () => {
     const [rtmpPort, httpPort] = [await freePort(), await freePort()];
+    // The builtin engine in CI; GOLIVE_ENGINE=nginx runs the suite through the production engine (it passes there too),
+    // GOLIVE_LOG=info shows the node's log (the mixer's and Janus's lines among it).
     const engine = process.env.GOLIVE_ENGINE ?? 'builtin';
     node = await startNode({
       LOG_LEVEL: process.env.GOLIVE_LOG ?? 'silent',
