@@ -235,7 +235,7 @@ describe(`embeddable cards (${STORAGE})`, () => {
     }
   });
 
-  it('answers oEmbed for product, live and video URLs; 404 for what has no card or is not Hawker’s; 501 for xml', async () => {
+  it('answers oEmbed for product, live and video URLs, as JSON or XML; 404 for what has no card or is not Hawker’s', async () => {
     const oembed = (query: string) => fetch(`${node.url}/oembed?${query}`).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json() }));
     const productUrl = `${node.url}/p/${fx.product.id}`;
     const r = await oembed(`url=${encodeURIComponent(productUrl)}&format=json`);
@@ -270,9 +270,18 @@ describe(`embeddable cards (${STORAGE})`, () => {
       assert.equal(miss.status, 404, url);
       assert.equal(miss.body.error.code, 'not_found');
     }
-    const xml = await oembed(`url=${encodeURIComponent(productUrl)}&format=xml`);
-    assert.equal(xml.status, 501);
-    assert.equal(xml.body.error.code, 'not_implemented');
+    // format=xml: the same fields as elements, the iframe markup escaped as text.
+    const xml = await fetch(`${node.url}/oembed?url=${encodeURIComponent(productUrl)}&format=xml`);
+    assert.equal(xml.status, 200);
+    assert.match(xml.headers.get('content-type') ?? '', /^text\/xml/);
+    assert.equal(xml.headers.get('access-control-allow-origin'), '*');
+    assert.equal(
+      await xml.text(),
+      `<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<oembed><version>1.0</version><type>rich</type><title>Green tea 绿茶</title>` +
+        `<provider_name>Hawker</provider_name><provider_url>${node.url}/</provider_url><cache_age>30</cache_age><width>480</width><height>150</height>` +
+        `<html>&#60;iframe src=&#34;${node.url}/embed/products/${fx.product.id}&#34; width=&#34;480&#34; height=&#34;150&#34; title=&#34;Green tea 绿茶 · Hawker&#34; loading=&#34;lazy&#34; scrolling=&#34;no&#34; style=&#34;border:0;max-width:100%&#34;&#62;&#60;/iframe&#62;</html></oembed>\n`,
+    );
+    assert.equal((await oembed(`url=${encodeURIComponent(`${node.url}/p/prd_nope`)}&format=xml`)).status, 404);
     assert.equal((await oembed(`url=${encodeURIComponent(productUrl)}&format=yaml`)).status, 400);
     assert.equal((await oembed('format=json')).status, 400);
     assert.equal((await oembed(`url=${encodeURIComponent(productUrl)}&maxwidth=0`)).status, 400);

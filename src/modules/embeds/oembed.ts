@@ -44,6 +44,12 @@ export function oembedAnswer(card: Card, base: string, maxwidth?: number, maxhei
   };
 }
 
+/** The same answer as oEmbed's XML format: one element per field, the values escaped (the html field as text). */
+export function oembedXml(answer: ReturnType<typeof oembedAnswer>): string {
+  const fields = Object.entries(answer).map(([name, value]) => `<${name}>${escapeHtml(String(value))}</${name}>`);
+  return `<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<oembed>${fields.join('')}</oembed>\n`;
+}
+
 /** The discovery link a page about `card` carries: consumers find the oEmbed endpoint from the page. */
 export function discoveryLink(base: string, path: string, title: string): string {
   const href = `${base}/oembed?url=${encodeURIComponent(`${base}${path}`)}&format=json`;

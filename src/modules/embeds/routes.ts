@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App, AppContext } from '../../platform/context.ts';
-import { AppError, invalidRequest, notFound } from '../../platform/errors.ts';
+import { invalidRequest, notFound } from '../../platform/errors.ts';
 import { Id, ShopParams } from '../../platform/schemas.ts';
 import type { CardKind, Cards } from './cards.ts';
-import { cardOfUrl, oembedAnswer } from './oembed.ts';
+import { cardOfUrl, oembedAnswer, oembedXml } from './oembed.ts';
 import { CARD_POLICY, pickLanguage, renderCard, renderNotFound } from './render.ts';
 import { frameAncestors, MAX_ALLOWED_ORIGINS, type EmbedSettings } from './settings.ts';
 
@@ -23,7 +23,7 @@ const PageQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 16,
 
 const OEmbedQuery = Type.Object({
   url: Type.String({ minLength: 1, maxLength: 2000, description: "a Hawker product (/p/ID), live room (/room/ID) or short video (/v/ID) URL, or a card's /embed/… URL" }),
-  format: Type.Optional(Type.String({ maxLength: 16, description: 'json; xml is answered 501 Not Implemented, as oEmbed asks' })),
+  format: Type.Optional(Type.String({ maxLength: 16, description: 'json (the default) or xml' })),
   maxwidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
   maxheight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
 });
@@ -109,19 +109,20 @@ export function embedPageRoutes(app: App, { ctx, cards, settings }: EmbedDeps) {
     {
       schema: {
         tags: ['embeds'],
-        summary: 'oEmbed for a product, live room or short video URL: the card as an iframe (404 for what has no card, 501 for format=xml)',
+        summary: 'oEmbed for a product, live room or short video URL: the card as an iframe, as JSON or XML (404 for what has no card)',
         querystring: OEmbedQuery,
-        response: { 200: OEmbedReply },
+        response: { 200: { description: 'The oEmbed answer', content: { 'application/json': { schema: OEmbedReply }, 'text/xml': { schema: Type.String() } } } },
       },
     },
     async (req, reply) => {
       const { url, format, maxwidth, maxheight } = req.query;
-      if (format === 'xml') throw new AppError(501, 'not_implemented', 'only format=json is answered');
-      if (format !== undefined && format !== 'json') throw invalidRequest('format must be json');
+      if (format !== undefined && format !== 'json' && format !== 'xml') throw invalidRequest('format must be json or xml');
       const target = cardOfUrl(url, [new URL(base()).origin, `${req.protocol}://${req.host}`]);
       const card = target ? await cards.load(target.kind, target.id) : null;
       if (!card) throw notFound('embeddable page');
-      return reply.headers({ 'cache-control': `public, max-age=${CARD_MAX_AGE_SECONDS}`, 'access-control-allow-origin': '*' }).send(oembedAnswer(card, base(), maxwidth, maxheight));
+      const answer = oembedAnswer(card, base(), maxwidth, maxheight);
+      reply.headers({ 'cache-control': `public, max-age=${CARD_MAX_AGE_SECONDS}`, 'access-control-allow-origin': '*' });
+      return format === 'xml' ? reply.type('text/xml; charset=utf-8').send(oembedXml(answer)) : reply.send(answer);
     },
   );
 }
