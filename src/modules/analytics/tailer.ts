@@ -5,13 +5,44 @@
 // it:<order>:<line>, rf:<refund>, tp:<tip>). Follows, share-link visits and video likes and comments are read the
 // same way. Reading a row twice gives the same facts, which the store skips, so each watermark reads back
 // OVERLAP_MS to catch transactions that committed late, and money figures equal the orders and the ledger to the fen.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../adapters/db/index.ts';
 import type { AnalyticsEvent, AnalyticsStore, Channel, Source } from './store/types.ts';
 
 /** A transaction that commits this long after its rows' updated_at is still read. */
 const OVERLAP_MS = 5000;
 const PAGE = 2000;
+/** Rows a statement of an immutable table's tail reads (20,000 follows took 300–700 ms on the embedded database). */
+const SLICE = 1000;
+const SLICES_PER_TICK = 10;
+
+/** A row's place in a table's tail: its time as the database has it (to the microsecond) and its key columns. */
+type Position = { at: string; key: unknown[] };
+/** A slice of a table's rows since `since`, after `after`, as facts; `last`: where the next slice starts (null: none left). */
+type TableRead = (db: Db, since: Date, after: Position | null, limit: number) => Promise<{ facts: AnalyticsEvent[]; last: Position | null }>;
+
+/**
+ * One slice of a table's tail, by (time, key columns), in the order of the table's index on exactly those (migration
+ * 0171: without it the planner sorts the whole window for every slice). `query` gets the slice's condition and order
+ * for the table's own rows; it selects `at_text` (the time as text) and k0… (the key columns).
+ */
+async function slice<R extends { at_text: string }>(
+  db: Db,
+  keyset: { time: string; key: readonly string[] },
+  query: (where: RawBuilder<unknown>, order: RawBuilder<unknown>, limit: number) => RawBuilder<R>,
+  since: Date,
+  after: Position | null,
+  limit: number,
+): Promise<{ rows: R[]; last: Position | null }> {
+  const time = sql.raw(keyset.time);
+  const cols = [time, ...keyset.key.map((c) => sql.raw(c))];
+  const where = after
+    ? sql`${time} >= ${since} and ${time} >= ${after.at}::timestamptz and (${sql.join(cols)}) > (${sql.join([sql`${after.at}::timestamptz`, ...after.key.map((v) => sql`${v}`)])})`
+    : sql`${time} >= ${since}`;
+  const { rows } = await query(where, sql.join(cols), limit).execute(db);
+  const end = rows.length === limit ? (rows[rows.length - 1]! as R & Record<string, unknown>) : null;
+  return { rows, last: end ? { at: end.at_text, key: keyset.key.map((_, i) => end[`k${i}`]) } : null };
+}
 
 interface OrderRow {
   id: string;
@@ -44,6 +75,8 @@ export function channelOf(o: { session_id: string | null; video_id: string | nul
 export class RowTailer {
   /** Per source, the newest row time written (epoch ms). */
   private watermarks: Record<string, number> = {};
+  /** Per source, where a catch-up that did not finish in its tick goes on (rows). */
+  private cursors: Record<string, Position> = {};
   /** Fact ids written within the overlap, not written again each tick. */
   private recent = new Map<string, number>();
   /** Facts written by this node since start. */
@@ -52,6 +85,8 @@ export class RowTailer {
   constructor(
     private readonly db: Db,
     private readonly store: AnalyticsStore,
+    /** Rows a statement reads, and statements a tick, of an immutable table's tail (smaller in a test). */
+    private readonly paging = { slice: SLICE, slicesPerTick: SLICES_PER_TICK },
   ) {}
 
   /** The watermarks kept in analytics_watermarks (none yet: every table is read from its start). */
@@ -86,23 +121,38 @@ export class RowTailer {
     for (const [id, at] of this.recent) if (at < forget) this.recent.delete(id);
   }
 
-  /** Rows of an immutable table since its watermark (one query; `at` of each fact is the row's time). */
-  private async rows(source: string, read: (db: Db, since: Date) => Promise<AnalyticsEvent[]>): Promise<void> {
-    const facts = await read(this.db, this.since(source));
-    if (!facts.length) return;
-    await this.write(facts);
-    this.watermarks[source] = Math.max(this.watermarks[source] ?? 0, ...facts.map((f) => f.at));
+  /**
+   * Rows of an immutable table since its watermark (`at` of each fact is the row's time), a slice of SLICE rows at a
+   * time by (time, key) and at most SLICES_PER_TICK slices a tick: a catch-up (a node started on a database with
+   * millions of follows, or a burst) never holds the embedded database long, and many rows of one instant are paged
+   * through, not read again each tick. Where a tick stops, the next one goes on.
+   */
+  private async rows(source: string, read: TableRead): Promise<void> {
+    const since = this.since(source);
+    for (let n = 0; n < this.paging.slicesPerTick; n++) {
+      const { facts, last } = await read(this.db, since, this.cursors[source] ?? null, this.paging.slice);
+      if (facts.length) {
+        await this.write(facts);
+        this.watermarks[source] = Math.max(this.watermarks[source] ?? 0, ...facts.map((f) => f.at));
+      }
+      if (!last) {
+        delete this.cursors[source];
+        return;
+      }
+      this.cursors[source] = last;
+      await new Promise((r) => setTimeout(r, 0));
+    }
   }
 
   private async orders(): Promise<void> {
     const since = this.since('orders');
     let newest = this.watermarks.orders ?? 0;
     // Orders, a page at a time by (updated_at, id).
-    let after: { at: Date; id: string } | null = null;
+    let after: { at: string; id: string } | null = null;
     for (;;) {
-      const page: OrderRow[] = (
-        await sql<OrderRow>`
-          select o.id, o.buyer_id, o.shop_id, o.total, o.created_at, o.paid_at, o.updated_at, o.video_id, o.share_token,
+      const page: (OrderRow & { updated_text: string })[] = (
+        await sql<OrderRow & { updated_text: string }>`
+          select o.id, o.buyer_id, o.shop_id, o.total, o.created_at, o.paid_at, o.updated_at, o.updated_at::text as updated_text, o.video_id, o.share_token,
                  o.traffic_source, o.drop_id,
                  coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end) as session_id,
                  v.creator_id as video_creator, l.host_id, sl.sharer_id
@@ -111,7 +161,7 @@ export class RowTailer {
           left join videos v on v.id = o.video_id
           left join share_links sl on o.share_token is not null and sl.id = split_part(o.share_token, '.', 1)
           left join live_sessions l on l.id = coalesce(o.live_session_id, d.live_session_id, case when sl.target_type = 'live' then sl.target_id end)
-          where o.updated_at >= ${since} ${after ? sql`and (o.updated_at, o.id) > (${after.at}, ${after.id})` : sql``}
+          where o.updated_at >= ${since} ${after ? sql`and (o.updated_at, o.id) > (${after.at}::timestamptz, ${after.id})` : sql``}
           order by o.updated_at, o.id
           limit ${PAGE}`.execute(this.db)
       ).rows;
@@ -142,7 +192,9 @@ export class RowTailer {
       this.watermarks.orders = newest;
       if (page.length < PAGE) break;
       const last = page[page.length - 1]!;
-      after = { at: last.updated_at, id: last.id };
+      // To the microsecond: a Date rounds to the millisecond, and a page of orders sharing one updated_at (a drop's
+      // group commit) would be read again forever.
+      after = { at: last.updated_text, id: last.id };
     }
   }
 
@@ -197,65 +249,117 @@ function attribution(o: OrderRow): Partial<AnalyticsEvent> {
 }
 
 const ms = (d: Date) => d.getTime();
-const LIMIT = 20_000;
-
-async function tipFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
-  const { rows } = await sql<{ id: string; live_session_id: string; shop_id: string; tipper_id: string; amount: string | number; created_at: Date }>`
-    select id, live_session_id, shop_id, tipper_id, amount, created_at from room_tips where created_at >= ${since} order by created_at limit ${LIMIT}`.execute(db);
-  return rows.map((r) => ({ id: `tp:${r.id}`, type: 'tip' as const, at: ms(r.created_at), sessionId: r.live_session_id, shopId: r.shop_id, actor: r.tipper_id, amount: Number(r.amount) }));
+async function tipFacts(db: Db, since: Date, after: Position | null, limit: number) {
+  const { rows, last } = await slice(
+    db,
+    { time: 'created_at', key: ['id'] },
+    (where, order, n) =>
+      sql<{ id: string; live_session_id: string; shop_id: string; tipper_id: string; amount: string | number; created_at: Date; at_text: string }>`
+        select id, live_session_id, shop_id, tipper_id, amount, created_at, created_at::text as at_text, id as k0
+        from room_tips where ${where} order by ${order} limit ${n}`,
+    since,
+    after,
+    limit,
+  );
+  const facts = rows.map((r): AnalyticsEvent => ({ id: `tp:${r.id}`, type: 'tip', at: ms(r.created_at), sessionId: r.live_session_id, shopId: r.shop_id, actor: r.tipper_id, amount: Number(r.amount) }));
+  return { facts, last };
 }
 
 /** A follow of a shop or a user; while one of that shop's (or that host's) sessions was live, the session's. */
-async function followFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
-  const { rows } = await sql<{ follower_id: string; followee_type: string; followee_id: string; created_at: Date; session_id: string | null; shop_id: string | null }>`
-    select f.follower_id, f.followee_type, f.followee_id, f.created_at, s.id as session_id, s.shop_id
-    from follows f
-    left join lateral (select l.id, l.shop_id from live_sessions l
-                       where ((f.followee_type = 'shop' and l.shop_id = f.followee_id) or (f.followee_type = 'user' and l.host_id = f.followee_id))
-                         and l.started_at <= f.created_at and (l.ended_at is null or l.ended_at > f.created_at)
-                       order by l.started_at desc limit 1) s on true
-    where f.created_at >= ${since} order by f.created_at limit ${LIMIT}`.execute(db);
-  return rows.map((r) => ({
-    id: `fl:${r.follower_id}:${r.followee_type}:${r.followee_id}:${ms(r.created_at)}`,
-    type: 'follow' as const,
-    at: ms(r.created_at),
-    actor: r.follower_id,
-    sessionId: r.session_id,
-    shopId: r.followee_type === 'shop' ? r.followee_id : r.shop_id,
-    creatorId: r.followee_type === 'user' ? r.followee_id : null,
-  }));
+async function followFacts(db: Db, since: Date, after: Position | null, limit: number) {
+  const { rows, last } = await slice(
+    db,
+    { time: 'created_at', key: ['follower_id', 'followee_type', 'followee_id'] },
+    // The slice of follows first, then the session of each: the lateral runs for the slice's rows only.
+    (where, order, n) =>
+      sql<{ follower_id: string; followee_type: string; followee_id: string; created_at: Date; session_id: string | null; shop_id: string | null; at_text: string }>`
+        select f.follower_id, f.followee_type, f.followee_id, f.created_at, s.id as session_id, s.shop_id, f.created_at::text as at_text,
+               f.follower_id as k0, f.followee_type as k1, f.followee_id as k2
+        from (select * from follows where ${where} order by ${order} limit ${n}) f
+        left join lateral (select l.id, l.shop_id from live_sessions l
+                           where ((f.followee_type = 'shop' and l.shop_id = f.followee_id) or (f.followee_type = 'user' and l.host_id = f.followee_id))
+                             and l.started_at <= f.created_at and (l.ended_at is null or l.ended_at > f.created_at)
+                           order by l.started_at desc limit 1) s on true
+        order by f.created_at, f.follower_id, f.followee_type, f.followee_id`,
+    since,
+    after,
+    limit,
+  );
+  const facts = rows.map(
+    (r): AnalyticsEvent => ({
+      id: `fl:${r.follower_id}:${r.followee_type}:${r.followee_id}:${ms(r.created_at)}`,
+      type: 'follow',
+      at: ms(r.created_at),
+      actor: r.follower_id,
+      sessionId: r.session_id,
+      shopId: r.followee_type === 'shop' ? r.followee_id : r.shop_id,
+      creatorId: r.followee_type === 'user' ? r.followee_id : null,
+    }),
+  );
+  return { facts, last };
 }
 
 /** Opening a share link: private traffic of its shop (the room's, the product's or the video's). */
-async function visitFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
-  const { rows } = await sql<{ id: string; shop_id: string; visitor_id: string | null; at: Date; target_type: string; target_id: string; sharer_id: string }>`
-    select v.id, v.shop_id, v.visitor_id, v.at, l.target_type, l.target_id, l.sharer_id
-    from share_visits v join share_links l on l.id = v.link_id
-    where v.at >= ${since} order by v.at limit ${LIMIT}`.execute(db);
-  return rows.map((r) => ({
-    id: `sv:${r.id}`,
-    type: 'share' as const,
-    at: ms(r.at),
-    shopId: r.shop_id,
-    actor: r.visitor_id ?? `v:${r.id}`,
-    sessionId: r.target_type === 'live' ? r.target_id : null,
-    productId: r.target_type === 'product' ? r.target_id : null,
-    videoId: r.target_type === 'video' ? r.target_id : null,
-    creatorId: r.sharer_id,
-    source: 'share' as const,
-  }));
+async function visitFacts(db: Db, since: Date, after: Position | null, limit: number) {
+  const { rows, last } = await slice(
+    db,
+    { time: 'at', key: ['id'] },
+    (where, order, n) =>
+      sql<{ id: string; shop_id: string; visitor_id: string | null; at: Date; target_type: string; target_id: string; sharer_id: string; at_text: string }>`
+        select v.id, v.shop_id, v.visitor_id, v.at, l.target_type, l.target_id, l.sharer_id, v.at::text as at_text, v.id as k0
+        from (select * from share_visits where ${where} order by ${order} limit ${n}) v join share_links l on l.id = v.link_id
+        order by v.at, v.id`,
+    since,
+    after,
+    limit,
+  );
+  const facts = rows.map(
+    (r): AnalyticsEvent => ({
+      id: `sv:${r.id}`,
+      type: 'share',
+      at: ms(r.at),
+      shopId: r.shop_id,
+      actor: r.visitor_id ?? `v:${r.id}`,
+      sessionId: r.target_type === 'live' ? r.target_id : null,
+      productId: r.target_type === 'product' ? r.target_id : null,
+      videoId: r.target_type === 'video' ? r.target_id : null,
+      creatorId: r.sharer_id,
+      source: 'share',
+    }),
+  );
+  return { facts, last };
 }
 
-async function videoLikeFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
-  const { rows } = await sql<{ video_id: string; user_id: string; created_at: Date; shop_id: string | null; creator_id: string | null }>`
-    select k.video_id, k.user_id, k.created_at, v.shop_id, v.creator_id from video_likes k join videos v on v.id = k.video_id
-    where k.created_at >= ${since} order by k.created_at limit ${LIMIT}`.execute(db);
-  return rows.map((r) => ({ id: `vl:${r.video_id}:${r.user_id}:${ms(r.created_at)}`, type: 'video_like' as const, at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.user_id }));
+async function videoLikeFacts(db: Db, since: Date, after: Position | null, limit: number) {
+  const { rows, last } = await slice(
+    db,
+    { time: 'created_at', key: ['video_id', 'user_id'] },
+    (where, order, n) =>
+      sql<{ video_id: string; user_id: string; created_at: Date; shop_id: string | null; creator_id: string | null; at_text: string }>`
+        select k.video_id, k.user_id, k.created_at, v.shop_id, v.creator_id, k.created_at::text as at_text, k.video_id as k0, k.user_id as k1
+        from (select * from video_likes where ${where} order by ${order} limit ${n}) k join videos v on v.id = k.video_id
+        order by k.created_at, k.video_id, k.user_id`,
+    since,
+    after,
+    limit,
+  );
+  const facts = rows.map((r): AnalyticsEvent => ({ id: `vl:${r.video_id}:${r.user_id}:${ms(r.created_at)}`, type: 'video_like', at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.user_id }));
+  return { facts, last };
 }
 
-async function videoCommentFacts(db: Db, since: Date): Promise<AnalyticsEvent[]> {
-  const { rows } = await sql<{ id: string; video_id: string; author_id: string; created_at: Date; shop_id: string | null; creator_id: string | null }>`
-    select c.id, c.video_id, c.author_id, c.created_at, v.shop_id, v.creator_id from video_comments c join videos v on v.id = c.video_id
-    where c.created_at >= ${since} order by c.created_at limit ${LIMIT}`.execute(db);
-  return rows.map((r) => ({ id: `vc:${r.id}`, type: 'video_comment' as const, at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.author_id }));
+async function videoCommentFacts(db: Db, since: Date, after: Position | null, limit: number) {
+  const { rows, last } = await slice(
+    db,
+    { time: 'created_at', key: ['id'] },
+    (where, order, n) =>
+      sql<{ id: string; video_id: string; author_id: string; created_at: Date; shop_id: string | null; creator_id: string | null; at_text: string }>`
+        select c.id, c.video_id, c.author_id, c.created_at, v.shop_id, v.creator_id, c.created_at::text as at_text, c.id as k0
+        from (select * from video_comments where ${where} order by ${order} limit ${n}) c join videos v on v.id = c.video_id
+        order by c.created_at, c.id`,
+    since,
+    after,
+    limit,
+  );
+  const facts = rows.map((r): AnalyticsEvent => ({ id: `vc:${r.id}`, type: 'video_comment', at: ms(r.created_at), videoId: r.video_id, shopId: r.shop_id, creatorId: r.creator_id, actor: r.author_id }));
+  return { facts, last };
 }
