@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { openBus } from './adapters/bus/index.ts';
 import { MemoryWindowCounters } from './adapters/cache/counters.ts';
 import { openRedis, RedisWindowCounters } from './adapters/cache/redis.ts';
+import { analyzeStalest } from './adapters/db/maintenance.ts';
 import { openDatabase, type Database } from './adapters/db/index.ts';
 import { migrate } from './adapters/db/migrate.ts';
 import type { Config } from './config.ts';
@@ -149,6 +150,12 @@ export async function buildHawker(config: Config, opts: { database?: Database } 
     done();
   });
   if (sharedReservations) ctx.jobs.every('reclaim-drop-units', 1000, () => sharedReservations.reclaimFromDeadNodes());
+  // Embedded PGlite has no autovacuum daemon: its planner statistics are kept current here (a server's keeps its own).
+  if (database.mode === 'embedded')
+    ctx.jobs.every('db-analyze', 30_000, async () => {
+      const table = await analyzeStalest(database.db);
+      if (table) app.log.debug({ table }, 'db: statistics refreshed');
+    });
   // RTMP ingest is open once this answers (MEDIA_ENGINE); its publish check runs with the jobs.
   const media = await Media.open(ctx);
   // Browser go-live and co-hosting: Janus (a child, or JANUS_URL) mixing into the RTMP ingest; off, with why, without it.

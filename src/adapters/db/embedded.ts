@@ -90,15 +90,38 @@ function rebuild(fields: Record<string, unknown>): Error {
 /** Diagnostics: statements slower than this (ms) are written to stderr with their time; 0 (the default) writes none. */
 const SLOW_SQL_MS = Number(process.env.SLOW_SQL_MS ?? 0);
 
+/**
+ * Diagnostics: with SQL_STATS_MS=N, every N ms the statements that took the most time on the connection since the
+ * last report (calls, ms, rows), to stderr: what holds the one embedded connection, as pg_stat_statements would say.
+ */
+const SQL_STATS_MS = Number(process.env.SQL_STATS_MS ?? 0);
+const sqlStats = new Map<string, { calls: number; ms: number; rows: number }>();
+if (SQL_STATS_MS > 0) {
+  setInterval(() => {
+    const top = [...sqlStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+    sqlStats.clear();
+    process.stderr.write(`[sql stats] ${new Date().toISOString().slice(11, 19)}\n${top.map(([q, s]) => `  ${s.ms.toFixed(0).padStart(6)} ms ${String(s.calls).padStart(5)} calls ${String(s.rows).padStart(8)} rows  ${q}`).join('\n')}\n`);
+  }, SQL_STATS_MS).unref();
+}
+
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: Engine) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const started = SLOW_SQL_MS > 0 ? performance.now() : 0;
+    const timed = SLOW_SQL_MS > 0 || SQL_STATS_MS > 0;
+    const started = timed ? performance.now() : 0;
     const result = await this.pg.query<R>(query.sql, query.parameters as unknown[]);
-    if (SLOW_SQL_MS > 0) {
+    if (timed) {
       const ms = performance.now() - started;
-      if (ms >= SLOW_SQL_MS) process.stderr.write(`[slow sql] ${new Date().toISOString().slice(14, 23)} ${ms.toFixed(0)} ms ${query.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+      if (SLOW_SQL_MS > 0 && ms >= SLOW_SQL_MS) process.stderr.write(`[slow sql] ${new Date().toISOString().slice(14, 23)} ${ms.toFixed(0)} ms ${query.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+      if (SQL_STATS_MS > 0) {
+        const key = query.sql.replace(/\s+/g, ' ').replace(/\$\d+/g, '?').replace(/(\(\?(, \?)*\)(, )?)+/g, '(…)').slice(0, 140);
+        const s = sqlStats.get(key) ?? { calls: 0, ms: 0, rows: 0 };
+        s.calls++;
+        s.ms += ms;
+        s.rows += result.rows.length;
+        sqlStats.set(key, s);
+      }
     }
     return { rows: result.rows, numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows) };
   }
