@@ -33,10 +33,14 @@ test('a tail of 2,500 rows of one instant, 100 a statement and 2 statements a ti
     const tailer = new RowTailer(db, store, { slice: 100, slicesPerTick: 2 });
     await tailer.open();
     const counts: number[] = [];
+    const behind: boolean[] = [];
     for (let tick = 0; tick < 20; tick++) {
       await tailer.tick();
       counts.push(tailer.appended);
+      behind.push(tailer.behind);
     }
+    // Behind after each tick that stopped at its slice limit; caught up once the rest fit in a tick.
+    assert.deepEqual(behind.slice(0, 13), [...Array.from({ length: 12 }, () => true), false]);
     // 200 new facts a tick until all are in, then nothing new (the overlap is read again, and skipped).
     assert.deepEqual(counts.slice(0, 13), [...Array.from({ length: 12 }, (_, i) => 200 * (i + 1)), FOLLOWERS]);
     assert.equal(tailer.appended, FOLLOWERS);

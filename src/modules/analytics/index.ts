@@ -67,7 +67,8 @@ export async function openAnalytics(deps: { config: Config; database: Database; 
       await facts.flush();
       await consumer.drain();
       while (tailing) await tailing;
-      await tail();
+      do await tail();
+      while (tailer.behind);
     },
     async close() {
       await facts.close();

@@ -100,6 +100,11 @@ export class RowTailer {
     return new Date(w === undefined ? 0 : w - OVERLAP_MS);
   }
 
+  /** True while a table's catch-up stopped at the end of a tick has more to read (the next tick goes on). */
+  get behind(): boolean {
+    return Object.keys(this.cursors).length > 0;
+  }
+
   /** Every row changed since the watermarks, as facts in the store; then the watermarks saved. */
   async tick(): Promise<void> {
     const before = { ...this.watermarks };
