@@ -53,7 +53,8 @@ export async function spawnHawker(env: Record<string, string>): Promise<{ url: s
   const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, SEED_DEMO: '0', MEDIA_ENGINE: 'off', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its stdout too: warnings only at LOG_LEVEL=warn, and what node flags such as --trace-gc print.
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   await untilHealthy(url, child, 'node');
   return { url, pid: child.pid!, api: new Api(url), stop: () => stopChild(child) };

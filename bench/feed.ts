@@ -60,6 +60,8 @@ export interface FeedBenchResult {
   mode: FeedBenchMode;
   world: FeedWorld;
   fillSeconds: number;
+  /** The world was copied from BENCH_FEED_WORLD_DIR (fillSeconds is then the copy's time). */
+  kept: boolean;
   startSeconds: number;
   rows: FeedLoadRow[];
 }
@@ -148,7 +150,7 @@ export async function runFeedBench(modes: FeedBenchMode[] = ['embedded', 'postgr
           // Its timestamps are those of the day it was filled: a world kept for days has aged (friends' 72 h signals).
           progress(`feed ${mode}: the world kept in ${kept} (BENCH_FEED_WORLD_DIR), copied`);
           cpSync(join(kept, 'data'), env.DATA_DIR, { recursive: true });
-          return runLoads(mode, world, env, JSON.parse(readFileSync(join(kept, 'filled'), 'utf8')) as BenchUser[], (performance.now() - t0) / 1000);
+          return runLoads(mode, world, env, JSON.parse(readFileSync(join(kept, 'filled'), 'utf8')) as BenchUser[], (performance.now() - t0) / 1000, true);
         }
         progress(`feed ${mode}: filling the world (${world.videos.toLocaleString('en')} items, ${world.users.toLocaleString('en')} users, ${world.events.toLocaleString('en')} events)`);
         const database = await openDatabase({ databaseUrl: env.DATABASE_URL || null, dataDir: env.DATA_DIR ?? '' });
@@ -197,7 +199,7 @@ export async function runFeedBench(modes: FeedBenchMode[] = ['embedded', 'postgr
 }
 
 /** Starts a node on the filled world, waits for its first ranked page, warms up, then runs the measured loads. */
-async function runLoads(mode: FeedBenchMode, world: FeedWorld, env: Record<string, string>, users: BenchUser[], fillSeconds: number): Promise<FeedBenchResult> {
+async function runLoads(mode: FeedBenchMode, world: FeedWorld, env: Record<string, string>, users: BenchUser[], fillSeconds: number, kept = false): Promise<FeedBenchResult> {
   const t1 = performance.now();
   const node = await spawnHawker(env);
   try {
@@ -222,7 +224,7 @@ async function runLoads(mode: FeedBenchMode, world: FeedWorld, env: Record<strin
         rows.push(row);
       }
     }
-    return { mode, world, fillSeconds, startSeconds, rows };
+    return { mode, world, fillSeconds, kept, startSeconds, rows };
   } finally {
     await node.stop();
   }
@@ -236,7 +238,7 @@ export function feedBenchTable(results: FeedBenchResult[]): string {
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...results.flatMap((r) => r.rows.map((x) => `| ${r.mode} | ${x.feed} | ${x.load} | ${x.pages.toLocaleString('en')} | ${x.rate.toLocaleString('en')} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.errors} | ${x.repeats} |`)),
     '',
-    ...results.map((r) => `${r.mode}: world of ${r.world.videos.toLocaleString('en')} items, ${r.world.users.toLocaleString('en')} users, ${r.world.events.toLocaleString('en')} events written in ${r.fillSeconds.toFixed(0)} s; node ready (catalogue loaded) ${r.startSeconds.toFixed(1)} s after spawn.`),
+    ...results.map((r) => `${r.mode}: world of ${r.world.videos.toLocaleString('en')} items, ${r.world.users.toLocaleString('en')} users, ${r.world.events.toLocaleString('en')} events ${r.kept ? 'copied from BENCH_FEED_WORLD_DIR' : 'written'} in ${r.fillSeconds.toFixed(0)} s; node ready (catalogue loaded) ${r.startSeconds.toFixed(1)} s after spawn.`),
     '',
     ...results.map((r) => {
       const paced = r.rows.find((x) => x.feed === 'ranked' && x.load === 'paced');

@@ -123,7 +123,9 @@ describe(`go live from the browser and co-host, in three browsers (${STORAGE})`,
       45_000,
     );
     assert.deepEqual([mixed.width, mixed.height], [1280, 720]);
-    await expectVideoAdvancing(viewer, 'video');
+    // Over 6 s, not 2: the mixer has just restarted the publish, and a live HLS player may wait out a segment there
+    // (under CI's load it sat 2 s at one position once, then went on). A frozen stream still fails.
+    await expectVideoAdvancing(viewer, 'video', 6);
     publishScreenshot(await shot(viewer, 'golive-05-viewer-sees-both'), 'golive-viewer.png');
 
     // The guest drops out (closes the page): within 2 s the room shows the host alone, and the stream goes on.
@@ -142,7 +144,7 @@ describe(`go live from the browser and co-host, in three browsers (${STORAGE})`,
       },
       45_000,
     );
-    await expectVideoAdvancing(viewer, 'video');
+    await expectVideoAdvancing(viewer, 'video', 6);
     await host.locator('[data-testid=golive-state][data-state=live]').waitFor();
 
     // The host stops: the session's publish ends as an encoder's would.
