@@ -205,8 +205,13 @@ describe(`payments (${STORAGE})`, () => {
       ctx.config.publicUrl = publicUrl;
     }
     await waitPaid(node, buyer.token, order.id, 5000);
-    const row = await ctx.db.selectFrom('sandbox_outbox').selectAll().where('payment_id', '=', payment.id).executeTakeFirstOrThrow();
-    assert.ok(row.attempts >= 2 && row.delivered_at !== null);
+    // The provider marks its notification delivered once our answer is back: after the order reads paid, not before
+    // (read once, right after, it raced that write on PostgreSQL in CI).
+    const row = await waitFor('the notification delivered', async () => {
+      const r = await ctx.db.selectFrom('sandbox_outbox').selectAll().where('payment_id', '=', payment.id).executeTakeFirstOrThrow();
+      return r.delivered_at !== null ? r : null;
+    });
+    assert.ok(row.attempts >= 2, `delivered on attempt ${row.attempts}`);
   });
 
   it('refuses hostile input with 4xx and the error shape', async () => {
