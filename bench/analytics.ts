@@ -472,6 +472,9 @@ async function queries(): Promise<QueriesResult> {
       for (const { name, store } of stores) {
         const t = performance.now();
         await store.append(batch);
+        // The engine's upkeep, asked after every batch as the platform's job asks every minute (the store decides:
+        // DuckDB copies its newest facts sorted by shop once 200,000 wait); counted in the append time.
+        await store.compact?.();
         appendSeconds[name] += (performance.now() - t) / 1000;
       }
       if (raw) {
@@ -599,7 +602,7 @@ export function analyticsBenchTable(r: AnalyticsBenchResult): string {
     lines.push(
       `### Dashboards over ${fmt(q.facts)} facts`,
       '',
-      `Appended in ${Object.entries(q.appendSeconds).map(([k, v]) => `${k} ${fmt(v, 1)} s (${fmt(q.facts / v)}/s)`).join(', ')}.${q.skipped ? ` ${q.skipped}.` : ''}`,
+      `Appended (DuckDB's copy sorted by shop, made as the facts came, counted in its time) in ${Object.entries(q.appendSeconds).map(([k, v]) => `${k} ${fmt(v, 1)} s (${fmt(q.facts / v)}/s)`).join(', ')}.${q.skipped ? ` ${q.skipped}.` : ''}`,
       '',
       '| engine | query | p50 ms | p95 ms |',
       '|---|---|---:|---:|',

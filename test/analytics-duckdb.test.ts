@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { openDuckDbStore } from '../src/modules/analytics/store/duckdb.ts';
+import { openDuckDbStore, SORT_EVERY_MS, SORT_MIN_FACTS } from '../src/modules/analytics/store/duckdb.ts';
+import { ReferenceStore } from '../src/modules/analytics/store/reference.ts';
 import type { AnalyticsEvent } from '../src/modules/analytics/store/types.ts';
-import { DAY_MS, HOUR_MS, LIVE_T0, liveScenario } from './support/analytics-facts.ts';
+import { DAY_MS, HOUR_MS, LIVE_T0, SHOP_D1, liveScenario, shopScenario } from './support/analytics-facts.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -70,6 +71,40 @@ test('a file store keeps its facts across close and reopen: same figures, known 
     await store.close();
     store = await openDuckDbStore({ path });
     assert.equal((await store.liveSession('hwl1', HOUR)).views, 1, "alice's second entry is all that is left");
+    await store.close();
+  });
+});
+
+test('the shop copy: facts are copied sorted when enough wait or the oldest has waited an hour, the figures stay exact, and the file remembers where the copy ends', async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, 'analytics.duckdb');
+    const facts = shopScenario();
+    const half = facts.length >> 1;
+    const reference = new ReferenceStore();
+    await reference.append(facts);
+    const range = { from: SHOP_D1 - DAY_MS, to: SHOP_D1 + 3 * DAY_MS, utcOffsetMinutes: 480, bucket: 'day' as const };
+    const expected = await reference.shop('hws2', range);
+    let store = await openDuckDbStore({ path });
+    await store.append(facts.slice(0, half));
+    const t0 = 1_800_000_000_000;
+    assert.ok(half < SORT_MIN_FACTS);
+    assert.equal(await store.compact!({ now: t0 }), 0, 'few facts, just seen: left for later');
+    assert.equal(await store.compact!({ now: t0 + SORT_EVERY_MS - 1 }), 0);
+    assert.equal(await store.compact!({ now: t0 + SORT_EVERY_MS }), half, 'waited an hour: copied');
+    assert.equal(await store.compact!({ now: t0 + 2 * SORT_EVERY_MS }), 0, 'nothing new');
+    await store.append(facts.slice(half));
+    // Half in the copy, half after it: one shop's figures from both, as the reference counts them.
+    assert.deepEqual(await store.shop('hws2', range), expected);
+    await store.close();
+
+    store = await openDuckDbStore({ path });
+    assert.deepEqual(await store.shop('hws2', range), expected);
+    assert.equal(await store.compact!({ force: true }), facts.length - half, 'the copy ended where it did before the close');
+    assert.deepEqual(await store.shop('hws2', range), expected, 'all in the copy');
+    // Appended again: the table's dedup keeps them out of the copy too.
+    await store.append(facts);
+    assert.equal(await store.compact!({ force: true }), 0);
+    assert.deepEqual(await store.shop('hws2', range), expected);
     await store.close();
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { asBackground } from './background.ts';
 
 interface Job {
   name: string;
@@ -6,7 +7,10 @@ interface Job {
   run: () => Promise<unknown>;
 }
 
-/** Background jobs (sweepers, deliveries): each runs on an interval, never overlapping itself; a failure is logged and retried next tick. */
+/**
+ * Background jobs (sweepers, deliveries): each runs on an interval, never overlapping itself; a failure is logged and
+ * retried next tick. Each runs as background work (platform/background.ts): requests go first on a shared connection.
+ */
 export class Jobs {
   private readonly jobs: Job[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -25,8 +29,7 @@ export class Jobs {
       const tick = () => {
         if (busy || this.stopped) return;
         busy = true;
-        const p = job
-          .run()
+        const p = asBackground(() => job.run())
           .catch((err) => this.log.error({ err, job: job.name }, 'job failed'))
           .finally(() => {
             busy = false;
@@ -46,7 +49,7 @@ export class Jobs {
   async runNow(name: string): Promise<void> {
     const job = this.jobs.find((j) => j.name === name);
     if (!job) throw new Error(`no job ${name}`);
-    await job.run();
+    await asBackground(() => job.run());
   }
 
   async stop(): Promise<void> {

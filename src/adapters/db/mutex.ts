@@ -1,13 +1,39 @@
-/** A FIFO async mutex: PGlite is one connection, so statements of one transaction must not interleave with others. */
+import { isBackground } from '../../platform/background.ts';
+
+/**
+ * Background work is served before waiting requests when it has waited this long and none was served for as long:
+ * under a load that never lets the queue of requests empty, jobs (payment notices, deliveries) get one turn in this
+ * time, so they slow down instead of stopping, and requests still wait for at most one of them.
+ */
+export const BACKGROUND_MAX_WAIT_MS = 250;
+
+interface Waiter {
+  grant: () => void;
+  since: number;
+}
+
+/**
+ * An async mutex: PGlite is one connection, so statements of one transaction must not interleave with others.
+ * Waiters are served in the order they came, requests first: a caller running as background work (isBackground)
+ * waits while a request waits (but see BACKGROUND_MAX_WAIT_MS). So a request queues behind at most the one statement or
+ * transaction holding the connection, not behind every job read that came before it.
+ */
 export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+  private readonly requests: Waiter[] = [];
+  private readonly background: Waiter[] = [];
+  private backgroundServed = performance.now();
+
+  constructor(private readonly maxBackgroundWaitMs = BACKGROUND_MAX_WAIT_MS) {}
 
   lock(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((resolve) => (release = resolve));
-    const acquired = this.tail.then(() => release);
-    this.tail = this.tail.then(() => next);
-    return acquired;
+    return new Promise((resolve) => {
+      const waiter: Waiter = { grant: () => resolve(this.releaser()), since: performance.now() };
+      if (!this.held) {
+        this.held = true;
+        waiter.grant();
+      } else (isBackground() ? this.background : this.requests).push(waiter);
+    });
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
@@ -17,5 +43,41 @@ export class Mutex {
     } finally {
       release();
     }
+  }
+
+  /** Waiting now: requests, background. */
+  get waiting(): { requests: number; background: number } {
+    return { requests: this.requests.length, background: this.background.length };
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (this.requests.length === 0 && this.background.length === 0) {
+        this.held = false;
+        return;
+      }
+      // The next holder is chosen after a turn of the event loop. PGlite on the caller's thread answers without one,
+      // so a chain of queued statements would otherwise run through without a request that arrived meanwhile (its
+      // socket not yet read) being queued at all.
+      setImmediate(() => {
+        const next = this.next();
+        if (next) next.grant();
+        else this.held = false;
+      });
+    };
+  }
+
+  private next(): Waiter | undefined {
+    const oldest = this.background[0];
+    const now = performance.now();
+    const due = () => now - oldest!.since >= this.maxBackgroundWaitMs && now - this.backgroundServed >= this.maxBackgroundWaitMs;
+    if (oldest && (this.requests.length === 0 || due())) {
+      this.backgroundServed = now;
+      return this.background.shift();
+    }
+    return this.requests.shift();
   }
 }

@@ -20,6 +20,8 @@ import { RowTailer } from './tailer.ts';
 
 const TAIL_MS = 1000;
 const PRUNE_MS = 3600_000;
+/** How often the store is asked whether its newest facts want sorting (it decides: store/duckdb.ts compact). */
+const COMPACT_MS = 60_000;
 
 export interface Analytics {
   facts: FactRecorder;
@@ -51,6 +53,15 @@ export async function openAnalytics(deps: { config: Config; database: Database; 
   let tailing: Promise<void> | null = null;
   const tail = () => (tailing ??= tailer.tick().finally(() => (tailing = null)));
   deps.jobs.every('analytics-tail', TAIL_MS, tail);
+  if (store.compact) {
+    const compact = store.compact.bind(store);
+    deps.jobs.every('analytics-compact', COMPACT_MS, async () => {
+      // Not during a drop's rush: sorting a stretch takes the writer and a core for a second or two.
+      if (deps.busyUntil() > Date.now()) return;
+      const sorted = await compact();
+      if (sorted) log.debug({ sorted }, 'analytics: facts sorted by shop');
+    });
+  }
   deps.jobs.every('analytics-prune', PRUNE_MS, async () => {
     const pruned = await store.prune(Date.now() - config.analyticsRetentionDays * 86_400_000);
     if (pruned) log.info({ pruned }, 'analytics: facts past the retention period deleted');

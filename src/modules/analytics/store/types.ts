@@ -228,6 +228,8 @@ export interface AnalyticsStore {
   exportEvents(range: Range, onPage: (events: AnalyticsEvent[]) => Promise<void> | void): Promise<void>;
   /** Deletes facts older than `before` (the raw-event retention); answers how many. */
   prune(before: number): Promise<number>;
+  /** An engine's upkeep of how its facts lie, run now and then (DuckDB sorts the newest by shop); answers how many facts it moved. */
+  compact?(opts?: { force?: boolean; now?: number }): Promise<number>;
   close(): Promise<void>;
 }
 
