@@ -12,7 +12,20 @@ async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/** Diagnostics: LOOP_STALL_MS > 0 writes to stderr each time the event loop was held that long (no timer could run). */
+function watchLoopStalls(thresholdMs: number): void {
+  const every = 10;
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const held = now - last - every;
+    if (held >= thresholdMs) process.stderr.write(`[loop stall] ${new Date().toISOString().slice(14, 23)} ${held.toFixed(0)} ms\n`);
+    last = now;
+  }, every).unref();
+}
+
 async function main() {
+  if (Number(process.env.LOOP_STALL_MS) > 0) watchLoopStalls(Number(process.env.LOOP_STALL_MS));
   const config = await orExit(() => loadConfig());
   const hawker = await orExit(() => buildHawker(config));
   await hawker.app.listen({ port: config.port, host: config.host });
