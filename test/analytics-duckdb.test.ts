@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { openDuckDbStore, SORT_EVERY_MS, SORT_MIN_FACTS } from '../src/modules/analytics/store/duckdb.ts';
+import { openDuckDbStore, SORT_BUSY_FACTS_PER_S, SORT_BUSY_WINDOW_MS, SORT_EVERY_MS, SORT_MIN_FACTS } from '../src/modules/analytics/store/duckdb.ts';
 import { ReferenceStore } from '../src/modules/analytics/store/reference.ts';
 import type { AnalyticsEvent } from '../src/modules/analytics/store/types.ts';
 import { DAY_MS, HOUR_MS, LIVE_T0, SHOP_D1, liveScenario, shopScenario } from './support/analytics-facts.ts';
@@ -105,6 +105,13 @@ test('the shop copy: facts are copied sorted when enough wait or the oldest has 
     await store.append(facts);
     assert.equal(await store.compact!({ force: true }), 0);
     assert.deepEqual(await store.shop('hws2', range), expected);
+
+    // Facts pouring in (as many as SORT_BUSY_FACTS_PER_S for the whole window, just now): the copy waits, even past
+    // its hour, unless forced.
+    const pour = SORT_BUSY_FACTS_PER_S * (SORT_BUSY_WINDOW_MS / 1000);
+    await store.append(Array.from({ length: pour }, (_, i) => ({ id: `pour${i}`, type: 'visit' as const, at: SHOP_D1 + i, actor: `p${i % 500}` })));
+    assert.equal(await store.compact!({ now: t0 + 10 * SORT_EVERY_MS }), 0, 'facts pouring in: not now');
+    assert.equal(await store.compact!({ now: t0 + 11 * SORT_EVERY_MS, force: true }), pour);
     await store.close();
   });
 });

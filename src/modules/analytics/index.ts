@@ -21,7 +21,7 @@ import { RowTailer } from './tailer.ts';
 const TAIL_MS = 1000;
 const PRUNE_MS = 3600_000;
 /** How often the store is asked whether its newest facts want sorting (it decides: store/duckdb.ts compact). */
-const COMPACT_MS = 60_000;
+const COMPACT_MS = 10_000;
 
 export interface Analytics {
   facts: FactRecorder;

@@ -119,8 +119,9 @@ class DuckDbStore implements AnalyticsStore {
 
   /**
    * Copies the facts written since the last call into analytics_by_shop, sorted by shop and time, when enough have
-   * come (SORT_MIN_FACTS) or the oldest of them has waited SORT_EVERY_MS (or always, with force), at most
-   * SORT_MAX_FACTS at a time (the oldest batches); answers how many it copied.
+   * come (SORT_MIN_FACTS) or the oldest of them has waited SORT_EVERY_MS, and facts are not pouring in
+   * (SORT_BUSY_FACTS_PER_S) — or always, with force; at most SORT_MAX_FACTS at a time (the oldest batches); answers
+   * how many it copied.
    *
    * Facts come in time order with every shop's interleaved, so a shop's figures (a busy shop's 1.3M of 10M facts)
    * read a little of every vector of the table, each decompressed whole. In the copy a shop's facts are runs: its
@@ -141,7 +142,14 @@ class DuckDbStore implements AnalyticsStore {
         return 0;
       }
       this.oldestUnsorted ??= now;
-      if (!opts.force && waiting < SORT_MIN_FACTS && now - this.oldestUnsorted < SORT_EVERY_MS) return 0;
+      if (!opts.force) {
+        const due = waiting >= SORT_MIN_FACTS || now - this.oldestUnsorted >= SORT_EVERY_MS;
+        // Not while facts pour in (a copy takes the writer and both cores for a second or so: measured, it doubled a
+        // flash drop's p99 and held the live dashboard's freshness back by seconds), unless so many wait that a
+        // shop's overview would read as slowly as without the copy.
+        const pouring = this.appendedRecently() >= SORT_BUSY_FACTS_PER_S * (SORT_BUSY_WINDOW_MS / 1000) && waiting < SORT_MAX_WAITING;
+        if (!due || pouring) return 0;
+      }
       let through = num(batches[0]!.seq);
       let taken = num(batches[0]!.n);
       for (const b of batches.slice(1)) {
@@ -163,6 +171,16 @@ class DuckDbStore implements AnalyticsStore {
       return taken;
     });
   }
+
+  /** Facts appended in the last SORT_BUSY_WINDOW_MS. */
+  private appendedRecently(): number {
+    const since = Date.now() - SORT_BUSY_WINDOW_MS;
+    while (this.recentAppends.length > 0 && this.recentAppends[0]![0] < since) this.recentAppends.shift();
+    return this.recentAppends.reduce((sum, [, n]) => sum + n, 0);
+  }
+
+  /** [when, how many] of each append in the last SORT_BUSY_WINDOW_MS or so. */
+  private readonly recentAppends: [number, number][] = [];
 
   /** When compact() first saw facts waiting that it has not sorted yet (null: none seen). */
   private oldestUnsorted: number | null = null;
@@ -202,6 +220,8 @@ class DuckDbStore implements AnalyticsStore {
       const seq = this.batches + 1;
       await this.writer.run(`INSERT OR IGNORE INTO analytics_events SELECT *, ${seq}::BIGINT FROM analytics_staging`);
       this.batches = seq;
+      this.recentAppends.push([Date.now(), batch.length]);
+      if (this.recentAppends.length > 10_000) this.appendedRecently();
       await this.writer.run('DROP TABLE analytics_staging');
     });
   }
@@ -759,6 +779,11 @@ const unsortedTail = (sortedThrough: number) => (sortedThrough < 0 ? 'TRUE' : `s
 export const SORT_MIN_FACTS = 200_000;
 export const SORT_MAX_FACTS = 1_000_000;
 export const SORT_EVERY_MS = HOUR_MS;
+/** ...but not while more than this many facts a second were appended over the last SORT_BUSY_WINDOW_MS, unless
+ * SORT_MAX_WAITING wait. */
+export const SORT_BUSY_FACTS_PER_S = 2_000;
+export const SORT_BUSY_WINDOW_MS = 10_000;
+export const SORT_MAX_WAITING = 10_000_000;
 
 /** Ranges up to this long are read whole each time; a longer one (a session from its start) is tallied. */
 const TALLY_MIN_SPAN_MS = 30 * MINUTE_MS;
