@@ -28,11 +28,12 @@ export class Mutex {
 
   lock(): Promise<() => void> {
     return new Promise((resolve) => {
-      const waiter: Waiter = { grant: () => resolve(this.releaser()), since: performance.now() };
+      const background = isBackground();
+      const waiter: Waiter = { grant: () => resolve(this.releaser(background)), since: performance.now() };
       if (!this.held) {
         this.held = true;
         waiter.grant();
-      } else (isBackground() ? this.background : this.requests).push(waiter);
+      } else (background ? this.background : this.requests).push(waiter);
     });
   }
 
@@ -50,7 +51,7 @@ export class Mutex {
     return { requests: this.requests.length, background: this.background.length };
   }
 
-  private releaser(): () => void {
+  private releaser(heldByBackground: boolean): () => void {
     let released = false;
     return () => {
       if (released) return;
@@ -59,14 +60,17 @@ export class Mutex {
         this.held = false;
         return;
       }
-      // The next holder is chosen after a turn of the event loop. PGlite on the caller's thread answers without one,
-      // so a chain of queued statements would otherwise run through without a request that arrived meanwhile (its
-      // socket not yet read) being queued at all.
-      setImmediate(() => {
+      const handOn = () => {
         const next = this.next();
         if (next) next.grant();
         else this.held = false;
-      });
+      };
+      // From background work, or to it, the next holder is chosen after a turn of the event loop. PGlite on the
+      // caller's thread answers without one, so a job's chain of queued statements would otherwise run through
+      // without a request that arrived meanwhile (its socket not yet read) being queued at all. From a request to a
+      // request it is handed on at once: a turn per statement cost a flash drop two thirds of its rate.
+      if (heldByBackground || this.requests.length === 0) setImmediate(handOn);
+      else handOn();
     };
   }
 
