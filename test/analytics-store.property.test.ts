@@ -565,9 +565,10 @@ async function conformance(t: TestContext, store: AnalyticsStore, runs: number):
         const before = EPOCH + shift + cut;
         assert.equal(await store.prune(before), await mirror.prune(before));
         await assertSameExport(store, mirror, { from: 0, to: FAR_FUTURE });
-        // A shop's figures read the sorted copy too (DuckDB): what was pruned is gone from it as well.
+        // A shop's figures read the sorted copy too (DuckDB): what was pruned is gone from it as well. (Only where the
+        // figures come from the raw facts alone: the PostgreSQL engine's rollups keep what a prune takes from them.)
         const range = { from: EPOCH + shift - DAY_MS, to: EPOCH + shift + 45 * DAY_MS };
-        for (const shop of WORLD.shops) {
+        for (const shop of store.compact ? WORLD.shops : []) {
           const ask = (x: AnalyticsStore) => x.shop(`p${windows}x${shop}`, { ...range, utcOffsetMinutes: 480, bucket: 'day' });
           assertFigures(await ask(store), await ask(mirror), `shop(${shop}) after prune`);
         }
