@@ -128,7 +128,7 @@ class DuckDbStore implements AnalyticsStore {
    * scan reads its own vectors and skips the rest by their shop_id min/max. Over 10M facts this took the busy shop's
    * 30-day overview from ~0.85–0.95 s to ~0.45–0.5 s p50 (BENCHMARKS.md). A copy, not the facts moved: the table's
    * primary key (the dedup) makes deleting and writing again a stretch cost ~25 µs a fact, the copy ~1.5 µs, and it
-   * compresses to a third of the table. shop() reads the copy up to sorted_through and the table after it, both in
+   * adds about a third to the file (188 MB to 587 MB at 10M facts, most of those the key's index). shop() reads the copy up to sorted_through and the table after it, both in
    * one snapshot with the meta row that says where the copy ends.
    */
   compact(opts: { force?: boolean; now?: number } = {}): Promise<number> {
@@ -157,15 +157,10 @@ class DuckDbStore implements AnalyticsStore {
         through = num(b.seq);
         taken += num(b.n);
       }
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
+      await this.inWriterTransaction(async () => {
         await this.writer.run(`INSERT INTO analytics_by_shop SELECT * FROM analytics_events WHERE ${tail} AND coalesce(seq, 0) <= ${through} ORDER BY shop_id, at_ms, id`);
         await this.writer.run(`INSERT OR REPLACE INTO analytics_meta VALUES ('sorted_through', ${through})`);
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      });
       this.sortedThrough = through;
       this.oldestUnsorted = taken < waiting ? now : null;
       return taken;
@@ -403,7 +398,7 @@ private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Pr
       const [m] = await rows(c, `SELECT value FROM analytics_meta WHERE key = 'sorted_through'`);
       const tail = unsortedTail(m ? num(m.value) : -1);
       const shopFacts = (columns: string, where: string) =>
-        `(SELECT ${columns} FROM analytics_by_shop WHERE ${m ? where : 'FALSE'} UNION ALL SELECT ${columns} FROM analytics_events WHERE ${tail} AND ${where})`;
+        `(SELECT ${columns} FROM analytics_by_shop WHERE ${where} UNION ALL SELECT ${columns} FROM analytics_events WHERE ${tail} AND ${where})`;
       // One statement, as for a live session; distinct counts as per-person flags (per bucket for the series).
       const [t] = await rows(
         c,
@@ -704,16 +699,11 @@ private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Pr
 
   prune(before: number): Promise<number> {
     return this.write(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      let pruned: number;
-      try {
-        pruned = (await this.writer.run('DELETE FROM analytics_events WHERE at_ms < $1::BIGINT', [bound(before)])).rowsChanged;
+      const pruned = await this.inWriterTransaction(async () => {
+        const deleted = await this.writer.run('DELETE FROM analytics_events WHERE at_ms < $1::BIGINT', [bound(before)]);
         await this.writer.run('DELETE FROM analytics_by_shop WHERE at_ms < $1::BIGINT', [bound(before)]);
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+        return deleted.rowsChanged;
+      });
       this.generation++;
       this.tallies.clear();
       return pruned;
@@ -729,6 +719,19 @@ private async liveRead(c: DuckDBConnection, sessionId: string, range: Range): Pr
     for (const r of this.readers) r.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
+  }
+
+  /** The writer's statements in work as one transaction (called inside write(), so nothing else writes meanwhile). */
+  private async inWriterTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.writer.run('COMMIT');
+      return result;
+    } catch (err) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   private write<T>(work: () => Promise<T>): Promise<T> {
