@@ -53,7 +53,67 @@ test('background work that has waited past the bound gets one turn per bound, ev
   assert.deepEqual(order, ['holder', 'job1', 'req1', 'req2', 'job2']);
 });
 
-test('a free lock is taken at once by either, and a release twice frees it once', async () => {
+test('a background turn counts from when it ends: a job holding longer than the bound does not hand straight on to the next job', async () => {
+  const mutex = new Mutex(30);
+  const order: string[] = [];
+  const take = taker(mutex, order);
+  const release = await take('job1', true, true);
+  const queued = [take('job2', true), take('req1')];
+  await sleep(45); // job1 held past the bound; job2 has waited past it
+  release();
+  await Promise.all(queued);
+  assert.deepEqual(order, ['job1', 'req1', 'job2']);
+});
+
+test('background work takes even a free lock only after an event-loop turn, so a request arriving meanwhile is not held behind its run of statements', async () => {
+  const mutex = new Mutex();
+  const order: string[] = [];
+  // A job's statements one after another; the lock is free between them. PGlite on the caller's thread would answer
+  // each within the same turn, so without the turn the whole run finished before the request below was even seen.
+  const job = asBackground(async () => {
+    for (let i = 0; i < 3; i++) {
+      const release = await mutex.lock();
+      order.push(`job${i}`);
+      release();
+    }
+  });
+  const request = new Promise<void>((done) =>
+    setImmediate(() =>
+      mutex.lock().then((release) => {
+        order.push('req');
+        release();
+        done();
+      }),
+    ),
+  );
+  await Promise.all([job, request]);
+  assert.deepEqual(order, ['job0', 'req', 'job1', 'job2']);
+});
+
+test('a fan-out of background statements takes one per event-loop turn: timers and I/O run between them', async () => {
+  const mutex = new Mutex();
+  const order: string[] = [];
+  const hold = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until); // a statement answered on the caller's thread holds the loop
+  };
+  const timer = new Promise<void>((done) => setTimeout(() => (order.push('timer'), done()), 1));
+  await asBackground(() =>
+    Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        mutex.lock().then((release) => {
+          hold(10);
+          order.push(`job${i}`);
+          release();
+        }),
+      ),
+    ),
+  );
+  await timer;
+  assert.ok(order.indexOf('timer') <= 1, `the timer ran after at most one statement (${order.join(' ')})`);
+});
+
+test('a free lock is taken by a request at once and by background work after a turn, and a release twice frees it once', async () => {
   const mutex = new Mutex();
   const release = await asBackground(() => mutex.lock());
   const next = mutex.lock();

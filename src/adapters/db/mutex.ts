@@ -1,7 +1,7 @@
 import { isBackground } from '../../platform/background.ts';
 
 /**
- * Background work is served before waiting requests when it has waited this long and none was served for as long:
+ * Background work is served before waiting requests when it has waited this long and no background turn ended for as long:
  * under a load that never lets the queue of requests empty, jobs (payment notices, deliveries) get one turn in this
  * time, so they slow down instead of stopping, and requests still wait for at most one of them.
  */
@@ -30,10 +30,19 @@ export class Mutex {
     return new Promise((resolve) => {
       const background = isBackground();
       const waiter: Waiter = { grant: () => resolve(this.releaser(background)), since: performance.now() };
-      if (!this.held) {
-        this.held = true;
-        waiter.grant();
-      } else (background ? this.background : this.requests).push(waiter);
+      if (!background) {
+        if (!this.held) {
+          this.held = true;
+          waiter.grant();
+        } else this.requests.push(waiter);
+        return;
+      }
+      // Background work takes even a free connection only after a turn of the event loop, one waiter a turn. PGlite on
+      // the caller's thread answers within the same turn, so a job's run of statements (or a fan-out of them) would
+      // otherwise hold the loop for all of them (tens of ms for a catch-up read) before a request that arrived
+      // meanwhile is read.
+      this.background.push(waiter);
+      if (!this.held) this.dispatchSoon();
     });
   }
 
@@ -56,6 +65,9 @@ export class Mutex {
     return () => {
       if (released) return;
       released = true;
+      // A background turn is counted from when it ends: a statement that held the connection longer than the bound
+      // must not make the next background waiter due at once, or slow jobs would take every turn.
+      if (heldByBackground) this.backgroundServed = performance.now();
       if (this.requests.length === 0 && this.background.length === 0) {
         this.held = false;
         return;
@@ -73,6 +85,23 @@ export class Mutex {
       if (heldByBackground || this.requests.length === 0) setImmediate(handOn);
       else handOn();
     };
+  }
+
+  private dispatchScheduled = false;
+
+  /** Hands a free lock to the next waiter after a turn of the event loop (a request may take it first). */
+  private dispatchSoon(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      if (this.held) return; // taken meanwhile; its release hands on
+      const next = this.next();
+      if (next) {
+        this.held = true;
+        next.grant();
+      }
+    });
   }
 
   private next(): Waiter | undefined {
