@@ -56,8 +56,8 @@ if (process.argv.includes('--if-stale') && builtAt() >= Math.max(newestUnder(SRC
 
 const started = Date.now();
 await build({
-  // The similarity job's worker thread is an entry of its own (dist/similarity-worker.js), beside main.js.
-  entryPoints: { main: join(SRC, 'main.ts'), 'similarity-worker': join(SRC, 'modules/feed/similarity-worker.ts') },
+  // The feed jobs' worker thread is an entry of its own (dist/feed-worker.js), beside main.js.
+  entryPoints: { main: join(SRC, 'main.ts'), 'feed-worker': join(SRC, 'modules/feed/compute-worker.ts') },
   outdir: DIST,
   bundle: true,
   // What a node loads only when configured (the PostgreSQL and NATS clients) stays out of main.js.

@@ -1,5 +1,6 @@
 import { buildHawker } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { jobsInProgress } from './platform/jobs.ts';
 
 /** A bad setting, or a missing or broken binary it names (FFMPEG_PATH, nginx), stops the start with one clear line. */
 async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
@@ -12,14 +13,18 @@ async function orExit<T>(step: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** Diagnostics: LOOP_STALL_MS > 0 writes to stderr each time the event loop was held that long (no timer could run). */
+/** Diagnostics: LOOP_STALL_MS > 0 writes to stderr each time the event loop was held that long (no timer could run),
+ * with the jobs running at the time. */
 function watchLoopStalls(thresholdMs: number): void {
   const every = 10;
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();
     const held = now - last - every;
-    if (held >= thresholdMs) process.stderr.write(`[loop stall] ${new Date().toISOString().slice(14, 23)} ${held.toFixed(0)} ms\n`);
+    if (held >= thresholdMs) {
+      const jobs = jobsInProgress().map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`);
+      process.stderr.write(`[loop stall] ${new Date().toISOString().slice(14, 23)} ${held.toFixed(0)} ms${jobs.length ? `; jobs running: ${jobs.join(', ')}` : ''}\n`);
+    }
     last = now;
   }, every).unref();
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { computeNeighbours, movePools, removeOldPages, rollUpStats, trainModel } from '../src/modules/feed/jobs.ts';
 import { PAGES_KEPT_MS } from '../src/modules/feed/pages.ts';
 import { startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
@@ -358,7 +359,10 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
 
   it('the jobs turn what was served and done into figures, neighbours, a ranking model and cold-start pools', async () => {
     const { db, feed } = node.hawker.ctx;
-    const log = node.hawker.app.log;
+    // The jobs' own log, read back: the heavy parts must have run on the worker thread, not in the fallback.
+    const logged: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+    const fellBack = () => logged.filter((l) => l.includes('the worker failed'));
     // Two viewers are served the catalogue, then like both videos: co-engagement, and outcomes of impressions.
     const fans = [await node.api.user(), await node.api.user()];
     for (const fan of fans) {
@@ -377,6 +381,7 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     await computeNeighbours(db, log);
     const neighbours = await db.selectFrom('feed_neighbours').selectAll().where('item_key', '=', `video:${kept.id}`).executeTakeFirstOrThrow();
     assert.deepEqual((neighbours.neighbours as unknown as { key: string }[]).map((n) => n.key), [`video:${toTakeDown.id}`]);
+    assert.deepEqual(fellBack(), [], 'ItemKNN ran on the worker thread');
 
     // Served two days ago and liked within the day: outcomes the training job may read (a day must have passed).
     const fanIds = fans.map((f) => f.user.id);
@@ -388,6 +393,7 @@ describe(`discovery feed, ranked (${STORAGE})`, { skip: NO_VIDEO_TOOLS }, () => 
     assert.equal(trained.active, true);
     assert.ok(trained.model.actions.like, 'P(like) learned');
     assert.equal(trained.model.metrics!['like.positives'], 4);
+    assert.deepEqual(fellBack(), [], 'the models were fitted on the worker thread');
     await feed.model.refresh();
     const viewer = await node.api.user();
     await node.api.get('/feed?limit=5', viewer.token);

@@ -1,6 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { asBackground } from './background.ts';
 
+/** Jobs running now in this process, by name, with when each began (diagnostics: LOOP_STALL_MS names them). */
+const inProgress = new Map<string, number>();
+
+/** The jobs running now and for how long (ms), longest first. */
+export function jobsInProgress(): [name: string, ms: number][] {
+  const now = performance.now();
+  return [...inProgress].map(([name, at]): [string, number] => [name, now - at]).sort((a, b) => b[1] - a[1]);
+}
+
 interface Job {
   name: string;
   intervalMs: number;
@@ -29,10 +38,12 @@ export class Jobs {
       const tick = () => {
         if (busy || this.stopped) return;
         busy = true;
+        inProgress.set(job.name, performance.now());
         const p = asBackground(() => job.run())
           .catch((err) => this.log.error({ err, job: job.name }, 'job failed'))
           .finally(() => {
             busy = false;
+            inProgress.delete(job.name);
             this.running.delete(p);
           });
         this.running.add(p);

@@ -17,10 +17,11 @@ import type { Database, Db } from '../../adapters/db/index.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import type { CatalogLoader } from './catalog-loader.ts';
 import { PAGES_KEPT_MS } from './pages.ts';
-import { trainLogistic } from './engine/learn.ts';
+import { neighbourLists, trainModels, type FromWorker, type ToWorker, type TrainingSet } from './engine/compute.ts';
+import type { TrainOptions, TrainedLogistic } from './engine/learn.ts';
 import { nextPoolState } from './engine/pools.ts';
 import { DEFAULT_VALUES, FEATURE_NAMES } from './engine/ranker.ts';
-import { itemKnn, type Interaction, type ItemKnnOptions, type Neighbour } from './engine/similarity.ts';
+import type { Interaction, ItemKnnOptions } from './engine/similarity.ts';
 import { ACTIONS, itemKey, type Action, type ItemKey, type RankModel } from './engine/types.ts';
 
 const SECOND = 1000;
@@ -306,10 +307,9 @@ export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise
   // requests (one read of the events' 30 days took 11.6 s over 10 million of them).
   const rows: ActRow[] = [];
   for (const source of ACT_SOURCES) await readNewestFirst(db, source, since, rows);
-  const interactions: Interaction[] = rows.map((r) => ({ user: r.u, item: r.k, weight: Number(r.w), at: r.at.getTime() }));
-  const neighbours = await itemKnnOffThread(interactions, { now: Date.now(), halfLifeDays: 14 }, log);
+  const lists = await neighboursOffThread(rows, { now: Date.now(), halfLifeDays: 14 }, log);
   const version = new Date().toISOString();
-  const values = [...neighbours].filter(([, list]) => list.length > 0).map(([key, list]) => ({ item_key: key, neighbours: JSON.stringify(list), version }));
+  const values = lists.map(([key, neighbours]) => ({ item_key: key, neighbours, version }));
   // A new version in small statements, then marked complete (nodes read only complete versions), then the older
   // ones removed in small statements: no statement holds the embedded database for long.
   // (2,000 lists a statement took 100–160 ms on the embedded database with 100,000 items; 500 take a quarter.)
@@ -326,35 +326,106 @@ export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise
     }
     await db.deleteFrom('feed_neighbour_versions').where('version', '=', old.version).execute();
   }
-  log.info({ interactions: interactions.length, items: values.length }, 'feed: neighbours computed');
+  log.info({ interactions: rows.length, items: values.length }, 'feed: neighbours computed');
   return values.length;
 }
 
+// ---- the worker thread ----
+
+/** Interactions sent, and neighbour lists sent back, this many a message (engine/compute.ts says why in slices). */
+const WORKER_SLICE = 5000;
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * The worker: its own bundle beside main.js when built (dist/similarity-worker.js); from the TypeScript sources (tsx,
- * as the tests run), a bootstrap that registers tsx in the worker thread first (loader hooks do not reach workers).
+ * The jobs' worker thread (compute-worker.ts), spoken to by messages; its answers are read one at a time, each in a
+ * turn of the event loop of its own. Its own bundle beside main.js when built (dist/feed-worker.js); from the
+ * TypeScript sources (tsx, as the tests run), a bootstrap that registers tsx in the thread first (loader hooks do not
+ * reach workers).
  */
-function similarityWorker(workerData: unknown): Worker {
-  if ((globalThis as { HAWKER_BUNDLE?: boolean }).HAWKER_BUNDLE === true) return new Worker(new URL('../../../dist/similarity-worker.js', import.meta.url), { workerData });
-  const source = JSON.stringify(new URL('./similarity-worker.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { eval: true, workerData });
+class ComputeWorker {
+  private readonly worker: Worker;
+  private readonly inbox: FromWorker[] = [];
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor() {
+    if ((globalThis as { HAWKER_BUNDLE?: boolean }).HAWKER_BUNDLE === true) this.worker = new Worker(new URL('../../../dist/feed-worker.js', import.meta.url));
+    else {
+      const source = JSON.stringify(new URL('./compute-worker.ts', import.meta.url).href);
+      this.worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { eval: true });
+    }
+    this.worker.on('message', (message: FromWorker) => {
+      this.inbox.push(message);
+      this.wake?.();
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      this.wake?.();
+    };
+    this.worker.on('error', fail);
+    this.worker.once('exit', (code) => fail(new Error(`the feed worker exited with ${code}`)));
+  }
+
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  async receive(): Promise<FromWorker> {
+    for (;;) {
+      const next = this.inbox.shift();
+      if (next) return next;
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  close(): void {
+    this.worker.removeAllListeners('message').removeAllListeners('exit');
+    void this.worker.terminate();
+  }
 }
 
-/** itemKnn on a worker thread; on the event loop only if no worker can start here (said in the log). */
-async function itemKnnOffThread(interactions: Interaction[], opts: ItemKnnOptions, log: FastifyBaseLogger): Promise<Map<ItemKey, Neighbour[]>> {
+/** ItemKNN on the worker thread, fed and read back in slices; on the event loop only if the worker fails (said in the log). */
+async function neighboursOffThread(rows: readonly ActRow[], opts: ItemKnnOptions, log: FastifyBaseLogger): Promise<[ItemKey, string][]> {
+  const interaction = (r: ActRow): Interaction => ({ user: r.u, item: r.k, weight: Number(r.w), at: r.at.getTime() });
+  let worker: ComputeWorker | undefined;
   try {
-    return await new Promise((resolve, reject) => {
-      const worker = similarityWorker({ interactions, opts });
-      worker.once('message', (entries: [ItemKey, Neighbour[]][]) => {
-        resolve(new Map(entries));
-        void worker.terminate();
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the similarity worker exited with ${code}`)));
-    });
+    worker = new ComputeWorker();
+    for (let i = 0; i < rows.length; i += WORKER_SLICE) {
+      worker.post({ type: 'interactions', slice: rows.slice(i, i + WORKER_SLICE).map(interaction) });
+      await turn();
+    }
+    worker.post({ type: 'item-knn', opts, sliceSize: WORKER_SLICE });
+    const lists: [ItemKey, string][] = [];
+    for (;;) {
+      const message = await worker.receive();
+      if (message.type === 'neighbours') for (const list of message.slice) lists.push(list);
+      else if (message.type === 'neighbours-end') return lists;
+    }
   } catch (err) {
-    log.warn({ err }, 'feed: similarity worker failed; computing on the event loop');
-    return itemKnn(interactions, opts);
+    log.warn({ err }, 'feed: the worker failed; neighbours computed on the event loop');
+    return neighbourLists(rows.map(interaction), opts);
+  } finally {
+    worker?.close();
+  }
+}
+
+/** The ranker's models fitted on the worker thread (the rows' buffers handed over, not copied); on the event loop only if the worker fails. */
+async function trainOffThread(build: () => TrainingSet, opts: TrainOptions, log: FastifyBaseLogger): Promise<Record<string, TrainedLogistic>> {
+  let worker: ComputeWorker | undefined;
+  try {
+    worker = new ComputeWorker();
+    const set = build();
+    worker.post({ type: 'train', set, opts }, [set.X.buffer as ArrayBuffer, ...Object.values(set.labels).map((y) => y.buffer as ArrayBuffer)]);
+    const message = await worker.receive();
+    if (message.type !== 'models') throw new Error(`the feed worker answered ${message.type} to train`);
+    return message.fits;
+  } catch (err) {
+    log.warn({ err }, 'feed: the worker failed; the models trained on the event loop');
+    return trainModels(build(), opts);
+  } finally {
+    worker?.close();
   }
 }
 
@@ -414,15 +485,24 @@ export async function trainModel(
   }
   // Impressions ranked on another feature set (before a change of FEATURE_NAMES) are left out.
   const usable = rows.filter((r) => Array.isArray(r.features) && r.features.length === FEATURE_NAMES.length);
-  const X = usable.map((r) => r.features.map(Number));
   const actions: RankModel['actions'] = {};
   const metrics: Record<string, number> = { samples: usable.length };
+  const labels: Record<string, Uint8Array> = {};
   for (const action of ACTIONS) {
-    const y = usable.map((r) => (r[action as keyof TrainingRow] ? 1 : 0));
+    const y = Uint8Array.from(usable, (r) => (r[action as keyof TrainingRow] ? 1 : 0));
     const positives = y.reduce<number>((a, b) => a + b, 0);
     metrics[`${action}.positives`] = positives;
-    if (positives < minPositives || usable.length - positives < minPositives) continue;
-    const fit = trainLogistic(X, y, { maxSamples: 100_000, seed: 1 });
+    if (positives >= minPositives && usable.length - positives >= minPositives) labels[action] = y;
+  }
+  const dims = FEATURE_NAMES.length;
+  const build = (): TrainingSet => {
+    const X = new Float64Array(usable.length * dims);
+    usable.forEach((r, i) => X.set(r.features.map(Number), i * dims));
+    // Labels copied too: a failed hand-over to the worker leaves the first ones detached.
+    return { X, dims, labels: Object.fromEntries(Object.entries(labels).map(([a, y]) => [a, y.slice()])) };
+  };
+  const fits = Object.keys(labels).length > 0 ? await trainOffThread(build, { maxSamples: 100_000, seed: 1 }, log) : {};
+  for (const [action, fit] of Object.entries(fits)) {
     actions[action as Action] = { bias: fit.bias, weights: fit.weights };
     metrics[`${action}.auc`] = fit.auc;
   }
