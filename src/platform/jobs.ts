@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { asBackground } from './background.ts';
 
-/** Jobs running now in this process, by name, with when each began (diagnostics: LOOP_STALL_MS names them). */
-const inProgress = new Map<string, number>();
+/** Job runs going on now in this process (of every Jobs), with when each began (diagnostics: LOOP_STALL_MS names them). */
+const inProgress = new Set<{ name: string; at: number }>();
 
 /** The jobs running now and for how long (ms), longest first. */
 export function jobsInProgress(): [name: string, ms: number][] {
   const now = performance.now();
-  return [...inProgress].map(([name, at]): [string, number] => [name, now - at]).sort((a, b) => b[1] - a[1]);
+  return [...inProgress].map(({ name, at }): [string, number] => [name, now - at]).sort((a, b) => b[1] - a[1]);
 }
 
 interface Job {
@@ -38,12 +38,13 @@ export class Jobs {
       const tick = () => {
         if (busy || this.stopped) return;
         busy = true;
-        inProgress.set(job.name, performance.now());
+        const run = { name: job.name, at: performance.now() };
+        inProgress.add(run);
         const p = asBackground(() => job.run())
           .catch((err) => this.log.error({ err, job: job.name }, 'job failed'))
           .finally(() => {
             busy = false;
-            inProgress.delete(job.name);
+            inProgress.delete(run);
             this.running.delete(p);
           });
         this.running.add(p);

@@ -497,7 +497,9 @@ export async function trainModel(
   const dims = FEATURE_NAMES.length;
   const build = (): TrainingSet => {
     const X = new Float64Array(usable.length * dims);
-    usable.forEach((r, i) => X.set(r.features.map(Number), i * dims));
+    usable.forEach((r, i) => {
+      for (let j = 0; j < dims; j++) X[i * dims + j] = Number(r.features[j]);
+    });
     // Labels copied too: a failed hand-over to the worker leaves the first ones detached.
     return { X, dims, labels: Object.fromEntries(Object.entries(labels).map(([a, y]) => [a, y.slice()])) };
   };
