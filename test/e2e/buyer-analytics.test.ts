@@ -59,6 +59,9 @@ describe(`the buyer app's analytics facts (${STORAGE})`, { skip: noBrowser }, ()
     assert.equal(session.status, 201, JSON.stringify(session.body));
     sessionId = session.body.liveSession.id;
     assert.equal((await node.api.post(`/live-sessions/${sessionId}/start`, {}, merchant.token)).status, 200);
+    // The node's feed catalogue picks up what changed every second: the room is in the feed a buyer opens after that
+    // (opened sooner, the page would show the feed without it, as a buyer would until pulling to refresh).
+    await waitFor('the room in the feed catalogue', async () => node.hawker.ctx.feed.catalog.catalog.get(`live:${sessionId}`)?.visible === true, 10_000);
   });
 
   after(async () => {
