@@ -136,12 +136,23 @@ test('embedded database: a request waits for the statement running, not for the 
   try {
     const { db } = database;
     const finished: string[] = [];
+    let firstDone!: () => void;
+    const first = new Promise<void>((resolve) => (firstDone = resolve));
     // A job that queues many reads at once (as a catch-up read that fans out would).
     jobs.every('reads', 60_000, async () => {
-      await Promise.all(Array.from({ length: 20 }, (_, i) => sql`select count(*) + ${i}::int as n from generate_series(1, 300000)`.execute(db).then(() => finished.push(`job${i}`))));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          sql`select count(*) + ${i}::int as n from generate_series(1, 300000)`.execute(db).then(() => {
+            finished.push(`job${i}`);
+            firstDone();
+          }),
+        ),
+      );
     });
     const job = jobs.runNow('reads');
-    await sleep(5); // the job's first read is running (it takes the event loop: ≥ 5 ms), the other 19 wait
+    // The job's first read has finished: the connection is being handed to its next one, 18 more wait. (A wait by
+    // the clock here is not enough on a loaded machine: the request could come before the job's first read.)
+    await first;
     const started = performance.now();
     await sql`select 1`.execute(db).then(() => finished.push('request'));
     const waited = performance.now() - started;
