@@ -7,6 +7,9 @@ import { sql } from 'kysely';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '../src/platform/ids.ts';
 import { loadViewer, SHARE_TIE, SHARE_TIE_DECAY_MS } from '../src/modules/feed/graph.ts';
+import { ViewerLoader } from '../src/modules/feed/viewer.ts';
+import { FeedSignals } from '../src/modules/feed/signals.ts';
+import { InProcessBus } from '../src/adapters/bus/index.ts';
 import { startNode, STORAGE, waitFor, type Reply, type TestNode } from './support/harness.ts';
 import { payOrder, placeOrder, shopWithProduct } from './support/shop.ts';
 
@@ -237,6 +240,68 @@ describe(`the feed's social graph, privacy and not-interested (${STORAGE})`, () 
       assert.equal(r.body.error.code, 'invalid_request');
     }
     assert.equal((await hidden({ type: 'video', id: v1 }, '')).status, 401);
+  });
+
+  it("a node holds each viewer's own graph and reads it again as soon as any of it changes, whichever module wrote it", async () => {
+    const db = node.hawker.ctx.db;
+    const loader = new ViewerLoader(db, new FeedSignals(new InProcessBus()));
+    const fresh = await node.api.user(`held${Math.random().toString(36).slice(2, 8)}`);
+    const own = () => loader.viewer(fresh.user.id, fresh.user.id, new Set(), Date.now());
+    const version = async () => (await sql<{ v: string | null }>`select (select version::text from feed_viewer_changes where user_id = ${fresh.user.id}) as v`.execute(db)).rows[0].v;
+    const first = await own();
+    assert.equal(await version(), null, 'nothing done yet');
+    // Nothing changed: the graph held is answered (the same sets), with no second read of it.
+    const again = await own();
+    assert.equal(again.follows, first.follows, 'held');
+    assert.equal(again.hidden, first.hidden, 'held');
+
+    // Each change shows on the very next read (no memo of a second in between), and moves the version once.
+    let before = await version();
+    const moved = async (what: string) => {
+      const now = await version();
+      assert.notEqual(now, before, `${what} moves the version`);
+      before = now;
+    };
+    await follow(fresh, `/shops/${fx.shop.id}`);
+    await moved('a follow');
+    assert.ok((await own()).follows.has(`shop:${fx.shop.id}`));
+    assert.equal((await call('DELETE', `/shops/${fx.shop.id}/follow`, undefined, fresh.token)).status, 200);
+    await moved('an unfollow');
+    assert.ok(!(await own()).follows.has(`shop:${fx.shop.id}`));
+    assert.equal((await call('POST', `/videos/${v2}/like`, undefined, fresh.token)).status, 200);
+    await moved('a like (the videos module)');
+    assert.ok((await own()).history.some((h) => h.action === 'like' && h.key === `video:${v2}`));
+    assert.equal((await call('DELETE', `/videos/${v2}/like`, undefined, fresh.token)).status, 200);
+    await moved('an unlike');
+    assert.ok(!(await own()).history.some((h) => h.action === 'like'));
+    assert.equal((await call('POST', '/feed/hidden', { type: 'video', id: v1 }, fresh.token)).status, 204);
+    await moved('a hide');
+    assert.ok((await own()).hidden.has(`video:${v1}`));
+    assert.equal((await call('POST', '/feed/hidden', { type: 'video', id: v1, creator: true }, fresh.token)).status, 204);
+    await moved('a hidden creator');
+    assert.ok((await own()).hiddenCreators.has(`shop:${fx.shop.id}`));
+    assert.equal((await call('DELETE', '/feed/hidden', { type: 'video', id: v1, creator: true }, fresh.token)).status, 204);
+    await moved('a creator shown again');
+    assert.equal((await own()).hiddenCreators.size, 0);
+    const link = await node.api.post('/share-links', { targetType: 'video', targetId: v1 }, fresh.token);
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    await moved('a share link (the sharing module)');
+    assert.ok((await own()).history.some((h) => h.action === 'share' && h.key === `video:${v1}`));
+    const viaVideo = await node.api.post('/orders', { items: [{ skuId: fx.skuIds[0], quantity: 1 }], address: { name: 'A', phone: '13800138000', line1: '1 Rd', city: 'SH' }, videoId: v1 }, fresh.token, { 'idempotency-key': newId('k') });
+    assert.equal(viaVideo.status, 201, JSON.stringify(viaVideo.body));
+    assert.equal(await version(), before, 'an order placed, not paid: no change');
+    await payOrder(node.api, fresh.token, viaVideo.body.order.id);
+    await waitFor('the order paid', async () => (await version()) !== before);
+    await moved('an order paid (the orders module)');
+    assert.ok((await own()).history.some((h) => h.action === 'order' && h.key === `video:${v1}`));
+    // Settings are read on every page, with the version.
+    assert.equal((await call('PATCH', '/me/feed-settings', { personalised: false }, fresh.token)).status, 200);
+    assert.equal((await own()).personalised, false);
+
+    // A bulk statement moves each of its users once.
+    const a = await version();
+    await sql`insert into feed_hidden (user_id, item_kind, item_id, created_at) values (${fresh.user.id}, 'product', 'p1', now()), (${fresh.user.id}, 'product', 'p2', now())`.execute(db);
+    assert.equal(Number(await version()), Number(a) + 1);
   });
 
   it('followers and following lists page newest first with no repeats; unknown users and shops are 404s; bad paging a 400', async () => {

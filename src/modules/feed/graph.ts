@@ -157,8 +157,21 @@ export type OwnGraph = Pick<LoadedViewer, 'userId' | 'personalised' | 'region' |
 /** The part that is the friends' doing: it may be read less often. */
 export type FriendsGraph = Pick<LoadedViewer, 'friends' | 'friendSignals' | 'friendsFollow'>;
 
-export async function loadOwnGraph(db: Db, userId: string, now: Date): Promise<OwnGraph> {
-  const [settings, own] = await Promise.all([feedSettings(db, userId), ownQuery(userId, now).execute(db)]);
+/** A user's settings, and the number that moves whenever their own graph does (migration 0172): one row, one statement. */
+export async function ownState(db: Db, userId: string): Promise<{ settings: FeedSettings; version: string | null }> {
+  const { rows } = await sql<{ personalised: boolean | null; hide_likes: boolean | null; region: string | null; version: string | null }>`
+    select s.personalised, s.hide_likes, s.region, c.version::text as version
+    from (select ${userId}::text as id) u
+    left join feed_user_settings s on s.user_id = u.id
+    left join feed_viewer_changes c on c.user_id = u.id`.execute(db);
+  const r = rows[0]!;
+  const settings = r.personalised === null ? { ...DEFAULT_SETTINGS } : { personalised: r.personalised, hideLikes: r.hide_likes!, region: r.region };
+  return { settings, version: r.version };
+}
+
+/** The user's own graph; `settings` when the caller read them already. */
+export async function loadOwnGraph(db: Db, userId: string, now: Date, knownSettings?: FeedSettings): Promise<OwnGraph> {
+  const [settings, own] = await Promise.all([knownSettings ?? feedSettings(db, userId), ownQuery(userId, now).execute(db)]);
   const follows = new Set<CreatorKey>();
   const hidden = new Set<ItemKey>();
   const hiddenCreators = new Set<CreatorKey>();

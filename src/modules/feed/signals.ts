@@ -1,7 +1,8 @@
 // A viewer's acts of the last minutes, on every node: what they watched to the end, swiped away from or tapped
 // shows in their next feed page within a second or two, whichever node serves it. The engagement ingest hands the
 // events it accepted here; this node keeps them and publishes them on the bus, and every other node keeps them too.
-// Likes, follows and hides need none of this: they are rows the viewer's graph is read from (memoised ≤ 1 s).
+// Likes, follows and hides need none of this: they are rows the viewer's graph is read from, and they move its version
+// (migration 0172), so the next page reads it again.
 import { randomBytes } from 'node:crypto';
 import type { MessageBus } from '../../adapters/bus/index.ts';
 import type { EngagementEventInput } from '../engagement/rules.ts';
