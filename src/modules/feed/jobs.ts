@@ -332,8 +332,9 @@ export async function computeNeighbours(db: Db, log: FastifyBaseLogger): Promise
 
 // ---- the worker thread ----
 
-/** Interactions sent, and neighbour lists sent back, this many a message (engine/compute.ts says why in slices). */
+/** Interactions sent this many a message, and neighbour lists (~1 kB of JSON each) read back this many (engine/compute.ts says why in slices). */
 const WORKER_SLICE = 5000;
+const LISTS_SLICE = 1000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -396,12 +397,15 @@ async function neighboursOffThread(rows: readonly ActRow[], opts: ItemKnnOptions
       worker.post({ type: 'interactions', slice: rows.slice(i, i + WORKER_SLICE).map(interaction) });
       await turn();
     }
-    worker.post({ type: 'item-knn', opts, sliceSize: WORKER_SLICE });
+    worker.post({ type: 'item-knn', opts, sliceSize: LISTS_SLICE });
     const lists: [ItemKey, string][] = [];
     for (;;) {
       const message = await worker.receive();
-      if (message.type === 'neighbours') for (const list of message.slice) lists.push(list);
-      else if (message.type === 'neighbours-end') return lists;
+      if (message.type === 'neighbours-end') return lists;
+      if (message.type !== 'neighbours') throw new Error(`the feed worker answered ${message.type} to item-knn`);
+      for (const list of message.slice) lists.push(list);
+      await turn();
+      worker.post({ type: 'next-neighbours' });
     }
   } catch (err) {
     log.warn({ err }, 'feed: the worker failed; neighbours computed on the event loop');
