@@ -72,11 +72,7 @@ export class Mutex {
         this.held = false;
         return;
       }
-      const handOn = () => {
-        const next = this.next();
-        if (next) next.grant();
-        else this.held = false;
-      };
+      const handOn = () => this.grantNext();
       // From background work, or to it, the next holder is chosen after a turn of the event loop. PGlite on the
       // caller's thread answers without one, so a job's chain of queued statements would otherwise run through
       // without a request that arrived meanwhile (its socket not yet read) being queued at all. From a request to a
@@ -95,13 +91,15 @@ export class Mutex {
     this.dispatchScheduled = true;
     setImmediate(() => {
       this.dispatchScheduled = false;
-      if (this.held) return; // taken meanwhile; its release hands on
-      const next = this.next();
-      if (next) {
-        this.held = true;
-        next.grant();
-      }
+      if (!this.held) this.grantNext(); // else taken meanwhile: its release hands on
     });
+  }
+
+  /** The lock to the next waiter, or free if none waits. */
+  private grantNext(): void {
+    const next = this.next();
+    this.held = next !== undefined;
+    next?.grant();
   }
 
   private next(): Waiter | undefined {
