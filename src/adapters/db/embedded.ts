@@ -13,6 +13,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { Database } from './database.ts';
+import { DEFAULT_SHARED_BUFFERS_MB } from '../../config.ts';
 import { Mutex } from './mutex.ts';
 import type { Schema } from './schema.ts';
 
@@ -37,8 +38,8 @@ class ThreadedPGlite implements Engine {
   private failed: Error | null = null;
   readonly ready: Promise<void>;
 
-  constructor(dataDir: string) {
-    this.worker = new Worker(new URL('./pglite-thread.js', import.meta.url), { workerData: { dataDir } });
+  constructor(dataDir: string, postgresqlconf: string[]) {
+    this.worker = new Worker(new URL('./pglite-thread.js', import.meta.url), { workerData: { dataDir, postgresqlconf } });
     let opened!: { resolve(): void; reject(e: Error): void };
     this.ready = new Promise((resolve, reject) => (opened = { resolve, reject }));
     this.worker.on('message', ([id, ok, a, b]: ThreadReply) => {
@@ -184,15 +185,16 @@ class PGliteDriver implements Driver {
  */
 export type PGliteThread = 'main' | 'worker';
 
-export async function openEmbeddedDatabase(dataDir: string, thread: PGliteThread = 'main'): Promise<Database> {
+export async function openEmbeddedDatabase(dataDir: string, thread: PGliteThread = 'main', sharedBuffersMb = DEFAULT_SHARED_BUFFERS_MB): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   let pg: Engine;
+  const postgresqlconf = [`shared_buffers = ${sharedBuffersMb}MB`];
   if (thread === 'worker') {
-    const threaded = new ThreadedPGlite(dataDir);
+    const threaded = new ThreadedPGlite(dataDir, postgresqlconf);
     await threaded.ready;
     pg = threaded;
   } else {
-    pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) }, extensions: { pg_trgm } });
+    pg = await PGlite.create({ dataDir, parsers: { [INT8]: (v: string) => Number(v) }, extensions: { pg_trgm }, postgresqlconf });
   }
   const mutex = new Mutex();
   const db = new Kysely<Schema>({

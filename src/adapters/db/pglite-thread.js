@@ -22,7 +22,7 @@ function errorFields(err) {
 }
 
 const port = parentPort;
-const opened = PGlite.create({ dataDir: workerData.dataDir, parsers: { [INT8]: (v) => Number(v) }, extensions: { pg_trgm } });
+const opened = PGlite.create({ dataDir: workerData.dataDir, parsers: { [INT8]: (v) => Number(v) }, extensions: { pg_trgm }, postgresqlconf: workerData.postgresqlconf });
 let queue = opened;
 port.on('message', (msg) => {
   queue = queue.then(async () => {
