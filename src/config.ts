@@ -2,13 +2,6 @@
 // here with its type, default and bounds, and a bad value stops the start with a clear message.
 import type { PGliteThread } from './adapters/db/embedded.ts';
 
-/**
- * PostgreSQL's shared_buffers for PGlite (MB) unless the caller says: its own default, 128 MB. A page not in them is
- * read through the WebAssembly file system, a system call and a copy each (a feed bench's reads of friends' acts spent
- * 0.4 s a second in them); the buffers are memory of the node's process.
- */
-export const DEFAULT_SHARED_BUFFERS_MB = 128;
-
 
 export interface Config {
   port: number;
@@ -18,8 +11,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Embedded storage: PGlite on the node's event loop (main) or on a thread of its own (worker). */
   pgliteThread: PGliteThread;
-  /** Embedded storage: PostgreSQL's shared_buffers in MB (PGLITE_SHARED_BUFFERS_MB). */
-  pgliteSharedBuffersMb: number;
+  /** Embedded storage: PostgreSQL's shared_buffers in MB (PGLITE_SHARED_BUFFERS_MB); null: sized to the data at start. */
+  pgliteSharedBuffersMb: number | null;
   redisUrl: string | null;
   natsUrl: string | null;
   /** Where searches are matched and ranked: this node's memory (mirrored from search_docs) or PostgreSQL full-text search. */
@@ -293,7 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     pgliteThread: enumVar(env, 'PGLITE_THREAD', ['main', 'worker'] as const, 'main'),
-    pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', DEFAULT_SHARED_BUFFERS_MB, 16, 2048),
+    pgliteSharedBuffersMb: env.PGLITE_SHARED_BUFFERS_MB ? intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 0, 16, 2048) : null,
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     natsUrl: urlVar(env, 'NATS_URL', ['nats:', 'tls:']),
     seedDemo: boolVar(env, 'SEED_DEMO', true),

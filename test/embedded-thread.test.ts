@@ -3,11 +3,13 @@
 // fail with the same database error fields (the services read `code` to tell a unique violation), roll back
 // what a failed transaction or script wrote, and keep what they committed across a reopen of the data dir.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { sql } from 'kysely';
-import { openEmbeddedDatabase, type PGliteThread } from '../src/adapters/db/embedded.ts';
+import { openEmbeddedDatabase, sharedBuffersFor, type PGliteThread } from '../src/adapters/db/embedded.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { ROOT } from './support/harness.ts';
 
 mkdirSync(join(ROOT, '.tmp'), { recursive: true });
@@ -64,3 +66,30 @@ for (const [i, thread] of threads.entries()) {
     }
   });
 }
+
+test("shared_buffers: a quarter of the data at start, between PostgreSQL's 128 MB and 1 GB (or an eighth of the memory); or as set, on either thread", async () => {
+  const sized = join(dir, 'sized');
+  mkdirSync(join(sized, 'base', '1'), { recursive: true });
+  assert.equal(sharedBuffersFor(join(dir, 'none')), 128, 'no data yet');
+  writeFileSync(join(sized, 'base', '1', 'small'), 'x'.repeat(1000));
+  assert.equal(sharedBuffersFor(sized), 128, 'a small database keeps the default');
+  // Sparse files: their size counts, no disk is used.
+  truncateSync(join(sized, 'base', '1', 'small'), 2 * 1024 ** 3);
+  const cap = Math.floor(totalmem() / 8 / 1048576);
+  assert.equal(sharedBuffersFor(sized), Math.max(128, Math.min(512, cap)), '2 GB of data: 512 MB');
+  writeFileSync(join(sized, 'big'), '');
+  truncateSync(join(sized, 'big'), 8 * 1024 ** 3);
+  assert.equal(sharedBuffersFor(sized), Math.max(128, Math.min(1024, cap)), '10 GB: at most 1 GB');
+
+  for (const thread of threads) {
+    const database = await openEmbeddedDatabase(join(dir, `buffers-${thread}`), thread, 48);
+    try {
+      assert.equal((await sql<{ shared_buffers: string }>`show shared_buffers`.execute(database.db)).rows[0].shared_buffers, '48MB', thread);
+    } finally {
+      await database.close();
+    }
+  }
+  assert.equal(loadConfig({ PGLITE_SHARED_BUFFERS_MB: '256' }).pgliteSharedBuffersMb, 256);
+  assert.equal(loadConfig({}).pgliteSharedBuffersMb, null, 'unset: sized to the data');
+  for (const bad of ['8', '4096', '1GB', '-1']) assert.throws(() => loadConfig({ PGLITE_SHARED_BUFFERS_MB: bad }), ConfigError, bad);
+});
