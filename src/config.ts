@@ -2,7 +2,6 @@
 // here with its type, default and bounds, and a bad value stops the start with a clear message.
 import type { PGliteThread } from './adapters/db/embedded.ts';
 
-
 export interface Config {
   port: number;
   host: string;
