@@ -79,7 +79,9 @@ describe(`go live from the browser and co-host, in three browsers (${STORAGE})`,
     await expectVideoAdvancing(host, 'golive-preview');
     await host.getByTestId('golive-start').click();
     await host.locator('[data-testid=golive-state][data-state=live]').waitFor({ timeout: 30_000 });
-    await waitFor('the session live', async () => (await node.api.get(`/live-sessions/${sessionId}`)).body.liveSession.status === 'live', 15_000);
+    // The browser says live once Janus has its stream; the session follows when the node's ffmpeg has read it and
+    // published it to the media engine (a cold ffmpeg start after CI's other suites took over 15 s once).
+    await waitFor('the session live', async () => (await node.api.get(`/live-sessions/${sessionId}`)).body.liveSession.status === 'live', 45_000);
     await shot(host, 'golive-01-console-live');
 
     // A viewer watches the room over HLS: the host's picture alone (red).
