@@ -165,8 +165,7 @@ export async function ownState(db: Db, userId: string): Promise<{ settings: Feed
     left join feed_user_settings s on s.user_id = u.id
     left join feed_viewer_changes c on c.user_id = u.id`.execute(db);
   const r = rows[0]!;
-  const settings = r.personalised === null ? { ...DEFAULT_SETTINGS } : { personalised: r.personalised, hideLikes: r.hide_likes!, region: r.region };
-  return { settings, version: r.version };
+  return { settings: settingsOf(r.personalised === null ? undefined : { personalised: r.personalised, hide_likes: r.hide_likes!, region: r.region }), version: r.version };
 }
 
 /** The user's own graph; `settings` when the caller read them already. */
@@ -250,6 +249,11 @@ export async function friendsOf(db: Db, userId: string, now: Date): Promise<Frie
 
 export async function feedSettings(db: Db, userId: string): Promise<FeedSettings> {
   const row = await db.selectFrom('feed_user_settings').select(['personalised', 'hide_likes', 'region']).where('user_id', '=', userId).executeTakeFirst();
+  return settingsOf(row);
+}
+
+/** A feed_user_settings row as settings; no row: the defaults. */
+function settingsOf(row: { personalised: boolean; hide_likes: boolean; region: string | null } | undefined): FeedSettings {
   return row ? { personalised: row.personalised, hideLikes: row.hide_likes, region: row.region } : { ...DEFAULT_SETTINGS };
 }
 
